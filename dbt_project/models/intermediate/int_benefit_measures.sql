@@ -1,0 +1,106 @@
+-- Every measure a benefit can point at, per county, scope (all, rural, urban districts) and
+-- financial year, in the unit the benefits register uses.
+with
+
+incidents as (
+    select * from {{ ref('int_incidents__with_area') }}
+),
+
+estates as (
+    select * from {{ ref('stg_agency__estates') }}
+),
+
+districts as (
+    select * from {{ ref('stg_agency__boundaries') }}
+),
+
+incidents_scoped as (
+    select *, 'all' as scope from incidents
+    union all
+    select *, rural_urban as scope from incidents
+),
+
+incident_measures as (
+    select
+        'fire_call_handling_mean_seconds' as measure,
+        county,
+        scope,
+        financial_year,
+        avg(call_handling_seconds) as measure_value,
+        count(*) as observations
+    from incidents_scoped
+    where service = 'fire'
+    group by county, scope, financial_year
+
+    union all
+
+    select
+        'cardiac_arrest_response_mean_minutes' as measure,
+        county,
+        scope,
+        financial_year,
+        avg(response_seconds) / 60.0 as measure_value,
+        count(*) as observations
+    from incidents_scoped
+    where incident_category = 'cardiac_arrest'
+    group by county, scope, financial_year
+),
+
+estate_with_area as (
+    select
+        estates.*,
+        districts.county,
+        districts.rural_urban
+    from estates
+    inner join districts on estates.district_code = districts.district_code
+),
+
+estate_scoped as (
+    select *, 'all' as scope from estate_with_area
+    union all
+    select *, rural_urban as scope from estate_with_area
+),
+
+estate_yearly as (
+    select
+        county,
+        scope,
+        financial_year,
+        sum(case when service = 'police' then running_cost_gbp else 0 end) as police_running_cost_gbp,
+        sum(capital_receipt_gbp) as capital_receipts_gbp,
+        count(*) as observations
+    from estate_scoped
+    group by county, scope, financial_year
+),
+
+estate_measures as (
+    select
+        'police_estate_running_cost_gbp' as measure,
+        county,
+        scope,
+        financial_year,
+        police_running_cost_gbp as measure_value,
+        observations
+    from estate_yearly
+
+    union all
+
+    select
+        'capital_receipts_cumulative_gbp' as measure,
+        county,
+        scope,
+        financial_year,
+        sum(capital_receipts_gbp) over (
+            partition by county, scope order by financial_year
+        ) as measure_value,
+        observations
+    from estate_yearly
+),
+
+final as (
+    select * from incident_measures
+    union all
+    select * from estate_measures
+)
+
+select * from final

@@ -1,0 +1,32 @@
+with
+
+incidents as (
+    select * from {{ ref('stg_agency__incidents') }}
+),
+
+districts as (
+    select * from {{ ref('stg_agency__boundaries') }}
+),
+
+joined as (
+    select
+        incidents.incident_id,
+        incidents.service,
+        incidents.incident_category,
+        incidents.district_code,
+        districts.county,
+        districts.rural_urban,
+        incidents.call_at,
+        incidents.call_month,
+        {{ financial_year('incidents.call_at') }} as financial_year,
+        incidents.response_seconds,
+        incidents.call_handling_seconds,
+        incidents.turnout_seconds,
+        incidents.drive_seconds,
+        incidents._source_file,
+        incidents._source_row
+    from incidents
+    inner join districts on incidents.district_code = districts.district_code
+)
+
+select * from joined

@@ -1,0 +1,38 @@
+with
+
+bids as (
+    select * from {{ ref('stg_agency__bids') }}
+),
+
+benefits as (
+    select * from {{ ref('stg_agency__benefits_register') }}
+),
+
+benefit_counts as (
+    select
+        bid_id,
+        count(*) as benefits
+    from benefits
+    group by bid_id
+),
+
+final as (
+    select
+        bids.bid_id,
+        bids.title,
+        bids.fund_round,
+        bids.lead_organisation,
+        bids.partners,
+        bids.county,
+        bids.award_gbp,
+        bids.partner_contribution_gbp,
+        bids.award_gbp + bids.partner_contribution_gbp as total_cost_gbp,
+        bids.go_live_date,
+        coalesce(benefit_counts.benefits, 0) as benefits,
+        bids._source_file as source_file,
+        bids._source_row as source_row
+    from bids
+    left join benefit_counts on bids.bid_id = benefit_counts.bid_id
+)
+
+select * from final

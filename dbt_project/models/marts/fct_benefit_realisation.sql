@@ -1,0 +1,84 @@
+-- Per benefit and financial year: baseline, profiled target, actual and how much is realised.
+-- The target is profiled in a straight line from the baseline at go-live to the target value at
+-- the target date. Improvement is signed so that positive is good whatever the direction; the
+-- bid's attribution share is applied so one saving shared by two bids is never counted twice.
+with
+
+benefits as (
+    select * from {{ ref('dim_benefits') }}
+),
+
+measures as (
+    select * from {{ ref('int_benefit_measures') }}
+),
+
+periods as (
+    select
+        benefits.*,
+        measures.financial_year,
+        make_date(cast(left(measures.financial_year, 4) as integer) + 1, 3, 31) as period_end_date,
+        measures.measure_value as actual_value,
+        measures.observations
+    from benefits
+    inner join measures
+        on
+            benefits.measure = measures.measure
+            and benefits.measure_county = measures.county
+            and benefits.measure_scope = measures.scope
+            and measures.financial_year >= benefits.baseline_period
+),
+
+profiled as (
+    select
+        *,
+        case
+            when period_end_date <= go_live_date then baseline_value
+            when period_end_date >= target_date then target_value
+            else baseline_value + (target_value - baseline_value)
+                * date_diff('day', go_live_date, period_end_date)
+                / date_diff('day', go_live_date, target_date)
+        end as profiled_target_value,
+        case when direction = 'decrease' then -1 else 1 end as sign
+    from periods
+),
+
+measured as (
+    select
+        *,
+        sign * (actual_value - baseline_value) as improvement,
+        sign * (target_value - baseline_value) as promised_improvement,
+        sign * (profiled_target_value - baseline_value) as profiled_improvement
+    from profiled
+),
+
+final as (
+    select
+        benefit_id,
+        bid_id,
+        financial_year,
+        period_end_date,
+        category,
+        recurrence,
+        unit,
+        direction,
+        baseline_value,
+        target_value,
+        profiled_target_value,
+        actual_value,
+        observations,
+        actual_value - profiled_target_value as variance_to_profile,
+        improvement,
+        attribution_share,
+        improvement * attribution_share as attributed_improvement,
+        improvement / nullif(promised_improvement, 0) as share_of_target_realised,
+        improvement / nullif(profiled_improvement, 0) as share_of_profile_realised,
+        case
+            when profiled_improvement = 0 then 'not_due'
+            when improvement / profiled_improvement >= {{ var('rag_green_threshold') }} then 'green'
+            when improvement / profiled_improvement >= {{ var('rag_amber_threshold') }} then 'amber'
+            else 'red'
+        end as status
+    from measured
+)
+
+select * from final

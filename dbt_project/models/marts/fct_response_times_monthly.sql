@@ -1,0 +1,53 @@
+-- Response time (call to first arrival) per service, area, incident category and month, for
+-- each district and for each county as a whole; incident_category 'all' covers every category.
+-- Percentiles are continuous (linear interpolation between the two nearest incidents).
+with
+
+incidents as (
+    select * from {{ ref('int_incidents__with_area') }}
+),
+
+aggregated as (
+    select
+        service,
+        call_month as month,
+        county,
+        district_code,
+        incident_category,
+        grouping(district_code) as is_county_total,
+        grouping(incident_category) as is_all_categories,
+        count(*) as incidents,
+        avg(response_seconds) / 60.0 as mean_response_minutes,
+        quantile_cont(response_seconds, 0.5) / 60.0 as median_response_minutes,
+        quantile_cont(response_seconds, 0.9) / 60.0 as p90_response_minutes,
+        avg(call_handling_seconds) as mean_call_handling_seconds,
+        avg(turnout_seconds) as mean_turnout_seconds,
+        avg(drive_seconds) as mean_drive_seconds
+    from incidents
+    group by grouping sets (
+        (service, call_month, county, incident_category),
+        (service, call_month, county, district_code, incident_category),
+        (service, call_month, county),
+        (service, call_month, county, district_code)
+    )
+),
+
+final as (
+    select
+        service,
+        month,
+        case when is_county_total = 1 then 'county' else 'district' end as area_type,
+        coalesce(district_code, county) as area_code,
+        county,
+        coalesce(incident_category, 'all') as incident_category,
+        incidents,
+        mean_response_minutes,
+        median_response_minutes,
+        p90_response_minutes,
+        mean_call_handling_seconds,
+        mean_turnout_seconds,
+        mean_drive_seconds
+    from aggregated
+)
+
+select * from final

@@ -1,0 +1,28 @@
+with
+
+source as (
+    select * from {{ source('agency', 'boundaries') }}
+),
+
+typed as (
+    select
+        district_code,
+        district_name,
+        county,
+        rural_urban,
+        cast(population as integer) as population,
+        police_force_code,
+        police_force_name,
+        fire_authority_code,
+        fire_authority_name,
+        ambulance_trust_code,
+        ambulance_trust_name,
+        _load_id,
+        _source_file,
+        _source_sha256,
+        _source_row
+    from source
+    {{ latest_version(['district_code']) }}
+)
+
+select * from typed

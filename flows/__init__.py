@@ -1,0 +1,1 @@
+"""Bluelight's nightly load: demo data, ingest, quality gate, dbt build and publish (Prefect)."""

@@ -1,0 +1,95 @@
+"""The `bluelight` command: one verb per job a user has."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+
+from flows.settings import PROJECT_ROOT, Settings
+
+
+def _demo(args: argparse.Namespace, settings: Settings) -> int:
+    from flows.demo_data import write_demo_inbox
+
+    print(f"Writing the demo inbox to {settings.inbox} (seed {args.seed}, scale {args.scale}) ...")
+    counts = write_demo_inbox(settings.inbox, seed=args.seed, scale=args.scale)
+    print("  " + ", ".join(f"{k}: {v:,} rows" for k, v in counts.items()))
+    status = _run(args, settings)
+    if status == 0 and not args.no_dashboard:
+        return _dashboard(args, settings)
+    return status
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    from flows.nightly import nightly
+
+    result = nightly(home=str(settings.home), return_state=True)
+    if result.is_failed():
+        print(f"The run failed; the published warehouse is unchanged: {settings.published_db}",
+              file=sys.stderr)
+        return 1
+    print(f"Published: {settings.published_db}")
+    return 0
+
+
+def _dashboard(args: argparse.Namespace, settings: Settings) -> int:
+    if not settings.published_db.exists():
+        print(f"No published warehouse at {settings.published_db}: run `bluelight demo` or "
+              "`bluelight run` first.", file=sys.stderr)
+        return 1
+    env = {**os.environ, "BLUELIGHT_HOME": str(settings.home)}
+    command = [sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "dashboard" / "app.py"),
+               "--server.address", "127.0.0.1", "--server.port", str(settings.dashboard_port),
+               "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    print(f"Dashboard on http://127.0.0.1:{settings.dashboard_port} (Ctrl+C to stop)")
+    return subprocess.call(command, env=env)
+
+
+def _sources(args: argparse.Namespace, settings: Settings) -> int:
+    from flows import dbt_yaml
+    from flows.contracts import SOURCES
+
+    if args.write_dbt:
+        for path in dbt_yaml.write():
+            print(f"wrote {path}")
+        return 0
+    for source in SOURCES.values():
+        print(f"{source.name:<20} inbox/{source.name}/  {', '.join(source.formats)}  "
+              f"key: {', '.join(source.key)}")
+        print(f"{'':<20} {source.description}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="bluelight",
+        description="Tracks whether blue-light collaboration funded by Police Innovation Fund "
+                    "bids delivers its benefits. Data directory: $BLUELIGHT_HOME "
+                    "(default ~/.local/share/bluelight).")
+    verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
+
+    demo = verbs.add_parser("demo", help="write the demo inbox, run the nightly flow on it, "
+                                         "then serve the dashboard")
+    demo.add_argument("--seed", type=int, default=None, help="generator seed (default 2014)")
+    demo.add_argument("--scale", type=float, default=None,
+                      help="share of the demo county's incident volume (default 1.0)")
+    demo.add_argument("--no-dashboard", action="store_true", help="stop after publishing")
+    verbs.add_parser("run", help="run the nightly flow on whatever is in the inbox")
+    verbs.add_parser("dashboard", help="serve the Streamlit dashboard on the published warehouse")
+    sources = verbs.add_parser("sources", help="list the source contracts and their inbox folders")
+    sources.add_argument("--write-dbt", action="store_true",
+                         help="rewrite dbt's source and staging YAML from the contracts")
+
+    args = parser.parse_args(argv)
+    settings = Settings.from_env()
+    if args.verb == "demo":
+        args.seed = settings.demo_seed if args.seed is None else args.seed
+        args.scale = settings.demo_scale if args.scale is None else args.scale
+    handler = {"demo": _demo, "run": _run, "dashboard": _dashboard, "sources": _sources}
+    return handler[args.verb](args, settings)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,223 @@
+"""Source contracts: what each file a service sends must hold, declared once.
+
+Ingest reads the columns and keys from here, the quality gate builds its Great Expectations
+suites from here, and dbt's `_sources.yml` is written from here (`bluelight sources --write-dbt`;
+a test fails when the two disagree). Raw tables keep every value as text, as it was sent;
+the types below are what staging casts to, and what the quality gate checks a value parses as.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Regular expressions a raw text value must match to cast to each type in staging.
+TYPE_PATTERNS = {
+    "varchar": r"(?s).+",
+    "integer": r"^-?\d+$",
+    "double": r"^-?\d+(\.\d+)?$",
+    "date": r"^\d{4}-\d{2}-\d{2}$",
+    "timestamp": r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}$",
+    "boolean": r"^(true|false)$",
+}
+
+SERVICES = ("police", "fire", "ambulance")
+FINANCIAL_YEAR_PATTERN = r"^\d{4}-\d{2}$"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    description: str
+    required: bool = True
+    allowed: tuple[str, ...] | None = None
+    min: float | None = None
+    max: float | None = None
+    pattern: str | None = None  # a stricter pattern than the type's own
+
+    @property
+    def value_pattern(self) -> str:
+        return self.pattern or TYPE_PATTERNS[self.type]
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    description: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    formats: tuple[str, ...] = ("csv", "xlsx")
+    # Rules across columns, as Great Expectations expectations ({"type", "kwargs"}).
+    row_rules: tuple[dict, ...] = ()
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def required_columns(self) -> list[str]:
+        return [c.name for c in self.columns if c.required]
+
+
+C = Column
+
+SOURCES: dict[str, Source] = {
+    s.name: s
+    for s in (
+        Source(
+            "boundaries",
+            "District lookup: each district's police force area, fire and rescue authority and "
+            "ambulance trust, with its population and whether it is rural.",
+            (
+                C("district_code", "varchar", "District code (ONS LAD code or local code)."),
+                C("district_name", "varchar", "District name."),
+                C("county", "varchar", "County the district lies in."),
+                C("rural_urban", "varchar", "Rural or urban district.", allowed=("rural", "urban")),
+                C("population", "integer", "Resident population.", min=0, max=2_000_000),
+                C("police_force_code", "varchar", "Police force area code."),
+                C("police_force_name", "varchar", "Police force area name."),
+                C("fire_authority_code", "varchar", "Fire and rescue authority code."),
+                C("fire_authority_name", "varchar", "Fire and rescue authority name."),
+                C("ambulance_trust_code", "varchar", "Ambulance trust code."),
+                C("ambulance_trust_name", "varchar", "Ambulance trust name."),
+            ),
+            key=("district_code",),
+        ),
+        Source(
+            "incidents",
+            "One row per incident attended: when the call came, when a resource was mobilised, "
+            "left (fire only) and first arrived.",
+            (
+                C("incident_id", "varchar", "The service's own incident reference."),
+                C("service", "varchar", "Service that attended.", allowed=SERVICES),
+                C("incident_category", "varchar", "Incident category in the service's scheme.",
+                  allowed=("emergency", "priority", "primary_fire", "secondary_fire", "rtc",
+                           "false_alarm", "special_service", "cardiac_arrest",
+                           "C1", "C2", "C3", "C4")),
+                C("district_code", "varchar", "District of the incident."),
+                C("call_time", "timestamp", "Time the 999 call was answered (local time)."),
+                C("mobilised_time", "timestamp", "Time the first resource was assigned."),
+                C("mobile_time", "timestamp", "Time the first fire appliance left (fire only).",
+                  required=False),
+                C("first_arrival_time", "timestamp", "Time the first resource arrived."),
+            ),
+            key=("service", "incident_id"),
+            row_rules=(
+                # ISO text compares in time order, so this checks the raw values as sent.
+                {"type": "expect_column_pair_values_a_to_be_greater_than_b",
+                 "kwargs": {"column_A": "first_arrival_time", "column_B": "call_time",
+                            "or_equal": True, "ignore_row_if": "either_value_is_missing"},
+                 "meta": {"rule": "first arrival is not before the call"}},
+            ),
+        ),
+        Source(
+            "staffing",
+            "Staff in post per service, role and month: full-time equivalent and headcount.",
+            (
+                C("month", "date", "First day of the month the figures are for."),
+                C("organisation", "varchar", "Employing organisation."),
+                C("service", "varchar", "Service.", allowed=SERVICES),
+                C("role", "varchar", "Role group."),
+                C("fte", "double", "Full-time equivalent staff in post.", min=0, max=100_000),
+                C("headcount", "integer", "People in post.", min=0, max=100_000),
+                C("shared_post", "boolean", "Posts shared between services (e.g. tri-service)."),
+            ),
+            key=("organisation", "month", "role"),
+        ),
+        Source(
+            "estates",
+            "Estate return: one row per site and financial year, with running costs, co-location "
+            "and disposal.",
+            (
+                C("site_id", "varchar", "Site reference."),
+                C("financial_year", "varchar", "Financial year, e.g. 2016-17.",
+                  pattern=FINANCIAL_YEAR_PATTERN),
+                C("site_name", "varchar", "Site name."),
+                C("organisation", "varchar", "Owning organisation."),
+                C("service", "varchar", "Service the site belongs to.", allowed=SERVICES),
+                C("district_code", "varchar", "District the site lies in."),
+                C("tenure", "varchar", "Tenure.", allowed=("freehold", "leasehold")),
+                C("floor_area_m2", "double", "Gross internal floor area, square metres.",
+                  min=0, max=200_000),
+                C("running_cost_gbp", "double",
+                  "Running cost in the year (rent, rates, utilities, maintenance), pounds cash.",
+                  min=0, max=50_000_000),
+                C("co_located_services", "varchar",
+                  "Other services sharing the site, separated by ';'.", required=False),
+                C("co_located_since", "date", "Date sharing began.", required=False),
+                C("disposal_date", "date", "Date the site was sold or left.", required=False),
+                C("capital_receipt_gbp", "double", "Capital receipt from the disposal, pounds cash.",
+                  required=False, min=0, max=100_000_000),
+                C("easting", "integer", "British National Grid easting (EPSG:27700).",
+                  min=0, max=700_000),
+                C("northing", "integer", "British National Grid northing (EPSG:27700).",
+                  min=0, max=1_300_000),
+            ),
+            key=("site_id", "financial_year"),
+        ),
+        Source(
+            "bids",
+            "Police Innovation Fund bids: who bid, what was awarded, when the project went live.",
+            (
+                C("bid_id", "varchar", "Bid reference."),
+                C("title", "varchar", "Project title."),
+                C("fund_round", "varchar", "Fund round, e.g. PIF 2014/15."),
+                C("lead_organisation", "varchar", "Lead bidder (usually the PCC)."),
+                C("partners", "varchar", "Partner organisations, separated by ';'."),
+                C("county", "varchar", "County the project serves."),
+                C("award_gbp", "double", "Fund award, pounds cash.", min=0, max=10_000_000),
+                C("partner_contribution_gbp", "double", "Partners' own contribution, pounds cash.",
+                  min=0, max=50_000_000),
+                C("go_live_date", "date", "Date the collaboration went live."),
+            ),
+            key=("bid_id",),
+        ),
+        Source(
+            "benefits_register",
+            "Benefits register, one per bid: each benefit promised, its measure, baseline and "
+            "target (HM Treasury Green Book practice).",
+            (
+                C("benefit_id", "varchar", "Benefit reference."),
+                C("bid_id", "varchar", "Bid the benefit belongs to."),
+                C("description", "varchar", "What the benefit is."),
+                C("category", "varchar", "Benefit category.",
+                  allowed=("cashable", "non_cashable", "non_financial", "dis_benefit")),
+                C("recurrence", "varchar", "Recurring or one-off.",
+                  allowed=("recurring", "one_off")),
+                C("beneficiary", "varchar", "Organisation that benefits.",
+                  allowed=("police", "fire", "ambulance", "local_authority")),
+                C("owner", "varchar", "Named benefit owner."),
+                C("measure", "varchar", "Measure the benefit is tracked by.",
+                  allowed=("fire_call_handling_mean_seconds",
+                           "cardiac_arrest_response_mean_minutes",
+                           "police_estate_running_cost_gbp",
+                           "capital_receipts_cumulative_gbp")),
+                C("measure_county", "varchar", "County the measure is taken over."),
+                C("measure_scope", "varchar", "Districts the measure covers.",
+                  allowed=("all", "rural", "urban")),
+                C("unit", "varchar", "Unit of the measure.",
+                  allowed=("seconds", "minutes", "gbp")),
+                C("direction", "varchar", "Whether the benefit is a decrease or an increase.",
+                  allowed=("decrease", "increase")),
+                C("baseline_value", "double", "Value in the baseline period."),
+                C("baseline_period", "varchar", "Baseline financial year.",
+                  pattern=FINANCIAL_YEAR_PATTERN),
+                C("target_value", "double", "Value promised by the target date."),
+                C("target_date", "date", "Date the target is due."),
+                C("attribution_share", "double",
+                  "Share of the measured change credited to this bid (0 to 1).", min=0, max=1),
+                C("price_base_year", "varchar", "Price base of money values.",
+                  pattern=FINANCIAL_YEAR_PATTERN),
+                C("evidence_source", "varchar", "Where the evidence comes from."),
+                C("confidence", "varchar", "Confidence in the estimate.",
+                  allowed=("high", "medium", "low")),
+            ),
+            key=("benefit_id",),
+        ),
+    )
+}
+
+
+def source_for_folder(folder: str) -> Source | None:
+    """The source that owns an inbox folder (folders carry the source's name)."""
+    return SOURCES.get(folder)

@@ -1,0 +1,111 @@
+"""Writes dbt's `_sources.yml` and `_staging.yml` from the source contracts.
+
+The contracts are the one place a source's columns are declared; these two files follow from them
+(`bluelight sources --write-dbt`), and a test fails when the committed files have drifted.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from flows.contracts import SOURCES, Source
+from flows.settings import PROJECT_ROOT
+
+STAGING_DIR = PROJECT_ROOT / "dbt_project" / "models" / "staging"
+HEADER = "# Written by `bluelight sources --write-dbt` from flows/contracts.py: edit the contracts.\n"
+
+LINEAGE_DOCS = {
+    "_load_id": "Load that brought the row (audit.loaded_files.load_id).",
+    "_loaded_at": "When the row was loaded.",
+    "_source_file": "Archived file the row came from (named by its sha256).",
+    "_source_sha256": "sha256 of the file the row came from.",
+    "_source_row": "Row number in that file; the header is row 1.",
+}
+# Staging renames (timestamps end in _at) and columns it derives, per source.
+RENAMES = {"incidents": {"call_time": "call_at", "mobilised_time": "mobilised_at",
+                         "mobile_time": "mobile_at", "first_arrival_time": "first_arrival_at"},
+           "staffing": {"shared_post": "is_shared_post"}}
+DERIVED = {
+    "incidents": {
+        "call_month": ("First day of the month of the call.", True),
+        "response_seconds": ("Seconds from call to first arrival.", True),
+        "call_handling_seconds": ("Seconds from call to first resource mobilised.", True),
+        "turnout_seconds": ("Seconds from mobilised to the appliance leaving (fire only).", False),
+        "drive_seconds": ("Seconds from leaving to first arrival (fire only).", False),
+    },
+}
+# Lineage columns staging keeps (the load time is only needed to pick the latest version).
+STAGING_LINEAGE = ("_load_id", "_source_file", "_source_sha256", "_source_row")
+
+
+def _column_tests(column, in_staging: bool) -> list:
+    tests: list = []
+    if column.required:
+        tests.append("not_null")
+    if column.allowed and in_staging:
+        tests.append({"accepted_values": {"arguments": {"values": list(column.allowed)}}})
+    return tests
+
+
+def sources_yaml() -> dict:
+    tables = []
+    for source in SOURCES.values():
+        columns = [{"name": c.name, "description": f"{c.description} ({c.type})"}
+                   for c in source.columns]
+        columns += [{"name": n, "description": d} for n, d in LINEAGE_DOCS.items()]
+        tables.append({"name": source.name, "description": source.description,
+                       "columns": columns})
+    return {"version": 2, "sources": [{
+        "name": "agency", "schema": "raw",
+        "description": "Files as sent, one table per source contract, append-only, all text.",
+        "tables": tables}]}
+
+
+def _staging_model(source: Source) -> dict:
+    renames = RENAMES.get(source.name, {})
+    columns = []
+    for column in source.columns:
+        entry = {"name": renames.get(column.name, column.name), "description": column.description}
+        tests = _column_tests(column, in_staging=True)
+        if tests:
+            entry["data_tests"] = tests
+        columns.append(entry)
+    for name, (description, required) in DERIVED.get(source.name, {}).items():
+        entry = {"name": name, "description": description}
+        if required:
+            entry["data_tests"] = ["not_null"]
+        columns.append(entry)
+    for name in STAGING_LINEAGE:
+        columns.append({"name": name, "description": LINEAGE_DOCS[name],
+                        "data_tests": ["not_null"]})
+    key = [renames.get(k, k) for k in source.key]
+    return {
+        "name": f"stg_agency__{source.name}",
+        "description": f"{source.description} Typed; one row per {', '.join(key)} "
+                       "(the most recently loaded version).",
+        "data_tests": [{"unique_combination": {"arguments": {"columns": key}}}],
+        "columns": columns,
+    }
+
+
+def staging_yaml() -> dict:
+    return {"version": 2, "models": [_staging_model(s) for s in SOURCES.values()]}
+
+
+def render(document: dict) -> str:
+    return HEADER + yaml.safe_dump(document, sort_keys=False, width=100)
+
+
+def expected_files() -> dict[Path, str]:
+    return {STAGING_DIR / "_sources.yml": render(sources_yaml()),
+            STAGING_DIR / "_staging.yml": render(staging_yaml())}
+
+
+def write() -> list[Path]:
+    written = []
+    for path, text in expected_files().items():
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    return written

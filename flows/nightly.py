@@ -1,0 +1,233 @@
+"""The nightly flow (Prefect): discover -> ingest -> check loaded rows -> dbt build ->
+check marts -> publish. One flow, small tasks; retries only where I/O can fail.
+
+A failed run publishes nothing: the last good warehouse stays in place, files that were not
+refused stay in the inbox for the next run, and the run's record still lands in runs.jsonl.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from flows import ingest, publish, quality, runlog
+from flows.settings import Settings
+
+
+class GateFailed(RuntimeError):
+    """A critical quality check or a dbt test failed; nothing is published."""
+
+
+@dataclass
+class FileOutcome:
+    path: str
+    source: str
+    status: str  # loaded, skipped, rejected
+    rows: int = 0
+    load_id: str | None = None
+    reason: str | None = None
+
+
+@task(cache_policy=NO_CACHE)
+def prepare_build(settings: Settings) -> None:
+    publish.prepare_build(settings.published_db, settings.build_db)
+    with duckdb.connect(str(settings.build_db)) as con:
+        ingest.ensure_schema(con)
+
+
+@task(cache_policy=NO_CACHE)
+def discover(settings: Settings) -> list[ingest.InboxFile]:
+    return ingest.discover(settings.inbox)
+
+
+# Retried: the inbox may be a network share that drops a read. A contract breach is not an
+# exception here (it is returned as a rejection), so a retry never repeats a data error.
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
+def ingest_file(settings: Settings, item: ingest.InboxFile, run_id: str, n: int) -> FileOutcome:
+    name = item.relative(settings.inbox)
+    sha256 = ingest.sha256_of(item.path)
+    with duckdb.connect(str(settings.build_db)) as con:
+        if item.source is None:
+            error = ingest.ContractError(
+                name, f"no source owns the folder {item.folder!r}; folders are the source "
+                      "names `bluelight sources` lists")
+            ingest.reject(con, item, error, run_id=run_id, rejected_dir=settings.rejected,
+                          inbox=settings.inbox, sha256=sha256)
+            return FileOutcome(name, item.folder, "rejected", reason=str(error))
+        earlier = ingest.already_loaded(con, sha256)
+        if earlier:
+            return FileOutcome(name, item.folder, "skipped", reason=f"already loaded as {earlier}")
+        try:
+            frame = ingest.check_contract(ingest.read_file(item.path, name), item.source, name)
+        except ingest.ContractError as error:
+            ingest.reject(con, item, error, run_id=run_id, rejected_dir=settings.rejected,
+                          inbox=settings.inbox, sha256=sha256)
+            return FileOutcome(name, item.folder, "rejected", reason=str(error))
+        archived = ingest.archive_copy(item.path, sha256, settings.archive)
+        archive_path = archived.relative_to(settings.home).as_posix()
+        load_id = f"{run_id}-{n:04d}"
+        loaded_at = datetime.now()
+        con.execute("begin")
+        rows = ingest.append_raw(con, item.source, frame, load_id=load_id, loaded_at=loaded_at,
+                                 archive_path=archive_path, sha256=sha256)
+        con.execute(
+            "insert into audit.loaded_files values (?, ?, ?, ?, ?, ?, ?, ?, 'loaded')",
+            [load_id, run_id, item.folder, name, archive_path, sha256, rows, loaded_at])
+        con.execute("commit")
+    return FileOutcome(name, item.folder, "loaded", rows=rows, load_id=load_id)
+
+
+@task(cache_policy=NO_CACHE)
+def check_loaded(settings: Settings, run_id: str, outcomes: list[FileOutcome]):
+    load_ids: dict[str, list[str]] = {}
+    for outcome in outcomes:
+        if outcome.status == "loaded":
+            load_ids.setdefault(outcome.source, []).append(outcome.load_id)
+    with duckdb.connect(str(settings.build_db)) as con:
+        results = quality.check_loaded_rows(con, load_ids)
+        quality.record(con, run_id, results)
+    return results
+
+
+@task(cache_policy=NO_CACHE)
+def dbt_build(settings: Settings) -> dict:
+    """`dbt build` in-process on the build copy; returns counts by status."""
+    import os
+
+    from dbt.cli.main import dbtRunner
+
+    os.environ["BLUELIGHT_BUILD_DB"] = str(settings.build_db)
+    os.environ["BLUELIGHT_DBT_THREADS"] = str(settings.dbt_threads)
+    project = settings.dbt_project_dir
+    result = dbtRunner().invoke([
+        "build", "--project-dir", str(project), "--profiles-dir", str(project),
+        "--target-path", str(settings.build_dir / "dbt_target"),
+        "--log-path", str(settings.build_dir / "dbt_logs"),
+        "--no-use-colors", "--quiet",
+    ])
+    if result.exception is not None:
+        raise GateFailed(f"dbt build could not run: {result.exception}")
+    counts: dict[str, int] = {}
+    failed = []
+    for node_result in result.result.results:
+        status = str(node_result.status)
+        counts[status] = counts.get(status, 0) + 1
+        if status in ("error", "fail"):
+            failed.append(f"{node_result.node.name}: {node_result.message}")
+    if failed or not result.success:
+        raise GateFailed("dbt build failed: " + "; ".join(failed[:5]))
+    return counts
+
+
+@task(cache_policy=NO_CACHE)
+def check_marts(settings: Settings, run_id: str):
+    with duckdb.connect(str(settings.build_db)) as con:
+        results = quality.check_marts(con)
+        quality.record(con, run_id, results)
+    return results
+
+
+@task(cache_policy=NO_CACHE)
+def write_run_history(settings: Settings, record: runlog.RunRecord) -> None:
+    """Replay runs.jsonl, plus this run as it stands, into audit.load_runs of the build."""
+    rows = runlog.read_log(settings.run_log)
+    rows.append({**asdict(record), "status": "succeeded",
+                 "finished_at": datetime.now().isoformat(timespec="seconds")})
+    with duckdb.connect(str(settings.build_db)) as con:
+        con.execute("delete from audit.load_runs")
+        con.executemany(
+            "insert into audit.load_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [[r["run_id"], r["started_at"], r["finished_at"], r["status"], r["files_loaded"],
+              r["files_skipped"], r["files_rejected"], r["rows_loaded"], r["checks_passed"],
+              r["checks_failed"], r["checks_warned"], json.dumps(r["stage_seconds"]),
+              r["error"]] for r in rows])
+
+
+@task(cache_policy=NO_CACHE)
+def publish_build(settings: Settings) -> None:
+    publish.publish(settings.build_db, settings.published_db)
+
+
+def _tally(record: runlog.RunRecord, results: list[quality.CheckResult]) -> None:
+    record.checks_passed += sum(r.success for r in results)
+    record.checks_failed += sum(not r.success and r.level == "critical" for r in results)
+    record.checks_warned += sum(not r.success and r.level != "critical" for r in results)
+
+
+def _gate(results: list[quality.CheckResult], what: str) -> None:
+    failures = quality.critical_failures(results)
+    if failures:
+        raise GateFailed(f"{len(failures)} critical check(s) failed on {what}: "
+                         + "; ".join(f.describe() for f in failures[:5]))
+
+
+def summary(record: runlog.RunRecord, outcomes: list[FileOutcome]) -> str:
+    lines = [
+        f"Run {record.run_id}: {record.status}",
+        f"  files: {record.files_loaded} loaded, {record.files_skipped} already loaded, "
+        f"{record.files_rejected} rejected; rows loaded: {record.rows_loaded:,}",
+        f"  checks: {record.checks_passed} passed, {record.checks_failed} failed (critical), "
+        f"{record.checks_warned} warnings",
+        "  stages: " + ", ".join(f"{k} {v:.1f}s" for k, v in record.stage_seconds.items()),
+    ]
+    lines += [f"  rejected {o.path}: {o.reason}" for o in outcomes if o.status == "rejected"]
+    if record.error:
+        lines.append(f"  error: {record.error}")
+    return "\n".join(lines)
+
+
+@flow(name="bluelight-nightly", log_prints=True)
+def nightly(home: str | None = None) -> dict:
+    """Load whatever is in the inbox, check it, build the marts and publish if all is well."""
+    settings = Settings.from_env()
+    if home:
+        settings = Settings(**{**settings.__dict__, "home": Path(home)})
+    settings.ensure_dirs()
+    logger = get_run_logger()
+    run_id = runlog.new_run_id()
+    outcomes: list[FileOutcome] = []
+    with runlog.run_lock(settings.home):
+        try:
+            with runlog.recorded_run(settings.run_log, run_id) as record:
+                with record.stage("prepare"):
+                    prepare_build(settings)
+                with record.stage("ingest"):
+                    found = discover(settings)
+                    logger.info("%d file(s) in the inbox", len(found))
+                    for n, item in enumerate(found, start=1):
+                        outcome = ingest_file(settings, item, run_id, n)
+                        outcomes.append(outcome)
+                        logger.info("[%d/%d] %s: %s%s", n, len(found), outcome.path,
+                                    outcome.status,
+                                    f" ({outcome.rows:,} rows)" if outcome.rows else "")
+                record.files_loaded = sum(o.status == "loaded" for o in outcomes)
+                record.files_skipped = sum(o.status == "skipped" for o in outcomes)
+                record.files_rejected = sum(o.status == "rejected" for o in outcomes)
+                record.rows_loaded = sum(o.rows for o in outcomes)
+                with record.stage("check_loaded"):
+                    results = check_loaded(settings, run_id, outcomes)
+                    _tally(record, results)
+                    _gate(results, "the loaded rows")
+                with record.stage("dbt_build"):
+                    dbt_build(settings)
+                with record.stage("check_marts"):
+                    results = check_marts(settings, run_id)
+                    _tally(record, results)
+                    _gate(results, "the marts")
+                with record.stage("publish"):
+                    write_run_history(settings, record)
+                    publish_build(settings)
+                # Published: the files are in the archive, so the inbox can let them go.
+                for outcome in outcomes:
+                    if outcome.status in ("loaded", "skipped"):
+                        (settings.inbox / outcome.path).unlink(missing_ok=True)
+        finally:
+            print(summary(record, outcomes))
+    return {"run_id": run_id, "status": record.status, "outcomes": [asdict(o) for o in outcomes],
+            "record": asdict(record)}

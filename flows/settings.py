@@ -1,0 +1,119 @@
+"""Every run setting in one typed object, read once from the environment.
+
+Telemetry of every component is switched off here, before any of them is imported,
+because public-sector networks block it and a load must not stall on it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+# Switched off for dbt, Prefect, Great Expectations and Streamlit alike; a user's own value wins.
+TELEMETRY_OFF = {
+    "DO_NOT_TRACK": "1",
+    "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "PREFECT_CLOUD_ENABLE_ORCHESTRATION_TELEMETRY": "false",
+    "GX_ANALYTICS_ENABLED": "false",
+    "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
+}
+for _name, _value in TELEMETRY_OFF.items():
+    os.environ.setdefault(_name, _value)
+
+
+def _default_home() -> Path:
+    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data_home) / "bluelight"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where Bluelight keeps its data and how a run behaves."""
+
+    home: Path = field(default_factory=_default_home)
+    """Data directory (`BLUELIGHT_HOME`); default `$XDG_DATA_HOME/bluelight`, i.e. ~/.local/share/bluelight."""
+
+    dbt_project_dir: Path = PROJECT_ROOT / "dbt_project"
+    """The dbt project that turns raw rows into marts."""
+
+    dbt_threads: int = 1
+    """dbt threads; one, because several threads on one DuckDB file have had transaction errors."""
+
+    demo_seed: int = 2014
+    """Seed of the demo data generator: the same seed writes the same files byte for byte."""
+
+    demo_scale: float = 1.0
+    """Share of the demo county's incident volume to generate (1.0 is the full demo county)."""
+
+    dashboard_port: int = 8501
+    """Port `bluelight dashboard` serves on (loopback only)."""
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        """Settings from `BLUELIGHT_*` environment variables, defaults for the rest."""
+        env = os.environ
+        kwargs: dict = {}
+        if env.get("BLUELIGHT_HOME"):
+            kwargs["home"] = Path(env["BLUELIGHT_HOME"]).expanduser().resolve()
+        if env.get("BLUELIGHT_DBT_THREADS"):
+            kwargs["dbt_threads"] = int(env["BLUELIGHT_DBT_THREADS"])
+        if env.get("BLUELIGHT_DEMO_SEED"):
+            kwargs["demo_seed"] = int(env["BLUELIGHT_DEMO_SEED"])
+        if env.get("BLUELIGHT_DEMO_SCALE"):
+            kwargs["demo_scale"] = float(env["BLUELIGHT_DEMO_SCALE"])
+        if env.get("BLUELIGHT_DASHBOARD_PORT"):
+            kwargs["dashboard_port"] = int(env["BLUELIGHT_DASHBOARD_PORT"])
+        return cls(**kwargs)
+
+    # The layout of the data directory (DESIGN.md, "The data directory").
+    @property
+    def inbox(self) -> Path:
+        return self.home / "inbox"
+
+    @property
+    def archive(self) -> Path:
+        return self.home / "archive"
+
+    @property
+    def rejected(self) -> Path:
+        return self.home / "rejected"
+
+    @property
+    def build_dir(self) -> Path:
+        return self.home / "build"
+
+    @property
+    def warehouse_dir(self) -> Path:
+        return self.home / "warehouse"
+
+    @property
+    def quality_dir(self) -> Path:
+        return self.home / "quality"
+
+    @property
+    def build_db(self) -> Path:
+        return self.build_dir / "bluelight.duckdb"
+
+    @property
+    def published_db(self) -> Path:
+        return self.warehouse_dir / "bluelight.duckdb"
+
+    @property
+    def run_log(self) -> Path:
+        """Append-only JSON lines, one per run: survives failed runs, replayed into audit.load_runs."""
+        return self.home / "runs.jsonl"
+
+    def ensure_dirs(self) -> None:
+        for path in (
+            self.inbox,
+            self.archive,
+            self.rejected,
+            self.build_dir,
+            self.warehouse_dir,
+            self.quality_dir,
+        ):
+            path.mkdir(parents=True, exist_ok=True)
