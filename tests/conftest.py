@@ -1,0 +1,50 @@
+"""Shared fixtures: a real Prefect test harness, and warehouses built by real flow runs."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+from flows.settings import Settings  # noqa: E402  (sets telemetry off before the rest imports)
+
+SHARED_PUBLIC = Path(__file__).resolve().parents[2] / "shared" / "data" / "public"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def prefect_server():
+    """One temporary Prefect server for the whole session (starting one costs ~20 s)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+def run_flow(home: Path) -> dict:
+    """A real nightly flow run on `home`; returns the flow's result, or raises its error."""
+    from flows.nightly import nightly
+
+    state = nightly(home=str(home), return_state=True)
+    if state.is_failed():
+        return {"status": "failed", "error": str(state.message)}
+    return state.result()
+
+
+def settings_for(home: Path) -> Settings:
+    return Settings(home=home)
+
+
+@pytest.fixture(scope="session")
+def demo_home(tmp_path_factory) -> Path:
+    """The demo inbox at a tenth of the county's incident volume, loaded and published once."""
+    from flows.demo_data import write_demo_inbox
+
+    home = tmp_path_factory.mktemp("demo_home")
+    write_demo_inbox(home / "inbox", seed=2014, scale=0.1, progress=lambda *_: None)
+    result = run_flow(home)
+    assert result["status"] == "succeeded", result
+    return home
