@@ -42,8 +42,10 @@ if not queries.warehouse().exists():
 
 run = load("published_run")
 if not run.empty:
-    st.caption(f"Warehouse published by run {run.run_id[0]} at {run.finished_at[0]:%d %b %Y %H:%M}."
-               " Money is in pounds, cash prices.")
+    st.caption(
+        f"Warehouse published by run {run.run_id[0]} at {run.finished_at[0]:%d %b %Y %H:%M}."
+        " Money is in pounds, cash prices."
+    )
 
 bids = load("bids")
 go_lives = load("go_lives")
@@ -52,46 +54,73 @@ go_lives["label_y"] = [12 + 14 * i for i in range(len(go_lives))]  # stagger lab
 st.header("Response times")
 left, right = st.columns(2)
 service_options = load("services")
-service = left.selectbox("Service", service_options,
-                         index=service_options.index("fire") if "fire" in service_options else 0)
+service = left.selectbox(
+    "Service",
+    service_options,
+    index=service_options.index("fire") if "fire" in service_options else 0,
+)
 category = right.selectbox("Incident category", load("incident_categories", service))
 
 trend = load("response_trend", service, category)
 last_year = load("response_last_year", service, category)
 metric_columns = st.columns(max(len(last_year), 1))
 for column, row in zip(metric_columns, last_year.itertuples(), strict=False):
-    column.metric(f"{row.county}: mean response, last 12 months",
-                  f"{row.mean_response_minutes:.1f} min",
-                  help=f"{row.incidents:,} incidents")
+    column.metric(
+        f"{row.county}: mean response, last 12 months",
+        f"{row.mean_response_minutes:.1f} min",
+        help=f"{row.incidents:,} incidents",
+    )
 
-long = trend.melt(id_vars=["month", "county"],
-                  value_vars=["median_response_minutes", "p90_response_minutes"],
-                  var_name="statistic", value_name="minutes")
-long["statistic"] = long["statistic"].map({"median_response_minutes": "median",
-                                           "p90_response_minutes": "90th percentile"})
-lines = alt.Chart(long).mark_line().encode(
-    x=alt.X("month:T", title="Month of call"),
-    y=alt.Y("minutes:Q", title="Minutes from call to first arrival"),
-    color=alt.Color("county:N", scale=alt.Scale(range=PALETTE), title="County"),
-    strokeDash=alt.StrokeDash("statistic:N", title="Statistic"),
-    tooltip=["county", "statistic", alt.Tooltip("month:T", format="%b %Y"),
-             alt.Tooltip("minutes:Q", format=".1f")],
+long = trend.melt(
+    id_vars=["month", "county"],
+    value_vars=["median_response_minutes", "p90_response_minutes"],
+    var_name="statistic",
+    value_name="minutes",
 )
-rules = alt.Chart(go_lives).mark_rule(color="#555555", strokeDash=[4, 3]).encode(
-    x="go_live_date:T", tooltip=["bid_id", "title", "go_live_date:T"])
-labels = alt.Chart(go_lives).mark_text(align="left", dx=3, dy=-5, fontSize=11,
-                                       color="#333333").encode(
-    x="go_live_date:T", y=alt.Y("label_y:Q", scale=None), text="bid_id")
+long["statistic"] = long["statistic"].map(
+    {"median_response_minutes": "median", "p90_response_minutes": "90th percentile"}
+)
+lines = (
+    alt.Chart(long)
+    .mark_line()
+    .encode(
+        x=alt.X("month:T", title="Month of call"),
+        y=alt.Y("minutes:Q", title="Minutes from call to first arrival"),
+        color=alt.Color("county:N", scale=alt.Scale(range=PALETTE), title="County"),
+        strokeDash=alt.StrokeDash("statistic:N", title="Statistic"),
+        tooltip=[
+            "county",
+            "statistic",
+            alt.Tooltip("month:T", format="%b %Y"),
+            alt.Tooltip("minutes:Q", format=".1f"),
+        ],
+    )
+)
+rules = (
+    alt.Chart(go_lives)
+    .mark_rule(color="#555555", strokeDash=[4, 3])
+    .encode(x="go_live_date:T", tooltip=["bid_id", "title", "go_live_date:T"])
+)
+labels = (
+    alt.Chart(go_lives)
+    .mark_text(align="left", dx=3, dy=-5, fontSize=11, color="#333333")
+    .encode(x="go_live_date:T", y=alt.Y("label_y:Q", scale=None), text="bid_id")
+)
 st.altair_chart(lines + rules + labels, width="stretch")
 st.caption("Dashed vertical lines: go-live of each Police Innovation Fund project.")
 
 st.header("A bid's benefits against its targets")
-choice = st.selectbox("Bid", bids["bid_id"].tolist(),
-                      format_func=lambda b: f"{b}: {bids.set_index('bid_id').title[b]}")
+choice = st.selectbox(
+    "Bid",
+    bids["bid_id"].tolist(),
+    format_func=lambda b: f"{b}: {bids.set_index('bid_id').title[b]}",
+)
 bid = bids.set_index("bid_id").loc[choice]
-st.write(f"**{bid.title}** ({bid.fund_round}). Partners: {bid.partners.replace(';', ', ')}. "
-         f"Award £{bid.award_gbp:,.0f} plus £{bid.partner_contribution_gbp:,.0f} from partners; "
-         f"live from {bid.go_live_date:%d %B %Y}.")
+st.write(
+    f"**{bid.title}** ({bid.fund_round}). Partners: {bid.partners.replace(';', ', ')}. "
+    f"Award £{bid.award_gbp:,.0f} plus £{bid.partner_contribution_gbp:,.0f} from partners; "
+    f"live from {bid.go_live_date:%d %B %Y}."
+)
 
 latest = load("benefit_latest", choice)
 profile = load("benefit_profile", choice)
@@ -101,20 +130,34 @@ for row in latest.itertuples():
     a.metric("Status " + row.financial_year, STATUS_LABEL[row.status])
     b.metric("Baseline", money_or_value(row.baseline_value, row.unit))
     c.metric("Target", money_or_value(row.target_value, row.unit))
-    d.metric("Actual " + row.financial_year, money_or_value(row.actual_value, row.unit),
-             help=f"Owner: {row.owner}. {row.category.replace('_', '-')}, "
-                  f"{row.recurrence.replace('_', '-')}.")
+    d.metric(
+        "Actual " + row.financial_year,
+        money_or_value(row.actual_value, row.unit),
+        help=f"Owner: {row.owner}. {row.category.replace('_', '-')}, "
+        f"{row.recurrence.replace('_', '-')}.",
+    )
     series = profile[profile.benefit_id == row.benefit_id].melt(
-        id_vars=["financial_year"], value_vars=["baseline_value", "profiled_target_value",
-                                                "actual_value"],
-        var_name="series", value_name="value")
-    series["series"] = series["series"].map({"baseline_value": "baseline",
-                                             "profiled_target_value": "target (profiled)",
-                                             "actual_value": "actual"})
-    chart = alt.Chart(series).mark_line(point=True).encode(
-        x=alt.X("financial_year:O", title="Financial year"),
-        y=alt.Y("value:Q", title=row.unit, scale=alt.Scale(zero=False)),
-        color=alt.Color("series:N", scale=alt.Scale(range=PALETTE), title=None),
-        tooltip=["financial_year", "series", alt.Tooltip("value:Q", format=",.1f")],
-    ).properties(height=220)
+        id_vars=["financial_year"],
+        value_vars=["baseline_value", "profiled_target_value", "actual_value"],
+        var_name="series",
+        value_name="value",
+    )
+    series["series"] = series["series"].map(
+        {
+            "baseline_value": "baseline",
+            "profiled_target_value": "target (profiled)",
+            "actual_value": "actual",
+        }
+    )
+    chart = (
+        alt.Chart(series)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("financial_year:O", title="Financial year"),
+            y=alt.Y("value:Q", title=row.unit, scale=alt.Scale(zero=False)),
+            color=alt.Color("series:N", scale=alt.Scale(range=PALETTE), title=None),
+            tooltip=["financial_year", "series", alt.Tooltip("value:Q", format=",.1f")],
+        )
+        .properties(height=220)
+    )
     st.altair_chart(chart, width="stretch")

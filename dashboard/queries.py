@@ -49,31 +49,39 @@ def bids() -> pd.DataFrame:
 
 def services() -> list[str]:
     return _query("select distinct service from marts.fct_response_times_monthly order by 1")[
-        "service"].tolist()
+        "service"
+    ].tolist()
 
 
 def incident_categories(service: str) -> list[str]:
-    return _query("""
+    return _query(
+        """
         select distinct incident_category
         from marts.fct_response_times_monthly
         where service = ?
         order by incident_category = 'all' desc, incident_category
-    """, [service])["incident_category"].tolist()
+    """,
+        [service],
+    )["incident_category"].tolist()
 
 
 def response_trend(service: str, incident_category: str) -> pd.DataFrame:
     """Monthly median and 90th percentile response per county."""
-    return _query("""
+    return _query(
+        """
         select month, county, incidents, median_response_minutes, p90_response_minutes
         from marts.fct_response_times_monthly
         where area_type = 'county' and service = ? and incident_category = ?
         order by month, county
-    """, [service, incident_category])
+    """,
+        [service, incident_category],
+    )
 
 
 def response_last_year(service: str, incident_category: str) -> pd.DataFrame:
     """Incident-weighted mean response over the last twelve months of data, per county."""
-    return _query("""
+    return _query(
+        """
         with recent as (
             select *
             from marts.fct_response_times_monthly
@@ -86,7 +94,9 @@ def response_last_year(service: str, incident_category: str) -> pd.DataFrame:
         from recent
         group by county
         order by county
-    """, [service, incident_category])
+    """,
+        [service, incident_category],
+    )
 
 
 def go_lives() -> pd.DataFrame:
@@ -95,7 +105,8 @@ def go_lives() -> pd.DataFrame:
 
 def benefit_profile(bid_id: str) -> pd.DataFrame:
     """Each benefit of a bid per financial year: baseline, profiled target and actual."""
-    return _query("""
+    return _query(
+        """
         select r.benefit_id, b.description, b.owner, r.category, r.recurrence, r.unit,
                r.financial_year, r.period_end_date, r.baseline_value, r.profiled_target_value,
                r.target_value, r.actual_value, r.improvement, r.attributed_improvement,
@@ -104,12 +115,15 @@ def benefit_profile(bid_id: str) -> pd.DataFrame:
         inner join marts.dim_benefits as b using (benefit_id)
         where r.bid_id = ?
         order by r.benefit_id, r.financial_year
-    """, [bid_id])
+    """,
+        [bid_id],
+    )
 
 
 def benefit_latest(bid_id: str) -> pd.DataFrame:
     """Each benefit of a bid in its latest financial year."""
-    return _query("""
+    return _query(
+        """
         select r.benefit_id, b.description, b.owner, r.category, r.recurrence, r.unit,
                r.financial_year, r.baseline_value, r.target_value, r.actual_value,
                r.attributed_improvement, r.share_of_target_realised, r.status
@@ -118,4 +132,6 @@ def benefit_latest(bid_id: str) -> pd.DataFrame:
         where r.bid_id = ?
         qualify row_number() over (partition by r.benefit_id order by r.financial_year desc) = 1
         order by r.benefit_id
-    """, [bid_id])
+    """,
+        [bid_id],
+    )

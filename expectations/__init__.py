@@ -1,1 +1,1 @@
-"""Great Expectations suites: source suites follow from the contracts, mart suites are JSON files here."""
+"""Great Expectations suites: source suites follow from the contracts; mart suites are JSON here."""

@@ -27,8 +27,10 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
     result = nightly(home=str(settings.home), return_state=True)
     if result.is_failed():
-        print(f"The run failed; the published warehouse is unchanged: {settings.published_db}",
-              file=sys.stderr)
+        print(
+            f"The run failed; the published warehouse is unchanged: {settings.published_db}",
+            file=sys.stderr,
+        )
         return 1
     print(f"Published: {settings.published_db}")
     return 0
@@ -36,13 +38,28 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
 def _dashboard(args: argparse.Namespace, settings: Settings) -> int:
     if not settings.published_db.exists():
-        print(f"No published warehouse at {settings.published_db}: run `bluelight demo` or "
-              "`bluelight run` first.", file=sys.stderr)
+        print(
+            f"No published warehouse at {settings.published_db}: run `bluelight demo` or "
+            "`bluelight run` first.",
+            file=sys.stderr,
+        )
         return 1
     env = {**os.environ, "BLUELIGHT_HOME": str(settings.home)}
-    command = [sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "dashboard" / "app.py"),
-               "--server.address", "127.0.0.1", "--server.port", str(settings.dashboard_port),
-               "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(PROJECT_ROOT / "dashboard" / "app.py"),
+        "--server.address",
+        "127.0.0.1",
+        "--server.port",
+        str(settings.dashboard_port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
     print(f"Dashboard on http://127.0.0.1:{settings.dashboard_port} (Ctrl+C to stop)")
     return subprocess.call(command, env=env)
 
@@ -56,8 +73,10 @@ def _sources(args: argparse.Namespace, settings: Settings) -> int:
             print(f"wrote {path}")
         return 0
     for source in SOURCES.values():
-        print(f"{source.name:<20} inbox/{source.name}/  {', '.join(source.formats)}  "
-              f"key: {', '.join(source.key)}")
+        print(
+            f"{source.name:<20} inbox/{source.name}/  {', '.join(source.formats)}  "
+            f"key: {', '.join(source.key)}"
+        )
         print(f"{'':<20} {source.description}")
     return 0
 
@@ -66,21 +85,30 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="bluelight",
         description="Tracks whether blue-light collaboration funded by Police Innovation Fund "
-                    "bids delivers its benefits. Data directory: $BLUELIGHT_HOME "
-                    "(default ~/.local/share/bluelight).")
+        "bids delivers its benefits. Data directory: $BLUELIGHT_HOME "
+        "(default ~/.local/share/bluelight).",
+    )
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
 
-    demo = verbs.add_parser("demo", help="write the demo inbox, run the nightly flow on it, "
-                                         "then serve the dashboard")
+    demo = verbs.add_parser(
+        "demo", help="write the demo inbox, run the nightly flow on it, then serve the dashboard"
+    )
     demo.add_argument("--seed", type=int, default=None, help="generator seed (default 2014)")
-    demo.add_argument("--scale", type=float, default=None,
-                      help="share of the demo county's incident volume (default 1.0)")
+    demo.add_argument(
+        "--scale",
+        type=float,
+        default=None,
+        help="share of the demo county's incident volume (default 1.0)",
+    )
     demo.add_argument("--no-dashboard", action="store_true", help="stop after publishing")
     verbs.add_parser("run", help="run the nightly flow on whatever is in the inbox")
     verbs.add_parser("dashboard", help="serve the Streamlit dashboard on the published warehouse")
     sources = verbs.add_parser("sources", help="list the source contracts and their inbox folders")
-    sources.add_argument("--write-dbt", action="store_true",
-                         help="rewrite dbt's source and staging YAML from the contracts")
+    sources.add_argument(
+        "--write-dbt",
+        action="store_true",
+        help="rewrite dbt's source and staging YAML from the contracts",
+    )
 
     args = parser.parse_args(argv)
     settings = Settings.from_env()

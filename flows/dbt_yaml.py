@@ -14,7 +14,9 @@ from flows.contracts import SOURCES, Source
 from flows.settings import PROJECT_ROOT
 
 STAGING_DIR = PROJECT_ROOT / "dbt_project" / "models" / "staging"
-HEADER = "# Written by `bluelight sources --write-dbt` from flows/contracts.py: edit the contracts.\n"
+HEADER = (
+    "# Written by `bluelight sources --write-dbt` from flows/contracts.py: edit the contracts.\n"
+)
 
 LINEAGE_DOCS = {
     "_load_id": "Load that brought the row (audit.loaded_files.load_id).",
@@ -24,9 +26,15 @@ LINEAGE_DOCS = {
     "_source_row": "Row number in that file; the header is row 1.",
 }
 # Staging renames (timestamps end in _at) and columns it derives, per source.
-RENAMES = {"incidents": {"call_time": "call_at", "mobilised_time": "mobilised_at",
-                         "mobile_time": "mobile_at", "first_arrival_time": "first_arrival_at"},
-           "staffing": {"shared_post": "is_shared_post"}}
+RENAMES = {
+    "incidents": {
+        "call_time": "call_at",
+        "mobilised_time": "mobilised_at",
+        "mobile_time": "mobile_at",
+        "first_arrival_time": "first_arrival_at",
+    },
+    "staffing": {"shared_post": "is_shared_post"},
+}
 DERIVED = {
     "incidents": {
         "call_month": ("First day of the month of the call.", True),
@@ -52,15 +60,22 @@ def _column_tests(column, in_staging: bool) -> list:
 def sources_yaml() -> dict:
     tables = []
     for source in SOURCES.values():
-        columns = [{"name": c.name, "description": f"{c.description} ({c.type})"}
-                   for c in source.columns]
+        columns = [
+            {"name": c.name, "description": f"{c.description} ({c.type})"} for c in source.columns
+        ]
         columns += [{"name": n, "description": d} for n, d in LINEAGE_DOCS.items()]
-        tables.append({"name": source.name, "description": source.description,
-                       "columns": columns})
-    return {"version": 2, "sources": [{
-        "name": "agency", "schema": "raw",
-        "description": "Files as sent, one table per source contract, append-only, all text.",
-        "tables": tables}]}
+        tables.append({"name": source.name, "description": source.description, "columns": columns})
+    return {
+        "version": 2,
+        "sources": [
+            {
+                "name": "agency",
+                "schema": "raw",
+                "description": "Files as sent: a table per source contract, append-only, all text.",
+                "tables": tables,
+            }
+        ],
+    }
 
 
 def _staging_model(source: Source) -> dict:
@@ -78,13 +93,14 @@ def _staging_model(source: Source) -> dict:
             entry["data_tests"] = ["not_null"]
         columns.append(entry)
     for name in STAGING_LINEAGE:
-        columns.append({"name": name, "description": LINEAGE_DOCS[name],
-                        "data_tests": ["not_null"]})
+        columns.append(
+            {"name": name, "description": LINEAGE_DOCS[name], "data_tests": ["not_null"]}
+        )
     key = [renames.get(k, k) for k in source.key]
     return {
         "name": f"stg_agency__{source.name}",
         "description": f"{source.description} Typed; one row per {', '.join(key)} "
-                       "(the most recently loaded version).",
+        "(the most recently loaded version).",
         "data_tests": [{"unique_combination": {"arguments": {"columns": key}}}],
         "columns": columns,
     }
@@ -99,8 +115,10 @@ def render(document: dict) -> str:
 
 
 def expected_files() -> dict[Path, str]:
-    return {STAGING_DIR / "_sources.yml": render(sources_yaml()),
-            STAGING_DIR / "_staging.yml": render(staging_yaml())}
+    return {
+        STAGING_DIR / "_sources.yml": render(sources_yaml()),
+        STAGING_DIR / "_staging.yml": render(staging_yaml()),
+    }
 
 
 def write() -> list[Path]:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -89,16 +90,25 @@ DISTRICTS = (
 # Incidents a year per county at scale 1, and the category mix (shares sum to 1).
 INCIDENTS_PER_YEAR = {"fire": 6_000, "ambulance": 14_000, "police": 9_000}
 CATEGORIES = {
-    "fire": {"primary_fire": 0.25, "secondary_fire": 0.2, "rtc": 0.1,
-             "false_alarm": 0.35, "special_service": 0.1},
+    "fire": {
+        "primary_fire": 0.25,
+        "secondary_fire": 0.2,
+        "rtc": 0.1,
+        "false_alarm": 0.35,
+        "special_service": 0.1,
+    },
     "ambulance": {"cardiac_arrest": 0.04, "C1": 0.08, "C2": 0.55, "C3": 0.25, "C4": 0.08},
     "police": {"emergency": 0.35, "priority": 0.65},
 }
 # Mean seconds from mobilisation to first arrival, (urban, rural); ambulance and police.
 TRAVEL_MEAN = {
-    "cardiac_arrest": (360, 600), "C1": (360, 600), "C2": (1_080, 1_560),
-    "C3": (3_300, 4_200), "C4": (6_600, 7_800),
-    "emergency": (420, 780), "priority": (2_400, 3_300),
+    "cardiac_arrest": (360, 600),
+    "C1": (360, 600),
+    "C2": (1_080, 1_560),
+    "C3": (3_300, 4_200),
+    "C4": (6_600, 7_800),
+    "emergency": (420, 780),
+    "priority": (2_400, 3_300),
 }
 
 
@@ -128,11 +138,17 @@ def _incidents(rng: np.random.Generator, county: str, service: str, fy: int, sca
 
     if service == "fire":
         handling = rng.gamma(40.0, 95.0 / 40.0, size=n)
-        handling += np.where(call >= np.datetime64(PLANTED["call_handling_drift_start"]),
-                             PLANTED["call_handling_drift_seconds"], 0.0)
+        handling += np.where(
+            call >= np.datetime64(PLANTED["call_handling_drift_start"]),
+            PLANTED["call_handling_drift_seconds"],
+            0.0,
+        )
         if is_northmoor:
-            handling += np.where(call >= np.datetime64(PLANTED["jcr_go_live"]),
-                                 PLANTED["jcr_call_handling_change_seconds"], 0.0)
+            handling += np.where(
+                call >= np.datetime64(PLANTED["jcr_go_live"]),
+                PLANTED["jcr_call_handling_change_seconds"],
+                0.0,
+            )
         turnout = rng.gamma(12.0, np.where(rural, 200.0, 95.0) / 12.0)
         drive = rng.gamma(6.0, (np.where(rural, 450.0, 290.0) + 3.0 * years_on) / 6.0)
         handling, turnout, drive = (np.maximum(x, 10.0).round() for x in (handling, turnout, drive))
@@ -146,11 +162,17 @@ def _incidents(rng: np.random.Generator, county: str, service: str, fy: int, sca
         travel = rng.gamma(9.0, np.where(rural, rural_mean, urban_mean) / 9.0)
         if service == "ambulance":
             urgent = np.isin(category, ["cardiac_arrest", "C1"])
-            travel += np.where(urgent & (call >= np.datetime64(PLANTED["ambulance_drift_start"])),
-                               PLANTED["ambulance_drift_seconds"], 0.0)
+            travel += np.where(
+                urgent & (call >= np.datetime64(PLANTED["ambulance_drift_start"])),
+                PLANTED["ambulance_drift_seconds"],
+                0.0,
+            )
             if is_northmoor:
-                co_responded = (category == "cardiac_arrest") & rural & (
-                    call >= np.datetime64(PLANTED["co_responding_go_live"]))
+                co_responded = (
+                    (category == "cardiac_arrest")
+                    & rural
+                    & (call >= np.datetime64(PLANTED["co_responding_go_live"]))
+                )
                 travel += np.where(co_responded, PLANTED["co_responding_change_seconds"], 0.0)
         travel = np.maximum(travel, 30.0).round()
         mobilised = call + handling.astype("timedelta64[s]")
@@ -161,32 +183,46 @@ def _incidents(rng: np.random.Generator, county: str, service: str, fy: int, sca
         return np.char.replace(np.datetime_as_string(times, unit="s"), "T", " ")
 
     prefix = f"{COUNTIES[county]['prefix']}{service[0].upper()}"
-    return pd.DataFrame({
-        "incident_id": [f"{prefix}{fy}-{i:06d}" for i in range(1, n + 1)],
-        "service": service,
-        "incident_category": category,
-        "district_code": [districts[i].code for i in which],
-        "call_time": text(call),
-        "mobilised_time": text(mobilised),
-        "mobile_time": text(mobile) if mobile is not None else "",
-        "first_arrival_time": text(arrival),
-    })
+    return pd.DataFrame(
+        {
+            "incident_id": [f"{prefix}{fy}-{i:06d}" for i in range(1, n + 1)],
+            "service": service,
+            "incident_category": category,
+            "district_code": [districts[i].code for i in which],
+            "call_time": text(call),
+            "mobilised_time": text(mobilised),
+            "mobile_time": text(mobile) if mobile is not None else "",
+            "first_arrival_time": text(arrival),
+        }
+    )
 
 
 def _months() -> list[date]:
-    return [date(FIRST_FY + (m + 3) // 12, (m + 3) % 12 + 1, 1)
-            for m in range((LAST_FY - FIRST_FY + 1) * 12)]
+    return [
+        date(FIRST_FY + (m + 3) // 12, (m + 3) % 12 + 1, 1)
+        for m in range((LAST_FY - FIRST_FY + 1) * 12)
+    ]
 
 
 STAFF_ROLES = {
     # role: (FTE in April 2012, FTE a year of change, shared post)
-    "police": {"police_officer": (1_850, -12.0, False), "police_staff": (1_100, -8.0, False),
-               "pcso": (220, -4.0, False), "control_room": (125, 0.0, False)},
-    "fire": {"firefighter_wholetime": (420, -6.0, False), "firefighter_on_call": (310, -3.0, False),
-             "fire_control": (32, 0.0, False), "support_staff": (110, -2.0, False)},
-    "ambulance": {"paramedic": (1_400, 25.0, False),
-                  "emergency_care_assistant": (900, 10.0, False),
-                  "call_handler": (260, 6.0, False)},
+    "police": {
+        "police_officer": (1_850, -12.0, False),
+        "police_staff": (1_100, -8.0, False),
+        "pcso": (220, -4.0, False),
+        "control_room": (125, 0.0, False),
+    },
+    "fire": {
+        "firefighter_wholetime": (420, -6.0, False),
+        "firefighter_on_call": (310, -3.0, False),
+        "fire_control": (32, 0.0, False),
+        "support_staff": (110, -2.0, False),
+    },
+    "ambulance": {
+        "paramedic": (1_400, 25.0, False),
+        "emergency_care_assistant": (900, 10.0, False),
+        "call_handler": (260, 6.0, False),
+    },
 }
 
 
@@ -197,16 +233,24 @@ def _staffing(rng: np.random.Generator, organisation: str, service: str, size: f
         for role, (fte0, per_year, shared) in STAFF_ROLES[service].items():
             fte = (fte0 + per_year * years_on) * size
             # The joint control room merges fire control into the police control room.
-            if organisation == "Northmoor Constabulary" and role == "control_room" and \
-                    month >= PLANTED["jcr_go_live"]:
+            if (
+                organisation == "Northmoor Constabulary"
+                and role == "control_room"
+                and month >= PLANTED["jcr_go_live"]
+            ):
                 fte = 140.0
-            if organisation == "Northmoor Fire and Rescue Service" and role == "fire_control" \
-                    and month >= PLANTED["jcr_go_live"]:
+            if (
+                organisation == "Northmoor Fire and Rescue Service"
+                and role == "fire_control"
+                and month >= PLANTED["jcr_go_live"]
+            ):
                 fte = 4.0
             fte = round(max(fte + rng.normal(0, fte * 0.004), 0.0), 1)
             rows.append([month, organisation, service, role, fte, int(round(fte * 1.07)), shared])
-        if organisation == "Northmoor Fire and Rescue Service" and \
-                month >= PLANTED["co_responding_go_live"]:
+        if (
+            organisation == "Northmoor Fire and Rescue Service"
+            and month >= PLANTED["co_responding_go_live"]
+        ):
             rows.append([month, organisation, service, "tri_service_officer", 12.0, 12, True])
     return rows
 
@@ -219,18 +263,20 @@ def _sites(rng: np.random.Generator, county: str, service: str, count: int):
     sites = []
     for i in range(count):
         d = districts[i % len(districts)]
-        sites.append({
-            "site_id": f"{info['prefix']}{service[0].upper()}S{i + 1:03d}",
-            "site_name": f"{d.name} {kind[service]}" + (f" {i // len(districts) + 1}"
-                                                          if i >= len(districts) else ""),
-            "service": service,
-            "district_code": d.code,
-            "tenure": "leasehold" if rng.random() < 0.3 else "freehold",
-            "floor_area_m2": float(round(rng.uniform(600, 3_500))),
-            "cost_2012": float(round(rng.uniform(60_000, 240_000), -2)),
-            "easting": int(cx + rng.integers(-25_000, 25_000)),
-            "northing": int(cy + rng.integers(-25_000, 25_000)),
-        })
+        sites.append(
+            {
+                "site_id": f"{info['prefix']}{service[0].upper()}S{i + 1:03d}",
+                "site_name": f"{d.name} {kind[service]}"
+                + (f" {i // len(districts) + 1}" if i >= len(districts) else ""),
+                "service": service,
+                "district_code": d.code,
+                "tenure": "leasehold" if rng.random() < 0.3 else "freehold",
+                "floor_area_m2": float(round(rng.uniform(600, 3_500))),
+                "cost_2012": float(round(rng.uniform(60_000, 240_000), -2)),
+                "easting": int(cx + rng.integers(-25_000, 25_000)),
+                "northing": int(cy + rng.integers(-25_000, 25_000)),
+            }
+        )
     return sites
 
 
@@ -261,32 +307,62 @@ def _estates(rng: np.random.Generator, organisation: str, county: str, service: 
             if disposal and disposal < fy_end:
                 months_open = (disposal.year - fy) * 12 + disposal.month - 4
                 cost *= months_open / 12
-            rows.append([
-                site["site_id"], financial_year_label(fy), site["site_name"], organisation,
-                service, site["district_code"], site["tenure"], site["floor_area_m2"],
-                round(cost, 2),
-                "police" if co_since and co_since < fy_end else "",
-                co_since.isoformat() if co_since and co_since < fy_end else "",
-                disposal.isoformat() if disposal and disposal < fy_end else "",
-                receipt if disposal and disposal < fy_end else "",
-                site["easting"], site["northing"],
-            ])
+            rows.append(
+                [
+                    site["site_id"],
+                    financial_year_label(fy),
+                    site["site_name"],
+                    organisation,
+                    service,
+                    site["district_code"],
+                    site["tenure"],
+                    site["floor_area_m2"],
+                    round(cost, 2),
+                    "police" if co_since and co_since < fy_end else "",
+                    co_since.isoformat() if co_since and co_since < fy_end else "",
+                    disposal.isoformat() if disposal and disposal < fy_end else "",
+                    receipt if disposal and disposal < fy_end else "",
+                    site["easting"],
+                    site["northing"],
+                ]
+            )
     return rows
 
 
 BIDS = (
-    ("PIF-2014-NM01", "Northmoor Joint Police and Fire Control Room", "PIF 2014/15",
-     "Northmoor Police and Crime Commissioner",
-     "Northmoor Constabulary;Northmoor Fire and Rescue Service", "Northmoor",
-     1_900_000.0, 600_000.0, PLANTED["jcr_go_live"]),
-    ("PIF-2014-NM02", "Northmoor Blue Light Estate Sharing", "PIF 2014/15",
-     "Northmoor Police and Crime Commissioner",
-     "Northmoor Constabulary;Northmoor Fire and Rescue Service", "Northmoor",
-     2_400_000.0, 350_000.0, PLANTED["estate_go_live"]),
-    ("PIF-2016-NM03", "Northmoor Rural Co-responding", "PIF 2016/17",
-     "Northmoor Police and Crime Commissioner",
-     "Northmoor Fire and Rescue Service;Western Moors Ambulance Service NHS Trust", "Northmoor",
-     450_000.0, 120_000.0, PLANTED["co_responding_go_live"]),
+    (
+        "PIF-2014-NM01",
+        "Northmoor Joint Police and Fire Control Room",
+        "PIF 2014/15",
+        "Northmoor Police and Crime Commissioner",
+        "Northmoor Constabulary;Northmoor Fire and Rescue Service",
+        "Northmoor",
+        1_900_000.0,
+        600_000.0,
+        PLANTED["jcr_go_live"],
+    ),
+    (
+        "PIF-2014-NM02",
+        "Northmoor Blue Light Estate Sharing",
+        "PIF 2014/15",
+        "Northmoor Police and Crime Commissioner",
+        "Northmoor Constabulary;Northmoor Fire and Rescue Service",
+        "Northmoor",
+        2_400_000.0,
+        350_000.0,
+        PLANTED["estate_go_live"],
+    ),
+    (
+        "PIF-2016-NM03",
+        "Northmoor Rural Co-responding",
+        "PIF 2016/17",
+        "Northmoor Police and Crime Commissioner",
+        "Northmoor Fire and Rescue Service;Western Moors Ambulance Service NHS Trust",
+        "Northmoor",
+        450_000.0,
+        120_000.0,
+        PLANTED["co_responding_go_live"],
+    ),
 )
 
 
@@ -295,36 +371,120 @@ def _benefits(police_estate_baseline: float) -> dict[str, list[list]]:
     common = ["Northmoor"]
     return {
         "PIF-2014-NM01": [
-            ["B-NM01-01", "PIF-2014-NM01", "Faster fire call handling in the joint control room",
-             "non_financial", "recurring", "fire", "Head of Joint Control",
-             "fire_call_handling_mean_seconds", *common, "all", "seconds", "decrease",
-             95.0, "2014-15", 70.0, date(2017, 3, 31), 1.0, "2014-15",
-             "Fire incident records (mobilising system)", "high"],
-            ["B-NM01-02", "PIF-2014-NM01",
-             "Police control room building released (share of police estate saving)",
-             "cashable", "recurring", "police", "Director of Estates",
-             "police_estate_running_cost_gbp", *common, "all", "gbp", "decrease",
-             police_estate_baseline, "2014-15", police_estate_baseline - 150_000.0,
-             date(2018, 3, 31), 0.2, "2014-15", "Police estate return", "medium"],
+            [
+                "B-NM01-01",
+                "PIF-2014-NM01",
+                "Faster fire call handling in the joint control room",
+                "non_financial",
+                "recurring",
+                "fire",
+                "Head of Joint Control",
+                "fire_call_handling_mean_seconds",
+                *common,
+                "all",
+                "seconds",
+                "decrease",
+                95.0,
+                "2014-15",
+                70.0,
+                date(2017, 3, 31),
+                1.0,
+                "2014-15",
+                "Fire incident records (mobilising system)",
+                "high",
+            ],
+            [
+                "B-NM01-02",
+                "PIF-2014-NM01",
+                "Police control room building released (share of police estate saving)",
+                "cashable",
+                "recurring",
+                "police",
+                "Director of Estates",
+                "police_estate_running_cost_gbp",
+                *common,
+                "all",
+                "gbp",
+                "decrease",
+                police_estate_baseline,
+                "2014-15",
+                police_estate_baseline - 150_000.0,
+                date(2018, 3, 31),
+                0.2,
+                "2014-15",
+                "Police estate return",
+                "medium",
+            ],
         ],
         "PIF-2014-NM02": [
-            ["B-NM02-01", "PIF-2014-NM02", "Police estate running costs cut by sharing fire stations",
-             "cashable", "recurring", "police", "Director of Estates",
-             "police_estate_running_cost_gbp", *common, "all", "gbp", "decrease",
-             police_estate_baseline, "2014-15", police_estate_baseline - 600_000.0,
-             date(2019, 3, 31), 0.8, "2014-15", "Police estate return", "high"],
-            ["B-NM02-02", "PIF-2014-NM02", "Capital receipts from police sites disposed of",
-             "cashable", "one_off", "police", "Director of Estates",
-             "capital_receipts_cumulative_gbp", *common, "all", "gbp", "increase",
-             0.0, "2014-15", 4_000_000.0, date(2020, 3, 31), 1.0, "2014-15",
-             "Police estate return (disposals)", "high"],
+            [
+                "B-NM02-01",
+                "PIF-2014-NM02",
+                "Police estate running costs cut by sharing fire stations",
+                "cashable",
+                "recurring",
+                "police",
+                "Director of Estates",
+                "police_estate_running_cost_gbp",
+                *common,
+                "all",
+                "gbp",
+                "decrease",
+                police_estate_baseline,
+                "2014-15",
+                police_estate_baseline - 600_000.0,
+                date(2019, 3, 31),
+                0.8,
+                "2014-15",
+                "Police estate return",
+                "high",
+            ],
+            [
+                "B-NM02-02",
+                "PIF-2014-NM02",
+                "Capital receipts from police sites disposed of",
+                "cashable",
+                "one_off",
+                "police",
+                "Director of Estates",
+                "capital_receipts_cumulative_gbp",
+                *common,
+                "all",
+                "gbp",
+                "increase",
+                0.0,
+                "2014-15",
+                4_000_000.0,
+                date(2020, 3, 31),
+                1.0,
+                "2014-15",
+                "Police estate return (disposals)",
+                "high",
+            ],
         ],
         "PIF-2016-NM03": [
-            ["B-NM03-01", "PIF-2016-NM03", "Earlier help at rural cardiac arrests",
-             "non_financial", "recurring", "ambulance", "Co-responding Lead",
-             "cardiac_arrest_response_mean_minutes", *common, "rural", "minutes", "decrease",
-             11.5, "2015-16", 9.5, date(2018, 3, 31), 1.0, "2015-16",
-             "Ambulance incident records (CAD)", "medium"],
+            [
+                "B-NM03-01",
+                "PIF-2016-NM03",
+                "Earlier help at rural cardiac arrests",
+                "non_financial",
+                "recurring",
+                "ambulance",
+                "Co-responding Lead",
+                "cardiac_arrest_response_mean_minutes",
+                *common,
+                "rural",
+                "minutes",
+                "decrease",
+                11.5,
+                "2015-16",
+                9.5,
+                date(2018, 3, 31),
+                1.0,
+                "2015-16",
+                "Ambulance incident records (CAD)",
+                "medium",
+            ],
         ],
     }
 
@@ -333,10 +493,27 @@ def _zip_deterministic(path: Path) -> None:
     """Rewrite an XLSX with fixed entry times, so the same rows give the same bytes."""
     with zipfile.ZipFile(path) as zin:
         entries = [(info.filename, zin.read(info.filename)) for info in zin.infolist()]
+    # openpyxl stamps the save time into docProps/core.xml whatever the workbook says.
+    entries = [
+        (
+            name,
+            re.sub(
+                rb"<dcterms:modified([^>]*)>[^<]*<",
+                rb"<dcterms:modified\1>2026-01-01T00:00:00Z<",
+                data,
+            ),
+        )
+        if name == "docProps/core.xml"
+        else (name, data)
+        for name, data in entries
+    ]
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
         for name, data in entries:
-            zout.writestr(zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0)), data,
-                          compress_type=zipfile.ZIP_DEFLATED)
+            zout.writestr(
+                zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0)),
+                data,
+                compress_type=zipfile.ZIP_DEFLATED,
+            )
 
 
 def write_xlsx(path: Path, header: list[str], rows: list[list]) -> None:
@@ -355,8 +532,9 @@ def write_csv(path: Path, header: list[str], rows: list[list]) -> None:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
     for row in rows:
-        writer.writerow("" if v is None else v.isoformat() if isinstance(v, date) else v
-                        for v in row)
+        writer.writerow(
+            "" if v is None else v.isoformat() if isinstance(v, date) else v for v in row
+        )
     path.write_text(buffer.getvalue(), encoding="utf-8")
 
 
@@ -375,11 +553,23 @@ def write_demo_inbox(inbox: Path, seed: int = 2014, scale: float = 1.0, progress
     def columns(source: str) -> list[str]:
         return SOURCES[source].column_names
 
-    write_csv(folder("boundaries") / "district_lookup.csv", columns("boundaries"), [
-        [d.code, d.name, d.county, "rural" if d.rural else "urban", d.population,
-         *COUNTIES[d.county]["police"], *COUNTIES[d.county]["fire"], *AMBULANCE_TRUST]
-        for d in DISTRICTS
-    ])
+    write_csv(
+        folder("boundaries") / "district_lookup.csv",
+        columns("boundaries"),
+        [
+            [
+                d.code,
+                d.name,
+                d.county,
+                "rural" if d.rural else "urban",
+                d.population,
+                *COUNTIES[d.county]["police"],
+                *COUNTIES[d.county]["fire"],
+                *AMBULANCE_TRUST,
+            ]
+            for d in DISTRICTS
+        ],
+    )
     counts["boundaries"] = len(DISTRICTS)
 
     counts["incidents"] = 0
@@ -393,8 +583,11 @@ def write_demo_inbox(inbox: Path, seed: int = 2014, scale: float = 1.0, progress
         progress(f"  demo incidents for {county}: done")
 
     counts["staffing"] = 0
-    organisations = [(COUNTIES[c][s][1], s, 1.0 if c == "Northmoor" else 0.85)
-                     for c in COUNTIES for s in ("police", "fire")]
+    organisations = [
+        (COUNTIES[c][s][1], s, 1.0 if c == "Northmoor" else 0.85)
+        for c in COUNTIES
+        for s in ("police", "fire")
+    ]
     organisations.append((AMBULANCE_TRUST[1], "ambulance", 1.0))
     for organisation, service, size in organisations:
         rows = _staffing(rng, organisation, service, size)
@@ -405,8 +598,10 @@ def write_demo_inbox(inbox: Path, seed: int = 2014, scale: float = 1.0, progress
     counts["estates"] = 0
     police_baseline = 0.0
     for county in COUNTIES:
-        for service, count in (("police", 18 if county == "Northmoor" else 16),
-                               ("fire", 14 if county == "Northmoor" else 12)):
+        for service, count in (
+            ("police", 18 if county == "Northmoor" else 16),
+            ("fire", 14 if county == "Northmoor" else 12),
+        ):
             organisation = COUNTIES[county][service][1]
             rows = _estates(rng, organisation, county, service, count)
             if organisation == "Northmoor Constabulary":
@@ -420,7 +615,10 @@ def write_demo_inbox(inbox: Path, seed: int = 2014, scale: float = 1.0, progress
 
     counts["benefits_register"] = 0
     for bid_id, rows in _benefits(round(police_baseline, -3)).items():
-        write_xlsx(folder("benefits_register") / f"{bid_id}_benefits.xlsx",
-                   columns("benefits_register"), rows)
+        write_xlsx(
+            folder("benefits_register") / f"{bid_id}_benefits.xlsx",
+            columns("benefits_register"),
+            rows,
+        )
         counts["benefits_register"] += len(rows)
     return counts

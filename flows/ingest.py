@@ -59,7 +59,8 @@ class ContractError(Exception):
     def __init__(self, file: str, reason: str, row: int | None = None, column: str | None = None):
         self.file, self.reason, self.row, self.column = file, reason, row, column
         where = ", ".join(
-            part for part in (f"row {row}" if row else "", f"column {column!r}" if column else "")
+            part
+            for part in (f"row {row}" if row else "", f"column {column!r}" if column else "")
             if part
         )
         super().__init__(f"{file}: {where + ': ' if where else ''}{reason}")
@@ -158,8 +159,12 @@ def check_contract(frame: pd.DataFrame, source: Source, name: str) -> pd.DataFra
     missing = [c for c in source.column_names if c not in frame.columns]
     required_missing = [c for c in missing if c in source.required_columns]
     if required_missing:
-        raise ContractError(name, f"missing required column(s) {', '.join(required_missing)}",
-                            row=1, column=required_missing[0])
+        raise ContractError(
+            name,
+            f"missing required column(s) {', '.join(required_missing)}",
+            row=1,
+            column=required_missing[0],
+        )
     if frame.empty:
         raise ContractError(name, "the file has a header but no rows", row=2)
     for column in missing:
@@ -186,8 +191,14 @@ def already_loaded(con: duckdb.DuckDBPyConnection, sha256: str) -> str | None:
 
 
 def append_raw(
-    con: duckdb.DuckDBPyConnection, source: Source, frame: pd.DataFrame, *, load_id: str,
-    loaded_at: datetime, archive_path: str, sha256: str,
+    con: duckdb.DuckDBPyConnection,
+    source: Source,
+    frame: pd.DataFrame,
+    *,
+    load_id: str,
+    loaded_at: datetime,
+    archive_path: str,
+    sha256: str,
 ) -> int:
     frame = frame.copy()
     frame["_load_id"] = load_id
@@ -204,8 +215,14 @@ def append_raw(
 
 
 def reject(
-    con: duckdb.DuckDBPyConnection, item: InboxFile, error: ContractError, *, run_id: str,
-    rejected_dir: Path, inbox: Path, sha256: str | None,
+    con: duckdb.DuckDBPyConnection,
+    item: InboxFile,
+    error: ContractError,
+    *,
+    run_id: str,
+    rejected_dir: Path,
+    inbox: Path,
+    sha256: str | None,
 ) -> Path:
     """Move a refused file to `rejected/<run>/` with a `.reason.txt` beside it, and record it."""
     target_dir = rejected_dir / run_id / item.folder
@@ -219,7 +236,15 @@ def reject(
     )
     con.execute(
         "insert into audit.rejected_files values (?, ?, ?, ?, ?, ?, ?, ?, current_timestamp)",
-        [run_id, item.folder, item.relative(inbox), str(target), sha256, error.row, error.column,
-         error.reason],
+        [
+            run_id,
+            item.folder,
+            item.relative(inbox),
+            str(target),
+            sha256,
+            error.row,
+            error.column,
+            error.reason,
+        ],
     )
     return target

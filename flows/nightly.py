@@ -55,10 +55,19 @@ def ingest_file(settings: Settings, item: ingest.InboxFile, run_id: str, n: int)
     with duckdb.connect(str(settings.build_db)) as con:
         if item.source is None:
             error = ingest.ContractError(
-                name, f"no source owns the folder {item.folder!r}; folders are the source "
-                      "names `bluelight sources` lists")
-            ingest.reject(con, item, error, run_id=run_id, rejected_dir=settings.rejected,
-                          inbox=settings.inbox, sha256=sha256)
+                name,
+                f"no source owns the folder {item.folder!r}; folders are the source "
+                "names `bluelight sources` lists",
+            )
+            ingest.reject(
+                con,
+                item,
+                error,
+                run_id=run_id,
+                rejected_dir=settings.rejected,
+                inbox=settings.inbox,
+                sha256=sha256,
+            )
             return FileOutcome(name, item.folder, "rejected", reason=str(error))
         earlier = ingest.already_loaded(con, sha256)
         if earlier:
@@ -66,19 +75,34 @@ def ingest_file(settings: Settings, item: ingest.InboxFile, run_id: str, n: int)
         try:
             frame = ingest.check_contract(ingest.read_file(item.path, name), item.source, name)
         except ingest.ContractError as error:
-            ingest.reject(con, item, error, run_id=run_id, rejected_dir=settings.rejected,
-                          inbox=settings.inbox, sha256=sha256)
+            ingest.reject(
+                con,
+                item,
+                error,
+                run_id=run_id,
+                rejected_dir=settings.rejected,
+                inbox=settings.inbox,
+                sha256=sha256,
+            )
             return FileOutcome(name, item.folder, "rejected", reason=str(error))
         archived = ingest.archive_copy(item.path, sha256, settings.archive)
         archive_path = archived.relative_to(settings.home).as_posix()
         load_id = f"{run_id}-{n:04d}"
         loaded_at = datetime.now()
         con.execute("begin")
-        rows = ingest.append_raw(con, item.source, frame, load_id=load_id, loaded_at=loaded_at,
-                                 archive_path=archive_path, sha256=sha256)
+        rows = ingest.append_raw(
+            con,
+            item.source,
+            frame,
+            load_id=load_id,
+            loaded_at=loaded_at,
+            archive_path=archive_path,
+            sha256=sha256,
+        )
         con.execute(
             "insert into audit.loaded_files values (?, ?, ?, ?, ?, ?, ?, ?, 'loaded')",
-            [load_id, run_id, item.folder, name, archive_path, sha256, rows, loaded_at])
+            [load_id, run_id, item.folder, name, archive_path, sha256, rows, loaded_at],
+        )
         con.execute("commit")
     return FileOutcome(name, item.folder, "loaded", rows=rows, load_id=load_id)
 
@@ -105,12 +129,21 @@ def dbt_build(settings: Settings) -> dict:
     os.environ["BLUELIGHT_BUILD_DB"] = str(settings.build_db)
     os.environ["BLUELIGHT_DBT_THREADS"] = str(settings.dbt_threads)
     project = settings.dbt_project_dir
-    result = dbtRunner().invoke([
-        "build", "--project-dir", str(project), "--profiles-dir", str(project),
-        "--target-path", str(settings.build_dir / "dbt_target"),
-        "--log-path", str(settings.build_dir / "dbt_logs"),
-        "--no-use-colors", "--quiet",
-    ])
+    result = dbtRunner().invoke(
+        [
+            "build",
+            "--project-dir",
+            str(project),
+            "--profiles-dir",
+            str(project),
+            "--target-path",
+            str(settings.build_dir / "dbt_target"),
+            "--log-path",
+            str(settings.build_dir / "dbt_logs"),
+            "--no-use-colors",
+            "--quiet",
+        ]
+    )
     if result.exception is not None:
         raise GateFailed(f"dbt build could not run: {result.exception}")
     counts: dict[str, int] = {}
@@ -137,16 +170,36 @@ def check_marts(settings: Settings, run_id: str):
 def write_run_history(settings: Settings, record: runlog.RunRecord) -> None:
     """Replay runs.jsonl, plus this run as it stands, into audit.load_runs of the build."""
     rows = runlog.read_log(settings.run_log)
-    rows.append({**asdict(record), "status": "succeeded",
-                 "finished_at": datetime.now().isoformat(timespec="seconds")})
+    rows.append(
+        {
+            **asdict(record),
+            "status": "succeeded",
+            "finished_at": datetime.now().isoformat(timespec="seconds"),
+        }
+    )
     with duckdb.connect(str(settings.build_db)) as con:
         con.execute("delete from audit.load_runs")
         con.executemany(
             "insert into audit.load_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [[r["run_id"], r["started_at"], r["finished_at"], r["status"], r["files_loaded"],
-              r["files_skipped"], r["files_rejected"], r["rows_loaded"], r["checks_passed"],
-              r["checks_failed"], r["checks_warned"], json.dumps(r["stage_seconds"]),
-              r["error"]] for r in rows])
+            [
+                [
+                    r["run_id"],
+                    r["started_at"],
+                    r["finished_at"],
+                    r["status"],
+                    r["files_loaded"],
+                    r["files_skipped"],
+                    r["files_rejected"],
+                    r["rows_loaded"],
+                    r["checks_passed"],
+                    r["checks_failed"],
+                    r["checks_warned"],
+                    json.dumps(r["stage_seconds"]),
+                    r["error"],
+                ]
+                for r in rows
+            ],
+        )
 
 
 @task(cache_policy=NO_CACHE)
@@ -163,8 +216,10 @@ def _tally(record: runlog.RunRecord, results: list[quality.CheckResult]) -> None
 def _gate(results: list[quality.CheckResult], what: str) -> None:
     failures = quality.critical_failures(results)
     if failures:
-        raise GateFailed(f"{len(failures)} critical check(s) failed on {what}: "
-                         + "; ".join(f.describe() for f in failures[:5]))
+        raise GateFailed(
+            f"{len(failures)} critical check(s) failed on {what}: "
+            + "; ".join(f.describe() for f in failures[:5])
+        )
 
 
 def summary(record: runlog.RunRecord, outcomes: list[FileOutcome]) -> str:
@@ -203,9 +258,14 @@ def nightly(home: str | None = None) -> dict:
                     for n, item in enumerate(found, start=1):
                         outcome = ingest_file(settings, item, run_id, n)
                         outcomes.append(outcome)
-                        logger.info("[%d/%d] %s: %s%s", n, len(found), outcome.path,
-                                    outcome.status,
-                                    f" ({outcome.rows:,} rows)" if outcome.rows else "")
+                        logger.info(
+                            "[%d/%d] %s: %s%s",
+                            n,
+                            len(found),
+                            outcome.path,
+                            outcome.status,
+                            f" ({outcome.rows:,} rows)" if outcome.rows else "",
+                        )
                 record.files_loaded = sum(o.status == "loaded" for o in outcomes)
                 record.files_skipped = sum(o.status == "skipped" for o in outcomes)
                 record.files_rejected = sum(o.status == "rejected" for o in outcomes)
@@ -229,5 +289,9 @@ def nightly(home: str | None = None) -> dict:
                         (settings.inbox / outcome.path).unlink(missing_ok=True)
         finally:
             print(summary(record, outcomes))
-    return {"run_id": run_id, "status": record.status, "outcomes": [asdict(o) for o in outcomes],
-            "record": asdict(record)}
+    return {
+        "run_id": run_id,
+        "status": record.status,
+        "outcomes": [asdict(o) for o in outcomes],
+        "record": asdict(record),
+    }

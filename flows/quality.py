@@ -38,8 +38,10 @@ class CheckResult:
 
     def describe(self) -> str:
         where = f" on column {self.column!r}" if self.column else ""
-        return (f"{self.suite}: {self.expectation}{where} failed for {self.unexpected_count} "
-                f"row(s), e.g. {self.sample[:3]}")
+        return (
+            f"{self.suite}: {self.expectation}{where} failed for {self.unexpected_count} "
+            f"row(s), e.g. {self.sample[:3]}"
+        )
 
 
 def source_expectations(source: Source) -> list[dict]:
@@ -48,26 +50,56 @@ def source_expectations(source: Source) -> list[dict]:
     found: list[dict] = []
     for column in source.columns:
         if column.required:
-            found.append({"type": "expect_column_values_to_not_be_null",
-                          "kwargs": {"column": column.name}, "meta": critical})
-        found.append({"type": "expect_column_values_to_match_regex",
-                      "kwargs": {"column": column.name, "regex": column.value_pattern},
-                      "meta": critical})
+            found.append(
+                {
+                    "type": "expect_column_values_to_not_be_null",
+                    "kwargs": {"column": column.name},
+                    "meta": critical,
+                }
+            )
+        found.append(
+            {
+                "type": "expect_column_values_to_match_regex",
+                "kwargs": {"column": column.name, "regex": column.value_pattern},
+                "meta": critical,
+            }
+        )
         if column.allowed:
-            found.append({"type": "expect_column_values_to_be_in_set",
-                          "kwargs": {"column": column.name, "value_set": list(column.allowed)},
-                          "meta": critical})
+            found.append(
+                {
+                    "type": "expect_column_values_to_be_in_set",
+                    "kwargs": {"column": column.name, "value_set": list(column.allowed)},
+                    "meta": critical,
+                }
+            )
         if column.min is not None or column.max is not None:
-            found.append({"type": "expect_column_values_to_be_between",
-                          "kwargs": {"column": column.name + NUMERIC_SUFFIX,
-                                     "min_value": column.min, "max_value": column.max},
-                          "meta": critical})
+            found.append(
+                {
+                    "type": "expect_column_values_to_be_between",
+                    "kwargs": {
+                        "column": column.name + NUMERIC_SUFFIX,
+                        "min_value": column.min,
+                        "max_value": column.max,
+                    },
+                    "meta": critical,
+                }
+            )
     if len(source.key) == 1:
-        found.append({"type": "expect_column_values_to_be_unique",
-                      "kwargs": {"column": source.key[0]}, "meta": critical})
+        found.append(
+            {
+                "type": "expect_column_values_to_be_unique",
+                "kwargs": {"column": source.key[0]},
+                "meta": critical,
+            }
+        )
     else:
-        found.append({"type": "expect_compound_columns_to_be_unique",
-                      "kwargs": {"column_list": list(source.key)}, "meta": critical})
+        found.append(
+            {
+                "type": "expect_compound_columns_to_be_unique",
+                "kwargs": {"column_list": list(source.key)},
+                "meta": critical,
+            }
+        )
     for rule in source.row_rules:
         found.append({**rule, "meta": {**critical, **rule.get("meta", {})}})
     return found
@@ -79,40 +111,47 @@ def mart_suites() -> list[dict]:
 
 def _context():
     context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = gx.data_context.types.base.ProgressBarsConfig(
-        globally=False)
+    context.variables.progress_bars = gx.data_context.types.base.ProgressBarsConfig(globally=False)
     return context
 
 
 def validate_frame(frame: pd.DataFrame, suite_name: str, expectations: list[dict]):
     """Validate a DataFrame against expectation configurations; one CheckResult each."""
     context = _context()
-    batch = (context.data_sources.add_pandas(suite_name)
-             .add_dataframe_asset(suite_name)
-             .add_batch_definition_whole_dataframe("rows")
-             .get_batch(batch_parameters={"dataframe": frame}))
+    batch = (
+        context.data_sources.add_pandas(suite_name)
+        .add_dataframe_asset(suite_name)
+        .add_batch_definition_whole_dataframe("rows")
+        .get_batch(batch_parameters={"dataframe": frame})
+    )
     suite = gx.ExpectationSuite(name=suite_name, expectations=expectations)
-    outcome = batch.validate(suite, result_format={"result_format": "SUMMARY",
-                                                   "partial_unexpected_count": 5})
+    outcome = batch.validate(
+        suite, result_format={"result_format": "SUMMARY", "partial_unexpected_count": 5}
+    )
     results = []
     for item in outcome.results:
         config = item.expectation_config
         detail = item.result or {}
-        column = config.kwargs.get("column") or config.kwargs.get("column_A") or (
-            ",".join(config.kwargs.get("column_list", [])) or None)
+        column = (
+            config.kwargs.get("column")
+            or config.kwargs.get("column_A")
+            or (",".join(config.kwargs.get("column_list", [])) or None)
+        )
         if column and column.endswith(NUMERIC_SUFFIX):
             column = column[: -len(NUMERIC_SUFFIX)]
         observed = detail.get("observed_value")
-        results.append(CheckResult(
-            suite=suite_name,
-            expectation=config.type,
-            column=column,
-            level=(config.meta or {}).get("level", "critical"),
-            success=bool(item.success),
-            observed=None if observed is None else str(observed),
-            unexpected_count=int(detail.get("unexpected_count") or 0),
-            sample=[str(v) for v in detail.get("partial_unexpected_list") or []],
-        ))
+        results.append(
+            CheckResult(
+                suite=suite_name,
+                expectation=config.type,
+                column=column,
+                level=(config.meta or {}).get("level", "critical"),
+                success=bool(item.success),
+                observed=None if observed is None else str(observed),
+                unexpected_count=int(detail.get("unexpected_count") or 0),
+                sample=[str(v) for v in detail.get("partial_unexpected_list") or []],
+            )
+        )
     return results
 
 
@@ -123,11 +162,16 @@ def check_loaded_rows(con: duckdb.DuckDBPyConnection, load_ids: dict[str, list[s
         if not ids:
             continue
         source = SOURCES[source_name]
-        numeric = [f'try_cast("{c.name}" as double) as "{c.name}{NUMERIC_SUFFIX}"'
-                   for c in source.columns if c.min is not None or c.max is not None]
+        numeric = [
+            f'try_cast("{c.name}" as double) as "{c.name}{NUMERIC_SUFFIX}"'
+            for c in source.columns
+            if c.min is not None or c.max is not None
+        ]
         frame = con.execute(
             f"select *{''.join(', ' + n for n in numeric)} from raw.{source.name} "
-            "where _load_id in (select unnest(?))", [ids]).df()
+            "where _load_id in (select unnest(?))",
+            [ids],
+        ).df()
         results += validate_frame(frame, f"source.{source.name}", source_expectations(source))
     return results
 
@@ -141,11 +185,26 @@ def check_marts(con: duckdb.DuckDBPyConnection):
 
 
 def record(con: duckdb.DuckDBPyConnection, run_id: str, results: list[CheckResult]) -> None:
+    if not results:
+        return
     now = datetime.now()
     con.executemany(
         "insert into audit.quality_results values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [[run_id, r.suite, r.expectation, r.column, r.level, r.success, r.observed,
-          r.unexpected_count, json.dumps(r.sample), now] for r in results],
+        [
+            [
+                run_id,
+                r.suite,
+                r.expectation,
+                r.column,
+                r.level,
+                r.success,
+                r.observed,
+                r.unexpected_count,
+                json.dumps(r.sample),
+                now,
+            ]
+            for r in results
+        ],
     )
 
 

@@ -35,7 +35,7 @@ class Settings:
     """Where Bluelight keeps its data and how a run behaves."""
 
     home: Path = field(default_factory=_default_home)
-    """Data directory (`BLUELIGHT_HOME`); default `$XDG_DATA_HOME/bluelight`, i.e. ~/.local/share/bluelight."""
+    """Data directory (`BLUELIGHT_HOME`); default `$XDG_DATA_HOME/bluelight`, ~/.local/share/..."""
 
     dbt_project_dir: Path = PROJECT_ROOT / "dbt_project"
     """The dbt project that turns raw rows into marts."""
@@ -104,7 +104,7 @@ class Settings:
 
     @property
     def run_log(self) -> Path:
-        """Append-only JSON lines, one per run: survives failed runs, replayed into audit.load_runs."""
+        """Append-only JSON lines, a line per run: outlives failed runs; replayed into audit."""
         return self.home / "runs.jsonl"
 
     def ensure_dirs(self) -> None:

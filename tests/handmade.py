@@ -30,83 +30,202 @@ def write_rows(path: Path, source: str, rows: list[dict]) -> None:
 def fire_incident(n: int, district: str, call: datetime, handling: int, response: int) -> dict:
     stamp = "%Y-%m-%d %H:%M:%S"
     mobilised = call + timedelta(seconds=handling)
-    return {"incident_id": f"F{n}", "service": "fire", "incident_category": "primary_fire",
-            "district_code": district, "call_time": call.strftime(stamp),
-            "mobilised_time": mobilised.strftime(stamp),
-            "mobile_time": (mobilised + timedelta(seconds=60)).strftime(stamp),
-            "first_arrival_time": (call + timedelta(seconds=response)).strftime(stamp)}
+    return {
+        "incident_id": f"F{n}",
+        "service": "fire",
+        "incident_category": "primary_fire",
+        "district_code": district,
+        "call_time": call.strftime(stamp),
+        "mobilised_time": mobilised.strftime(stamp),
+        "mobile_time": (mobilised + timedelta(seconds=60)).strftime(stamp),
+        "first_arrival_time": (call + timedelta(seconds=response)).strftime(stamp),
+    }
 
 
 def district(code, name, county, rural_urban, population):
-    return {"district_code": code, "district_name": name, "county": county,
-            "rural_urban": rural_urban, "population": population,
-            "police_force_code": "P1", "police_force_name": "Test Police",
-            "fire_authority_code": "F1", "fire_authority_name": "Test Fire",
-            "ambulance_trust_code": "A1", "ambulance_trust_name": "Test Ambulance"}
+    return {
+        "district_code": code,
+        "district_name": name,
+        "county": county,
+        "rural_urban": rural_urban,
+        "population": population,
+        "police_force_code": "P1",
+        "police_force_name": "Test Police",
+        "fire_authority_code": "F1",
+        "fire_authority_name": "Test Fire",
+        "ambulance_trust_code": "A1",
+        "ambulance_trust_name": "Test Ambulance",
+    }
 
 
 def site(site_id, year, service, district_code, cost, disposal="", receipt=""):
-    return {"site_id": site_id, "financial_year": year, "site_name": site_id,
-            "organisation": f"Test {service}", "service": service,
-            "district_code": district_code, "tenure": "freehold", "floor_area_m2": 1000,
-            "running_cost_gbp": cost, "disposal_date": disposal,
-            "capital_receipt_gbp": receipt, "easting": 400000, "northing": 500000}
+    return {
+        "site_id": site_id,
+        "financial_year": year,
+        "site_name": site_id,
+        "organisation": f"Test {service}",
+        "service": service,
+        "district_code": district_code,
+        "tenure": "freehold",
+        "floor_area_m2": 1000,
+        "running_cost_gbp": cost,
+        "disposal_date": disposal,
+        "capital_receipt_gbp": receipt,
+        "easting": 400000,
+        "northing": 500000,
+    }
 
 
-def benefit(benefit_id, bid_id, measure, unit, direction, baseline, target, target_date,
-            share, category="cashable", recurrence="recurring"):
-    return {"benefit_id": benefit_id, "bid_id": bid_id, "description": f"Benefit {benefit_id}",
-            "category": category, "recurrence": recurrence, "beneficiary": "police",
-            "owner": f"Owner of {benefit_id}", "measure": measure, "measure_county": "Testshire",
-            "measure_scope": "all", "unit": unit, "direction": direction,
-            "baseline_value": baseline, "baseline_period": "2015-16", "target_value": target,
-            "target_date": datetime.strptime(target_date, "%Y-%m-%d"),
-            "attribution_share": share, "price_base_year": "2015-16",
-            "evidence_source": "test", "confidence": "high"}
+def benefit(
+    benefit_id,
+    bid_id,
+    measure,
+    unit,
+    direction,
+    baseline,
+    target,
+    target_date,
+    share,
+    category="cashable",
+    recurrence="recurring",
+):
+    return {
+        "benefit_id": benefit_id,
+        "bid_id": bid_id,
+        "description": f"Benefit {benefit_id}",
+        "category": category,
+        "recurrence": recurrence,
+        "beneficiary": "police",
+        "owner": f"Owner of {benefit_id}",
+        "measure": measure,
+        "measure_county": "Testshire",
+        "measure_scope": "all",
+        "unit": unit,
+        "direction": direction,
+        "baseline_value": baseline,
+        "baseline_period": "2015-16",
+        "target_value": target,
+        "target_date": datetime.strptime(target_date, "%Y-%m-%d"),
+        "attribution_share": share,
+        "price_base_year": "2015-16",
+        "evidence_source": "test",
+        "confidence": "high",
+    }
 
 
 def write_handmade_inbox(inbox: Path) -> None:
-    write_rows(inbox / "boundaries" / "districts.csv", "boundaries", [
-        district("D1", "Dale", "Testshire", "rural", 1000),
-        district("D2", "Hill", "Testshire", "urban", 3000),
-        district("D3", "Vale", "Othershire", "rural", 2000),
-    ])
+    write_rows(
+        inbox / "boundaries" / "districts.csv",
+        "boundaries",
+        [
+            district("D1", "Dale", "Testshire", "rural", 1000),
+            district("D2", "Hill", "Testshire", "urban", 3000),
+            district("D3", "Vale", "Othershire", "rural", 2000),
+        ],
+    )
     may = datetime(2016, 5, 2, 10, 0, 0)
     june = datetime(2015, 6, 1, 9, 0, 0)
-    write_rows(inbox / "incidents" / "fire.csv", "incidents", [
-        # Baseline year 2015-16 in D2: call handling 90 and 110 s (mean 100), responses 600 s.
-        fire_incident(1, "D2", june, 90, 600),
-        fire_incident(2, "D2", june + timedelta(days=1), 110, 600),
-        # May 2016 in D1: responses 300, 360, 420, 480, 1200 s; call handling mean 80 s.
-        *(fire_incident(3 + i, "D1", may + timedelta(days=i), h, r) for i, (h, r) in enumerate(
-            [(70, 300), (80, 360), (80, 420), (90, 480), (80, 1200)])),
-        # Othershire, same month: must not leak into Testshire's figures.
-        fire_incident(8, "D3", may, 400, 3000),
-    ])
-    write_rows(inbox / "estates" / "estate_return.csv", "estates", [
-        site("S1", "2015-16", "police", "D1", 1_000_000),
-        site("S1", "2016-17", "police", "D1", 800_000),
-        site("S2", "2015-16", "fire", "D2", 500_000),
-        site("S2", "2016-17", "fire", "D2", 500_000),
-        site("S3", "2015-16", "police", "D2", 200_000),
-        site("S3", "2016-17", "police", "D2", 100_000, disposal="2016-10-01", receipt=250_000),
-    ])
-    write_rows(inbox / "bids" / "bids.csv", "bids", [
-        {"bid_id": b, "title": f"Bid {b}", "fund_round": "PIF 2015/16",
-         "lead_organisation": "Test PCC", "partners": "Test police;Test fire",
-         "county": "Testshire", "award_gbp": award, "partner_contribution_gbp": 20_000,
-         "go_live_date": "2016-04-01"}
-        for b, award in (("B1", 100_000), ("B2", 300_000))
-    ])
-    write_rows(inbox / "benefits_register" / "B1.xlsx", "benefits_register", [
-        benefit("BEN1", "B1", "fire_call_handling_mean_seconds", "seconds", "decrease",
-                100, 40, "2018-03-31", 1.0, category="non_financial"),
-        benefit("BEN2", "B1", "police_estate_running_cost_gbp", "gbp", "decrease",
-                1_200_000, 900_000, "2017-03-31", 0.25),
-    ])
-    write_rows(inbox / "benefits_register" / "B2.xlsx", "benefits_register", [
-        benefit("BEN3", "B2", "police_estate_running_cost_gbp", "gbp", "decrease",
-                1_200_000, 900_000, "2017-03-31", 0.75),
-        benefit("BEN4", "B2", "capital_receipts_cumulative_gbp", "gbp", "increase",
-                0, 1_000_000, "2018-03-31", 1.0, recurrence="one_off"),
-    ])
+    write_rows(
+        inbox / "incidents" / "fire.csv",
+        "incidents",
+        [
+            # Baseline year 2015-16 in D2: call handling 90 and 110 s (mean 100), responses 600 s.
+            fire_incident(1, "D2", june, 90, 600),
+            fire_incident(2, "D2", june + timedelta(days=1), 110, 600),
+            # May 2016 in D1: responses 300, 360, 420, 480, 1200 s; call handling mean 80 s.
+            *(
+                fire_incident(3 + i, "D1", may + timedelta(days=i), h, r)
+                for i, (h, r) in enumerate([(70, 300), (80, 360), (80, 420), (90, 480), (80, 1200)])
+            ),
+            # Othershire, same month: must not leak into Testshire's figures.
+            fire_incident(8, "D3", may, 400, 3000),
+        ],
+    )
+    write_rows(
+        inbox / "estates" / "estate_return.csv",
+        "estates",
+        [
+            site("S1", "2015-16", "police", "D1", 1_000_000),
+            site("S1", "2016-17", "police", "D1", 800_000),
+            site("S2", "2015-16", "fire", "D2", 500_000),
+            site("S2", "2016-17", "fire", "D2", 500_000),
+            site("S3", "2015-16", "police", "D2", 200_000),
+            site("S3", "2016-17", "police", "D2", 100_000, disposal="2016-10-01", receipt=250_000),
+        ],
+    )
+    write_rows(
+        inbox / "bids" / "bids.csv",
+        "bids",
+        [
+            {
+                "bid_id": b,
+                "title": f"Bid {b}",
+                "fund_round": "PIF 2015/16",
+                "lead_organisation": "Test PCC",
+                "partners": "Test police;Test fire",
+                "county": "Testshire",
+                "award_gbp": award,
+                "partner_contribution_gbp": 20_000,
+                "go_live_date": "2016-04-01",
+            }
+            for b, award in (("B1", 100_000), ("B2", 300_000))
+        ],
+    )
+    write_rows(
+        inbox / "benefits_register" / "B1.xlsx",
+        "benefits_register",
+        [
+            benefit(
+                "BEN1",
+                "B1",
+                "fire_call_handling_mean_seconds",
+                "seconds",
+                "decrease",
+                100,
+                40,
+                "2018-03-31",
+                1.0,
+                category="non_financial",
+            ),
+            benefit(
+                "BEN2",
+                "B1",
+                "police_estate_running_cost_gbp",
+                "gbp",
+                "decrease",
+                1_200_000,
+                900_000,
+                "2017-03-31",
+                0.25,
+            ),
+        ],
+    )
+    write_rows(
+        inbox / "benefits_register" / "B2.xlsx",
+        "benefits_register",
+        [
+            benefit(
+                "BEN3",
+                "B2",
+                "police_estate_running_cost_gbp",
+                "gbp",
+                "decrease",
+                1_200_000,
+                900_000,
+                "2017-03-31",
+                0.75,
+            ),
+            benefit(
+                "BEN4",
+                "B2",
+                "capital_receipts_cumulative_gbp",
+                "gbp",
+                "increase",
+                0,
+                1_000_000,
+                "2018-03-31",
+                1.0,
+                recurrence="one_off",
+            ),
+        ],
+    )

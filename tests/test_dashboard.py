@@ -18,9 +18,16 @@ from playwright.sync_api import sync_playwright
 from streamlit.testing.v1 import AppTest
 
 # Debian's chromium, headless, with nothing reaching out to the network (DESIGN.md).
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 APP = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
 
 
@@ -90,10 +97,17 @@ def test_served_dashboard_renders_in_headless_chromium(handmade_home, tmp_path):
     if not chromium:
         pytest.skip("Chromium is not installed (apt-get install chromium); .ci/run installs it")
     port = _free_port()
-    env = {**os.environ, "BLUELIGHT_HOME": str(handmade_home),
-           "BLUELIGHT_DASHBOARD_PORT": str(port)}
-    server = subprocess.Popen([sys.executable, "-m", "flows.cli", "dashboard"], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    env = {
+        **os.environ,
+        "BLUELIGHT_HOME": str(handmade_home),
+        "BLUELIGHT_DASHBOARD_PORT": str(port),
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "flows.cli", "dashboard"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60

@@ -11,8 +11,11 @@ from flows.demo_data import write_demo_inbox
 
 
 def _digests(root):
-    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_same_seed_writes_the_same_bytes_and_another_seed_does_not(tmp_path):
@@ -23,15 +26,22 @@ def test_same_seed_writes_the_same_bytes_and_another_seed_does_not(tmp_path):
     first, second, other = (_digests(tmp_path / x) for x in "abc")
     assert first == second
     assert len(first) > 90  # incidents per service, county and year, staffing, estates, ...
-    assert first["incidents/northmoor_fire_2016-17.csv"] != other["incidents/northmoor_fire_2016-17.csv"]
+    assert (
+        first["incidents/northmoor_fire_2016-17.csv"]
+        != other["incidents/northmoor_fire_2016-17.csv"]
+    )
 
 
 def test_files_arrive_as_csv_and_excel_in_one_folder_per_source(tmp_path):
     write_demo_inbox(tmp_path, seed=1, scale=0.02, progress=lambda *_: None)
     folders = {p.name: {f.suffix for f in p.iterdir()} for p in tmp_path.iterdir()}
     assert folders == {
-        "boundaries": {".csv"}, "incidents": {".csv"}, "estates": {".csv"}, "bids": {".csv"},
-        "staffing": {".xlsx"}, "benefits_register": {".xlsx"},
+        "boundaries": {".csv"},
+        "incidents": {".csv"},
+        "estates": {".csv"},
+        "bids": {".csv"},
+        "staffing": {".xlsx"},
+        "benefits_register": {".xlsx"},
     }
     incidents = sorted(p.name for p in (tmp_path / "incidents").iterdir())
     assert incidents[0] == "northmoor_ambulance_2012-13.csv"
@@ -40,8 +50,10 @@ def test_files_arrive_as_csv_and_excel_in_one_folder_per_source(tmp_path):
 
 def test_magnitudes_are_those_of_a_real_county(tmp_path):
     write_demo_inbox(tmp_path, seed=2014, scale=0.1, progress=lambda *_: None)
-    fire = pd.read_csv(tmp_path / "incidents" / "northmoor_fire_2014-15.csv",
-                       parse_dates=["call_time", "first_arrival_time"])
+    fire = pd.read_csv(
+        tmp_path / "incidents" / "northmoor_fire_2014-15.csv",
+        parse_dates=["call_time", "first_arrival_time"],
+    )
     minutes = (fire.first_arrival_time - fire.call_time).dt.total_seconds() / 60
     assert 7 <= minutes[fire.incident_category == "primary_fire"].median() <= 12
     assert fire.call_time.min() >= pd.Timestamp("2014-04-01")

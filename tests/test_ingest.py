@@ -28,8 +28,12 @@ def test_excel_cells_become_the_text_a_csv_would_carry(tmp_path):
     wb.active.append([datetime(2016, 4, 1), 12.5, 13.0, True])
     wb.save(tmp_path / "staff.xlsx")
     frame = ingest.read_file(tmp_path / "staff.xlsx", "staffing/staff.xlsx")
-    assert frame.iloc[0].to_dict() == {"month": "2016-04-01", "fte": "12.5", "headcount": "13",
-                                       "shared_post": "true"}
+    assert frame.iloc[0].to_dict() == {
+        "month": "2016-04-01",
+        "fte": "12.5",
+        "headcount": "13",
+        "shared_post": "true",
+    }
 
 
 def test_missing_required_column_names_the_file_row_and_column(tmp_path):
@@ -43,10 +47,13 @@ def test_missing_required_column_names_the_file_row_and_column(tmp_path):
     assert "missing required column(s) fund_round" in str(error)
 
 
-@pytest.mark.parametrize("content, reason", [
-    (b"", "the file is empty"),
-    (",".join(SOURCES["bids"].column_names).encode() + b"\n", "header but no rows"),
-])
+@pytest.mark.parametrize(
+    "content, reason",
+    [
+        (b"", "the file is empty"),
+        (",".join(SOURCES["bids"].column_names).encode() + b"\n", "header but no rows"),
+    ],
+)
 def test_empty_files_are_refused(tmp_path, content, reason):
     path = tmp_path / "bids.csv"
     path.write_bytes(content)
@@ -58,17 +65,30 @@ def test_rows_carry_their_lineage_into_raw(tmp_path):
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     ingest.ensure_schema(con)
     path = tmp_path / "districts.csv"
-    path.write_text(",".join(SOURCES["boundaries"].column_names) + "\n"
-                    + "D1,Dale,Shire,rural,100,P,Police,F,Fire,A,Amb\n"
-                    + "D2,Hill,Shire,urban,200,P,Police,F,Fire,A,Amb\n")
+    path.write_text(
+        ",".join(SOURCES["boundaries"].column_names)
+        + "\n"
+        + "D1,Dale,Shire,rural,100,P,Police,F,Fire,A,Amb\n"
+        + "D2,Hill,Shire,urban,200,P,Police,F,Fire,A,Amb\n"
+    )
     frame = ingest.check_contract(ingest.read_file(path, "x"), SOURCES["boundaries"], "x")
-    ingest.append_raw(con, SOURCES["boundaries"], frame, load_id="L1",
-                      loaded_at=datetime(2026, 1, 1), archive_path="archive/abc.csv",
-                      sha256="abc")
-    rows = con.execute("select district_code, population, _load_id, _source_file, "
-                       "_source_sha256, _source_row from raw.boundaries order by 1").fetchall()
-    assert rows == [("D1", "100", "L1", "archive/abc.csv", "abc", 2),
-                    ("D2", "200", "L1", "archive/abc.csv", "abc", 3)]
+    ingest.append_raw(
+        con,
+        SOURCES["boundaries"],
+        frame,
+        load_id="L1",
+        loaded_at=datetime(2026, 1, 1),
+        archive_path="archive/abc.csv",
+        sha256="abc",
+    )
+    rows = con.execute(
+        "select district_code, population, _load_id, _source_file, "
+        "_source_sha256, _source_row from raw.boundaries order by 1"
+    ).fetchall()
+    assert rows == [
+        ("D1", "100", "L1", "archive/abc.csv", "abc", 2),
+        ("D2", "200", "L1", "archive/abc.csv", "abc", 3),
+    ]
 
 
 def test_discover_ignores_hidden_files_and_keeps_the_folder(tmp_path):

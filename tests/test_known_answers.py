@@ -24,23 +24,29 @@ def test_response_time_mean_median_and_90th_percentile(handmade_db):
     # 90th percentile (continuous): position 0.9 * (5 - 1) = 3.6, so 480 + 0.6 * (1200 - 480)
     # = 912 s = 15.2 min. Call handling 70, 80, 80, 90, 80: mean 80 s; turnout 60 s each.
     for area in ("Testshire", "D1"):
-        row = handmade_db.execute("""
+        row = handmade_db.execute(
+            """
             select incidents, mean_response_minutes, median_response_minutes,
                    p90_response_minutes, mean_call_handling_seconds, mean_turnout_seconds
             from marts.fct_response_times_monthly
             where service = 'fire' and month = date '2016-05-01' and area_code = ?
               and incident_category = 'all'
-        """, [area]).fetchone()
+        """,
+            [area],
+        ).fetchone()
         assert row == pytest.approx((5, 9.2, 7.0, 15.2, 80.0, 60.0))
 
 
 def _realisation(con, benefit_id, year="2016-17"):
-    return con.execute("""
+    return con.execute(
+        """
         select baseline_value, profiled_target_value, actual_value, improvement,
                attributed_improvement, share_of_target_realised, share_of_profile_realised,
                status
         from marts.fct_benefit_realisation where benefit_id = ? and financial_year = ?
-    """, [benefit_id, year]).fetchone()
+    """,
+        [benefit_id, year],
+    ).fetchone()
 
 
 def test_profiled_target_and_amber_status(handmade_db):
@@ -50,12 +56,14 @@ def test_profiled_target_and_amber_status(handmade_db):
     # (0.6676: amber, at or above 0.6 and below 0.9); 20 of the 60 promised (1/3).
     profiled = 100 - 60 * 364 / 729
     assert _realisation(handmade_db, "BEN1") == pytest.approx(
-        (100, profiled, 80, 20, 20, 1 / 3, 20 / (100 - profiled), "amber"))
+        (100, profiled, 80, 20, 20, 1 / 3, 20 / (100 - profiled), "amber")
+    )
 
 
 def test_baseline_year_is_not_due(handmade_db):
     assert _realisation(handmade_db, "BEN1", "2015-16") == pytest.approx(
-        (100, 100, 100, 0, 0, 0, None, "not_due"))
+        (100, 100, 100, 0, 0, 0, None, "not_due")
+    )
 
 
 def test_saving_shared_by_two_bids_is_counted_once(handmade_db):
@@ -79,7 +87,8 @@ def test_one_off_capital_receipts_red_against_profile(handmade_db):
     # = 499,314; 250,000 / 499,314 = 0.5007, below 0.6: red.
     profiled = 1_000_000 * 364 / 729
     assert _realisation(handmade_db, "BEN4") == pytest.approx(
-        (0, profiled, 250_000, 250_000, 250_000, 0.25, 250_000 / profiled, "red"))
+        (0, profiled, 250_000, 250_000, 250_000, 0.25, 250_000 / profiled, "red")
+    )
 
 
 def test_every_mart_row_traces_back_to_its_file_and_row(handmade_db):
@@ -87,8 +96,8 @@ def test_every_mart_row_traces_back_to_its_file_and_row(handmade_db):
         "select source_file, source_row from marts.dim_benefits where benefit_id = 'BEN3'"
     ).fetchone()
     loaded = handmade_db.execute(
-        "select original_name, sha256 from audit.loaded_files where archive_path = ?",
-        [benefit[0]]).fetchone()
+        "select original_name, sha256 from audit.loaded_files where archive_path = ?", [benefit[0]]
+    ).fetchone()
     assert benefit[1] == 2
     assert loaded[0] == "benefits_register/B2.xlsx"
     assert benefit[0] == f"archive/{loaded[1]}.xlsx"

@@ -21,16 +21,22 @@ def test_demo_run_publishes_a_warehouse_with_every_layer(demo_home):
     settings = settings_for(demo_home)
     assert not settings.build_db.exists()  # the build copy became the published file
     with _connect(demo_home) as con:
-        schemas = {r[0] for r in con.execute(
-            "select distinct table_schema from information_schema.tables").fetchall()}
+        schemas = {
+            r[0]
+            for r in con.execute(
+                "select distinct table_schema from information_schema.tables"
+            ).fetchall()
+        }
         assert {"raw", "staging", "intermediate", "marts", "audit"} <= schemas
-        run = con.execute("select status, files_loaded, files_rejected, rows_loaded, "
-                          "checks_failed, stage_seconds from audit.load_runs "
-                          "order by started_at limit 1").fetchall()
+        run = con.execute(
+            "select status, files_loaded, files_rejected, rows_loaded, "
+            "checks_failed, stage_seconds from audit.load_runs "
+            "order by started_at limit 1"
+        ).fetchall()
     status, files, rejected, rows, failed, stages = run[0]
     assert (status, rejected, failed) == ("succeeded", 0, 0)
     assert files == 98 and rows > 80_000
-    assert set(json.loads(stages)) >= {"ingest", "check_loaded", "dbt_build", "publish"}
+    assert set(json.loads(stages)) >= {"ingest", "check_loaded", "dbt_build", "check_marts"}
     assert not any((settings.inbox).rglob("*.csv"))  # loaded files left the inbox
 
 
@@ -49,7 +55,9 @@ def test_raw_rows_trace_to_an_archived_file_with_that_sha256(demo_home):
 def test_response_time_mart_recovers_the_planted_control_room_change(demo_home):
     # Mean call handling per financial year, weighted by incidents, from the published mart.
     with _connect(demo_home) as con:
-        means = dict(((county, year), value) for county, year, value in con.execute("""
+        means = dict(
+            ((county, year), value)
+            for county, year, value in con.execute("""
             select county, case when month < date '2015-04-01' then 'before' else 'after' end,
                    sum(mean_call_handling_seconds * incidents) / sum(incidents)
             from marts.fct_response_times_monthly
@@ -57,10 +65,14 @@ def test_response_time_mart_recovers_the_planted_control_room_change(demo_home):
               and (month between date '2014-04-01' and date '2015-03-01'
                    or month between date '2017-04-01' and date '2018-03-01')
             group by all
-        """).fetchall())
+        """).fetchall()
+        )
     northmoor = means["Northmoor", "after"] - means["Northmoor", "before"]
     southvale = means["Southvale", "after"] - means["Southvale", "before"]
-    drift, effect = PLANTED["call_handling_drift_seconds"], PLANTED["jcr_call_handling_change_seconds"]
+    drift, effect = (
+        PLANTED["call_handling_drift_seconds"],
+        PLANTED["jcr_call_handling_change_seconds"],
+    )
     # The comparison county shows only the regional drift (+12 s); Northmoor shows drift plus
     # the control room (-30 s), so its plain before/after (-18 s) understates the effect.
     assert southvale == pytest.approx(drift, abs=2.5)
@@ -71,15 +83,17 @@ def test_response_time_mart_recovers_the_planted_control_room_change(demo_home):
 def test_every_bid_has_benefits_realised_per_year(demo_home):
     with _connect(demo_home) as con:
         bids = con.execute("select bid_id, benefits from marts.dim_bids order by 1").fetchall()
-        years = con.execute("select count(distinct financial_year) from "
-                            "marts.fct_benefit_realisation where benefit_id = 'B-NM02-02'"
-                            ).fetchone()[0]
+        years = con.execute(
+            "select count(distinct financial_year) from "
+            "marts.fct_benefit_realisation where benefit_id = 'B-NM02-02'"
+        ).fetchone()[0]
         receipts = con.execute("""
             select actual_value from marts.fct_benefit_realisation
             where benefit_id = 'B-NM02-02' and financial_year = '2025-26'""").fetchone()[0]
     assert bids == [("PIF-2014-NM01", 2), ("PIF-2014-NM02", 2), ("PIF-2016-NM03", 1)]
     assert years == 12  # 2014-15 (baseline) to 2025-26
     from flows.demo_data import DISPOSALS
+
     assert receipts == pytest.approx(sum(d[3] for d in DISPOSALS))
 
 
@@ -89,7 +103,8 @@ def test_running_twice_on_the_same_inbox_loads_nothing_twice(demo_home, tmp_path
         before = con.execute("select count(*) from raw.incidents").fetchone()[0]
         an_archived = con.execute(
             "select archive_path, original_name from audit.loaded_files "
-            "where source = 'incidents' order by load_id limit 1").fetchone()
+            "where source = 'incidents' order by load_id limit 1"
+        ).fetchone()
     # The same file arrives again (e.g. the share still holds it): it is recorded and skipped.
     again = settings.inbox / an_archived[1]
     shutil.copyfile(demo_home / an_archived[0], again)
@@ -98,7 +113,8 @@ def test_running_twice_on_the_same_inbox_loads_nothing_twice(demo_home, tmp_path
     assert [o["status"] for o in result["outcomes"]] == ["skipped"]
     with _connect(demo_home) as con:
         assert con.execute("select count(*) from raw.incidents").fetchone()[0] == before
-        runs = con.execute("select status, files_loaded, files_skipped from audit.load_runs "
-                           "order by started_at").fetchall()
+        runs = con.execute(
+            "select status, files_loaded, files_skipped from audit.load_runs order by started_at"
+        ).fetchall()
     assert runs[-1] == ("succeeded", 0, 1)
     assert not again.exists()

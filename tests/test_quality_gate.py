@@ -51,27 +51,38 @@ def test_a_critical_check_failure_publishes_nothing_and_keeps_the_file(tmp_path)
     assert (home / "inbox" / "incidents" / "fire_june.csv").exists()  # kept for the next run
     last = read_log(settings_for(home).run_log)[-1]
     assert last["status"] == "failed"
-    assert "expect_column_pair_values_a_to_be_greater_than_b on column " \
-           "'first_arrival_time' failed for 1 row(s)" in last["error"]
+    assert (
+        "expect_column_pair_values_a_to_be_greater_than_b on column "
+        "'first_arrival_time' failed for 1 row(s)" in last["error"]
+    )
 
     # Corrected and resent: the next run loads it, and its history shows the failed run.
     bad["first_arrival_time"] = "2016-06-01 12:05:00"
     write_rows(home / "inbox" / "incidents" / "fire_june.csv", "incidents", [bad])
     assert run_flow(home)["status"] == "succeeded"
     with duckdb.connect(str(published), read_only=True) as con:
-        statuses = [r[0] for r in con.execute(
-            "select status from audit.load_runs order by started_at, run_id").fetchall()]
+        statuses = [
+            r[0]
+            for r in con.execute(
+                "select status from audit.load_runs order by started_at, run_id"
+            ).fetchall()
+        ]
         assert statuses == ["succeeded", "failed", "succeeded"]
-        assert con.execute("select count(*) from raw.incidents where incident_id = 'F99'"
-                           ).fetchone()[0] == 1
+        assert (
+            con.execute("select count(*) from raw.incidents where incident_id = 'F99'").fetchone()[
+                0
+            ]
+            == 1
+        )
 
 
 def test_a_warning_is_recorded_but_still_publishes(tmp_path):
     home = tmp_path
     write_handmade_inbox(home / "inbox")
-    # A bid award above the fund's largest (a warning in expectations/marts/dim_bids.json).
+    # An award above the fund's largest (4.8m): a warning in expectations/marts/dim_bids.json,
+    # though within the contract's hard limit (10m).
     path = home / "inbox" / "bids" / "bids.csv"
-    path.write_text(path.read_text().replace(",300000,", ",30000000,"))
+    path.write_text(path.read_text().replace(",300000,", ",6000000,"))
     result = run_flow(home)
     assert result["status"] == "succeeded", result
     assert result["record"]["checks_warned"] == 1

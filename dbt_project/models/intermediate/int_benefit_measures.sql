@@ -15,9 +15,15 @@ districts as (
 ),
 
 incidents_scoped as (
-    select *, 'all' as scope from incidents
+    select
+        *,
+        'all' as scope
+    from incidents
     union all
-    select *, rural_urban as scope from incidents
+    select
+        *,
+        rural_urban as scope
+    from incidents
 ),
 
 incident_measures as (
@@ -56,9 +62,15 @@ estate_with_area as (
 ),
 
 estate_scoped as (
-    select *, 'all' as scope from estate_with_area
+    select
+        *,
+        'all' as scope
+    from estate_with_area
     union all
-    select *, rural_urban as scope from estate_with_area
+    select
+        *,
+        rural_urban as scope
+    from estate_with_area
 ),
 
 estate_yearly as (

@@ -25,7 +25,7 @@ periods as (
             benefits.measure = measures.measure
             and benefits.measure_county = measures.county
             and benefits.measure_scope = measures.scope
-            and measures.financial_year >= benefits.baseline_period
+            and benefits.baseline_period <= measures.financial_year
 ),
 
 profiled as (
@@ -34,7 +34,8 @@ profiled as (
         case
             when period_end_date <= go_live_date then baseline_value
             when period_end_date >= target_date then target_value
-            else baseline_value + (target_value - baseline_value)
+            else
+                baseline_value + (target_value - baseline_value)
                 * date_diff('day', go_live_date, period_end_date)
                 / date_diff('day', go_live_date, target_date)
         end as profiled_target_value,
