@@ -22,7 +22,9 @@ from flows.contracts import SOURCES, Source
 MART_SUITES_DIR = Path(__file__).resolve().parents[1] / "expectations" / "marts"
 NUMERIC_SUFFIX = "__as_number"
 
-logging.getLogger("great_expectations").setLevel(logging.WARNING)
+# GX logs each ephemeral context it makes at INFO; the run's own log says what matters.
+for _name in ("great_expectations", "great_expectations.data_context.types.base"):
+    logging.getLogger(_name).setLevel(logging.WARNING)
 
 
 @dataclass

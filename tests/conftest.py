@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,32 @@ from flows.settings import Settings  # noqa: E402  (sets telemetry off before th
 
 SHARED_PUBLIC = Path(__file__).resolve().parents[2] / "shared" / "data" / "public"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+
+
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "0.0.0.0", None}
+outbound: list[str] = []
+
+
+def _watch_network(event: str, args: tuple) -> None:
+    """Note every attempt of this process to reach a host that is not this machine."""
+    if event == "socket.getaddrinfo":
+        host = args[0].decode() if isinstance(args[0], bytes) else args[0]
+        if host not in LOCAL_HOSTS and not str(host).startswith("127."):
+            outbound.append(f"lookup {host}")
+    elif event == "socket.connect" and isinstance(args[1], tuple):
+        host = args[1][0]
+        if host not in LOCAL_HOSTS and not str(host).startswith("127."):
+            outbound.append(f"connect {args[1]}")
+
+
+sys.addaudithook(_watch_network)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def nothing_leaves_the_machine():
+    """No telemetry from dbt, Prefect, Great Expectations or Streamlit: fails the session if any."""
+    yield
+    assert outbound == [], f"network calls beyond this machine: {sorted(set(outbound))}"
 
 
 @pytest.fixture(scope="session", autouse=True)
