@@ -1,27 +1,38 @@
 """Source contracts: what each file a service sends must hold, declared once.
 
-Ingest reads the columns and keys from here, the quality gate builds its Great Expectations
-suites from here, and dbt's `_sources.yml` is written from here (`bluelight sources --write-dbt`;
-a test fails when the two disagree). Raw tables keep every value as text, as it was sent;
-the types below are what staging casts to, and what the quality gate checks a value parses as.
+Ingest reads the columns, keys and rules from here (a row that breaks a rule is quarantined),
+the quality gate builds its Great Expectations suites from here, and dbt's source and staging YAML
+is written from here (`bluelight sources --write-dbt`; a test fails when they disagree). Raw tables
+keep every value as text, as it was sent; staging parses it with the warehouse's `raw.parse_*`
+macros (flows/ingest.py), the same ones the quarantine rules use.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-# Regular expressions a raw text value must match to cast to each type in staging.
-TYPE_PATTERNS = {
-    "varchar": r"(?s).+",
-    "integer": r"^-?\d+$",
-    "double": r"^-?\d+(?:\.\d+)?$",
-    "date": r"^\d{4}-\d{2}-\d{2}$",
-    "timestamp": r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}$",
-    "boolean": r"^(?:true|false)$",
+# The warehouse macro that parses a raw text value of each type (NULL when it does not parse).
+PARSERS = {
+    "varchar": None,
+    "integer": "raw.parse_integer",
+    "double": "raw.parse_number",
+    "date": "raw.parse_date",
+    "timestamp": "raw.parse_timestamp",
+    "boolean": "raw.parse_boolean",
+}
+# What each type accepts, for the documentation.
+TYPE_FORMATS = {
+    "varchar": "text",
+    "integer": "whole number",
+    "double": "number (a thousands comma or a leading pound sign is accepted)",
+    "date": "ISO 2016-04-01, UK 01/04/2016, or an Excel serial number",
+    "timestamp": "ISO 2016-04-01 08:15:00, UK 01/04/2016 08:15(:00), or an Excel serial",
+    "boolean": "true/false, yes/no, y/n, 1/0",
 }
 
 SERVICES = ("police", "fire", "ambulance")
-FINANCIAL_YEAR_PATTERN = r"^\d{4}-\d{2}$"
+FINANCIAL_YEAR_PATTERN = r"\d{4}-\d{2}"
+AGENCY_FORMATS = ("csv", "xlsx", "ods", "parquet")
 
 
 @dataclass(frozen=True)
@@ -33,11 +44,31 @@ class Column:
     allowed: tuple[str, ...] | None = None
     min: float | None = None
     max: float | None = None
-    pattern: str | None = None  # a stricter pattern than the type's own
+    pattern: str | None = None  # a regular expression the whole text must match
 
-    @property
-    def value_pattern(self) -> str:
-        return self.pattern or TYPE_PATTERNS[self.type]
+    def parsed(self, expression: str | None = None) -> str:
+        """SQL for this column's value parsed to its type."""
+        expression = expression or f'"{self.name}"'
+        parser = PARSERS[self.type]
+        return f"{parser}({expression})" if parser else expression
+
+
+@dataclass(frozen=True)
+class RowRule:
+    """A rule across columns: rows where `violation` (SQL) holds are quarantined."""
+
+    name: str
+    column: str
+    violation: str
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """Values of `column` must appear in `other_column` of another source's accepted rows."""
+
+    column: str
+    source: str
+    other_column: str
 
 
 @dataclass(frozen=True)
@@ -46,9 +77,11 @@ class Source:
     description: str
     columns: tuple[Column, ...]
     key: tuple[str, ...]
-    formats: tuple[str, ...] = ("csv", "xlsx")
-    # Rules across columns, as Great Expectations expectations ({"type", "kwargs"}).
-    row_rules: tuple[dict, ...] = ()
+    formats: tuple[str, ...] = AGENCY_FORMATS
+    row_rules: tuple[RowRule, ...] = ()
+    lookups: tuple[Lookup, ...] = ()
+    kind: str = "agency"  # agency extract, or "published" statistics read by flows/published.py
+    publisher: str | None = None
 
     @property
     def column_names(self) -> list[str]:
@@ -57,6 +90,9 @@ class Source:
     @property
     def required_columns(self) -> list[str]:
         return [c.name for c in self.columns if c.required]
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
 
 
 C = Column
@@ -122,18 +158,24 @@ SOURCES: dict[str, Source] = {
             ),
             key=("service", "incident_id"),
             row_rules=(
-                # ISO text compares in time order, so this checks the raw values as sent.
-                {
-                    "type": "expect_column_pair_values_a_to_be_greater_than_b",
-                    "kwargs": {
-                        "column_A": "first_arrival_time",
-                        "column_B": "call_time",
-                        "or_equal": True,
-                        "ignore_row_if": "either_value_is_missing",
-                    },
-                    "meta": {"rule": "first arrival is not before the call"},
-                },
+                RowRule(
+                    "first arrival before the call",
+                    "first_arrival_time",
+                    "raw.parse_timestamp(first_arrival_time) < raw.parse_timestamp(call_time)",
+                ),
+                RowRule(
+                    "mobilised before the call",
+                    "mobilised_time",
+                    "raw.parse_timestamp(mobilised_time) < raw.parse_timestamp(call_time)",
+                ),
+                RowRule(
+                    "response over 24 hours (absurd)",
+                    "first_arrival_time",
+                    "raw.parse_timestamp(first_arrival_time) "
+                    "> raw.parse_timestamp(call_time) + interval 24 hour",
+                ),
             ),
+            lookups=(Lookup("district_code", "boundaries", "district_code"),),
         ),
         Source(
             "staffing",
@@ -212,6 +254,7 @@ SOURCES: dict[str, Source] = {
                 ),
             ),
             key=("site_id", "financial_year"),
+            lookups=(Lookup("district_code", "boundaries", "district_code"),),
         ),
         Source(
             "bids",
@@ -318,9 +361,18 @@ SOURCES: dict[str, Source] = {
                 ),
             ),
             key=("benefit_id",),
+            lookups=(Lookup("bid_id", "bids", "bid_id"),),
         ),
     )
 }
+
+
+def load_rank(source_name: str) -> int:
+    """Sources a lookup points at load first (boundaries and bids before what refers to them)."""
+    source = SOURCES.get(source_name)
+    if source is None or not source.lookups:
+        return 0
+    return 1 + max(load_rank(lookup.source) for lookup in source.lookups)
 
 
 def source_for_folder(folder: str) -> Source | None:

@@ -65,6 +65,22 @@ def sources_yaml() -> dict:
         ]
         columns += [{"name": n, "description": d} for n, d in LINEAGE_DOCS.items()]
         tables.append({"name": source.name, "description": source.description, "columns": columns})
+    audit = {
+        "name": "audit",
+        "schema": "audit",
+        "description": "What the load recorded; staging leaves quarantined rows out.",
+        "tables": [
+            {
+                "name": "quarantine",
+                "description": "Rows that broke a rule of their contract, one row per rule broken.",
+                "columns": [
+                    {"name": "load_id", "description": "Load the row came in."},
+                    {"name": "source_row", "description": "Row number in the file (header = 1)."},
+                    {"name": "rule", "description": "The rule the row broke."},
+                ],
+            }
+        ],
+    }
     return {
         "version": 2,
         "sources": [
@@ -73,7 +89,8 @@ def sources_yaml() -> dict:
                 "schema": "raw",
                 "description": "Files as sent: a table per source contract, append-only, all text.",
                 "tables": tables,
-            }
+            },
+            audit,
         ],
     }
 

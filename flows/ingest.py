@@ -8,7 +8,9 @@ the rest of the inbox still loads. A file already loaded (same sha256) is record
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import math
 import shutil
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -18,7 +20,7 @@ import duckdb
 import pandas as pd
 from openpyxl import load_workbook
 
-from flows.contracts import SOURCES, Source
+from flows.contracts import PARSERS, SOURCES, Source, load_rank
 
 LINEAGE_COLUMNS = {
     "_load_id": "varchar",
@@ -28,18 +30,45 @@ LINEAGE_COLUMNS = {
     "_source_row": "integer",
 }
 
+# How raw text becomes typed values: one definition, used by the quarantine rules below and by
+# every dbt staging model. NULL means "does not parse".
+PARSE_MACROS = r"""
+create or replace macro raw.parse_number(v) as
+    try_cast(replace(replace(trim(v), ',', ''), '£', '') as double);
+create or replace macro raw.parse_integer(v) as
+    case when raw.parse_number(v) = floor(raw.parse_number(v))
+         then cast(raw.parse_number(v) as bigint) end;
+create or replace macro raw.parse_timestamp(v) as coalesce(
+    try_strptime(trim(v), ['%Y-%m-%d %H:%M:%S', '%Y-%m-%dT%H:%M:%S', '%Y-%m-%d %H:%M',
+                           '%d/%m/%Y %H:%M:%S', '%d/%m/%Y %H:%M', '%Y-%m-%d', '%d/%m/%Y']),
+    -- Excel serial: days since 1899-12-30, the fraction is the time of day
+    case when regexp_full_match(trim(v), '\d{1,5}(\.\d+)?')
+         then timestamp '1899-12-30'
+              + to_microseconds(cast(round(cast(trim(v) as double) * 86400e6) as bigint)) end);
+create or replace macro raw.parse_date(v) as cast(raw.parse_timestamp(v) as date);
+create or replace macro raw.parse_boolean(v) as case
+    when lower(trim(v)) in ('true', 'yes', 'y', '1') then true
+    when lower(trim(v)) in ('false', 'no', 'n', '0') then false end;
+"""
+
 AUDIT_DDL = """
 create schema if not exists raw;
 create schema if not exists audit;
+create table if not exists audit.quarantine (
+    run_id varchar, load_id varchar, source varchar, source_file varchar, source_row integer,
+    column_name varchar, value varchar, rule varchar, quarantined_at timestamp
+);
 create table if not exists audit.load_runs (
     run_id varchar primary key, started_at timestamp, finished_at timestamp, status varchar,
     files_loaded integer, files_skipped integer, files_rejected integer, rows_loaded bigint,
+    rows_quarantined bigint,
     checks_passed integer, checks_failed integer, checks_warned integer,
     stage_seconds json, error varchar
 );
 create table if not exists audit.loaded_files (
     load_id varchar primary key, run_id varchar, source varchar, original_name varchar,
-    archive_path varchar, sha256 varchar, rows bigint, loaded_at timestamp, status varchar
+    archive_path varchar, sha256 varchar, rows bigint, rows_quarantined bigint,
+    version integer, loaded_at timestamp, status varchar
 );
 create table if not exists audit.rejected_files (
     run_id varchar, source varchar, original_name varchar, rejected_path varchar,
@@ -81,6 +110,7 @@ class InboxFile:
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(AUDIT_DDL)
+    con.execute(PARSE_MACROS)
     for source in SOURCES.values():
         columns = [f'"{c}" varchar' for c in source.column_names]
         columns += [f"{name} {kind}" for name, kind in LINEAGE_COLUMNS.items()]
@@ -88,7 +118,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def discover(inbox: Path) -> list[InboxFile]:
-    """Every file waiting in `inbox/<source>/`, in a stable order; hidden files are ignored."""
+    """Every file waiting in `inbox/<source>/`, lookups' targets first; hidden files ignored."""
     if not inbox.exists():
         return []
     found = []
@@ -96,7 +126,7 @@ def discover(inbox: Path) -> list[InboxFile]:
         if path.is_file() and not any(p.startswith(".") for p in path.relative_to(inbox).parts):
             parts = path.relative_to(inbox).parts
             found.append(InboxFile(path, parts[0] if len(parts) > 1 else ""))
-    return found
+    return sorted(found, key=lambda f: (load_rank(f.folder), f.path))
 
 
 def sha256_of(path: Path) -> str:
@@ -107,15 +137,17 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _excel_text(value) -> str | None:
-    """An Excel cell as the text a CSV would carry: ISO dates, plain numbers, true/false."""
-    if value is None:
+def _cell_text(value) -> str | None:
+    """A spreadsheet cell as the text a CSV would carry: ISO dates, plain numbers, true/false."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, datetime):
+    if isinstance(value, datetime | pd.Timestamp):
         return value.date().isoformat() if value.time() == time(0) else value.isoformat(sep=" ")
     if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, time):
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
@@ -123,35 +155,69 @@ def _excel_text(value) -> str | None:
     return text or None
 
 
-def read_file(path: Path, name: str) -> pd.DataFrame:
-    """Read a CSV or XLSX file as text columns, named as in the file's header row."""
+def _read_rows(path: Path, name: str) -> list[list]:
+    """Every row of the file, header first, as cell values (text for CSV)."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        for encoding in ("utf-8-sig", "cp1252"):
+        for encoding in ("utf-8-sig", "cp1252"):  # Windows exports carry the pound sign as 0xA3
             try:
-                frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding)
-                break
+                with path.open(newline="", encoding=encoding) as handle:
+                    return list(csv.reader(handle, strict=True))
             except UnicodeDecodeError:
                 continue
-            except pd.errors.EmptyDataError as exc:
-                raise ContractError(name, "the file is empty", row=1) from exc
-            except pd.errors.ParserError as exc:
+            except csv.Error as exc:
                 raise ContractError(name, f"not readable as CSV: {exc}") from exc
-        frame = frame.apply(lambda col: col.str.strip()).replace("", None)
-    elif suffix == ".xlsx":
+        raise ContractError(name, "not readable as UTF-8 or Windows-1252 text")
+    if suffix == ".xlsx":
         try:
             sheet = load_workbook(path, read_only=True, data_only=True).worksheets[0]
+            return [list(row) for row in sheet.iter_rows(values_only=True)]
         except Exception as exc:  # openpyxl raises many kinds for a broken workbook
             raise ContractError(name, f"not readable as XLSX: {exc}") from exc
-        rows = [[_excel_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-        if not rows:
-            raise ContractError(name, "the file is empty", row=1)
-        header = [h or "" for h in rows[0]]
-        frame = pd.DataFrame(rows[1:], columns=header, dtype=object)
-    else:
-        raise ContractError(name, f"unsupported file type {suffix!r} (expected .csv or .xlsx)")
-    frame.columns = [str(c).strip().lower() for c in frame.columns]
-    return frame
+    if suffix == ".ods":
+        try:
+            frame = pd.read_excel(path, engine="odf", header=None, dtype=object)
+        except Exception as exc:  # odfpy raises many kinds for a broken document
+            raise ContractError(name, f"not readable as ODS: {exc}") from exc
+        return frame.values.tolist()
+    if suffix == ".parquet":
+        try:
+            with duckdb.connect() as con:
+                relation = con.read_parquet(str(path))
+                header = relation.columns
+                return [header, *relation.fetchall()]
+        except duckdb.Error as exc:
+            raise ContractError(name, f"not readable as Parquet: {exc}") from exc
+    raise ContractError(
+        name, f"unsupported file type {suffix!r} (expected .csv, .xlsx, .ods or .parquet)"
+    )
+
+
+def read_file(path: Path, name: str) -> pd.DataFrame:
+    """A tabular file as text columns named by its header row, plus `_source_row` (header = 1)."""
+    rows = _read_rows(path, name)
+    if not rows or not any(_cell_text(v) for v in rows[0]):
+        raise ContractError(name, "the file is empty", row=1)
+    header = [(_cell_text(h) or "").lower() for h in rows[0]]
+    seen: set[str] = set()
+    for column in header:
+        if column and column in seen:
+            raise ContractError(name, f"column {column!r} appears twice", row=1, column=column)
+        seen.add(column)
+    width = len(header)
+    body = []
+    text_only = path.suffix.lower() == ".csv"  # CSV cells are text already: the fast path
+    for number, row in enumerate(rows[1:], start=2):
+        values = [v.strip() or None for v in row] if text_only else [_cell_text(v) for v in row]
+        if not any(values):
+            continue  # blank rows (Excel keeps them at the end of a sheet)
+        if len(values) > width and any(values[width:]):
+            raise ContractError(
+                name, f"{len(values)} values in a row of a {width}-column file", row=number
+            )
+        body.append([*values[:width], *[None] * (width - len(values)), number])
+    frame = pd.DataFrame(body, columns=[*header, "_source_row"], dtype=object)
+    return frame.drop(columns=[""], errors="ignore")
 
 
 def check_contract(frame: pd.DataFrame, source: Source, name: str) -> pd.DataFrame:
@@ -169,7 +235,7 @@ def check_contract(frame: pd.DataFrame, source: Source, name: str) -> pd.DataFra
         raise ContractError(name, "the file has a header but no rows", row=2)
     for column in missing:
         frame[column] = None
-    return frame[source.column_names]
+    return frame[[*source.column_names, "_source_row"]]
 
 
 def archive_copy(path: Path, sha256: str, archive: Path) -> Path:
@@ -205,13 +271,93 @@ def append_raw(
     frame["_loaded_at"] = loaded_at
     frame["_source_file"] = archive_path
     frame["_source_sha256"] = sha256
-    frame["_source_row"] = range(2, len(frame) + 2)  # the header is row 1
     con.register("incoming", frame)
     try:
         con.execute(f"insert into raw.{source.name} by name select * from incoming")
     finally:
         con.unregister("incoming")
     return len(frame)
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+ACCEPTED = (
+    "not exists (select 1 from audit.quarantine as q "
+    "where q.load_id = {alias}._load_id and q.source_row = {alias}._source_row)"
+)
+
+
+def quarantine_checks(source: Source) -> list[tuple[str, str, str]]:
+    """(rule, column, SQL that holds for a breaking row), for every rule of the contract."""
+    checks = []
+    for c in source.columns:
+        value = f'"{c.name}"'
+        if c.required:
+            checks.append(("required value missing", c.name, f"{value} is null"))
+        if PARSERS[c.type]:
+            checks.append(
+                (f"not a {c.type}", c.name, f"{value} is not null and {c.parsed()} is null")
+            )
+        if c.pattern:
+            checks.append(
+                (
+                    f"does not match {c.pattern}",
+                    c.name,
+                    f"not regexp_full_match({value}, {_literal(c.pattern)})",
+                )
+            )
+        if c.allowed:
+            allowed = ", ".join(_literal(v) for v in c.allowed)
+            checks.append(("not an allowed value", c.name, f"{value} not in ({allowed})"))
+        if c.min is not None:
+            checks.append((f"below the minimum {c.min:g}", c.name, f"{c.parsed()} < {c.min}"))
+        if c.max is not None:
+            checks.append((f"above the maximum {c.max:g}", c.name, f"{c.parsed()} > {c.max}"))
+    for rule in source.row_rules:
+        checks.append((rule.name, rule.column, rule.violation))
+    for lookup in source.lookups:
+        known = (
+            f'select "{lookup.other_column}" from raw.{lookup.source} as o '
+            f"where {ACCEPTED.format(alias='o')}"
+        )
+        checks.append(
+            (
+                f"unknown {lookup.column}: not in {lookup.source}",
+                lookup.column,
+                f'"{lookup.column}" not in ({known})',
+            )
+        )
+    key = ", ".join(f'"{k}"' for k in source.key)
+    checks.append(
+        (
+            f"duplicate key ({', '.join(source.key)}) in the file",
+            source.key[-1],
+            f"_source_row in (select _source_row from raw.{source.name} where _load_id = $load "
+            f"qualify row_number() over (partition by {key} order by _source_row) > 1)",
+        )
+    )
+    return checks
+
+
+def quarantine(con: duckdb.DuckDBPyConnection, source: Source, *, load_id: str, run_id: str) -> int:
+    """Record every row of a load that breaks a rule in audit.quarantine; returns how many rows.
+
+    The rows stay in raw (append-only, as sent); staging leaves quarantined rows out.
+    """
+    for rule, column, violation in quarantine_checks(source):
+        con.execute(
+            f"""insert into audit.quarantine
+                select $run, _load_id, $source, _source_file, _source_row, $column,
+                       cast("{column}" as varchar), $rule, current_timestamp
+                from raw.{source.name}
+                where _load_id = $load and coalesce(({violation}), false)""",
+            {"run": run_id, "source": source.name, "column": column, "rule": rule, "load": load_id},
+        )
+    return con.execute(
+        "select count(distinct source_row) from audit.quarantine where load_id = ?", [load_id]
+    ).fetchone()[0]
 
 
 def reject(

@@ -30,6 +30,7 @@ class FileOutcome:
     source: str
     status: str  # loaded, skipped, rejected
     rows: int = 0
+    quarantined: int = 0
     load_id: str | None = None
     reason: str | None = None
 
@@ -99,12 +100,35 @@ def ingest_file(settings: Settings, item: ingest.InboxFile, run_id: str, n: int)
             archive_path=archive_path,
             sha256=sha256,
         )
+        quarantined = ingest.quarantine(con, item.source, load_id=load_id, run_id=run_id)
+        # A corrected file under the same name is the next version of it.
+        version = (
+            1
+            + con.execute(
+                "select count(*) from audit.loaded_files "
+                "where original_name = ? and status = 'loaded'",
+                [name],
+            ).fetchone()[0]
+        )
         con.execute(
-            "insert into audit.loaded_files values (?, ?, ?, ?, ?, ?, ?, ?, 'loaded')",
-            [load_id, run_id, item.folder, name, archive_path, sha256, rows, loaded_at],
+            "insert into audit.loaded_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'loaded')",
+            [
+                load_id,
+                run_id,
+                item.folder,
+                name,
+                archive_path,
+                sha256,
+                rows,
+                quarantined,
+                version,
+                loaded_at,
+            ],
         )
         con.execute("commit")
-    return FileOutcome(name, item.folder, "loaded", rows=rows, load_id=load_id)
+    return FileOutcome(
+        name, item.folder, "loaded", rows=rows, quarantined=quarantined, load_id=load_id
+    )
 
 
 @task(cache_policy=NO_CACHE)
@@ -180,7 +204,7 @@ def write_run_history(settings: Settings, record: runlog.RunRecord) -> None:
     with duckdb.connect(str(settings.build_db)) as con:
         con.execute("delete from audit.load_runs")
         con.executemany(
-            "insert into audit.load_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "insert into audit.load_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 [
                     r["run_id"],
@@ -191,6 +215,7 @@ def write_run_history(settings: Settings, record: runlog.RunRecord) -> None:
                     r["files_skipped"],
                     r["files_rejected"],
                     r["rows_loaded"],
+                    r.get("rows_quarantined", 0),
                     r["checks_passed"],
                     r["checks_failed"],
                     r["checks_warned"],
@@ -226,7 +251,8 @@ def summary(record: runlog.RunRecord, outcomes: list[FileOutcome]) -> str:
     lines = [
         f"Run {record.run_id}: {record.status}",
         f"  files: {record.files_loaded} loaded, {record.files_skipped} already loaded, "
-        f"{record.files_rejected} rejected; rows loaded: {record.rows_loaded:,}",
+        f"{record.files_rejected} rejected; rows loaded: {record.rows_loaded:,}, "
+        f"quarantined: {record.rows_quarantined:,}",
         f"  checks: {record.checks_passed} passed, {record.checks_failed} failed (critical), "
         f"{record.checks_warned} warnings",
         "  stages: " + ", ".join(f"{k} {v:.1f}s" for k, v in record.stage_seconds.items()),
@@ -270,6 +296,7 @@ def nightly(home: str | None = None) -> dict:
                 record.files_skipped = sum(o.status == "skipped" for o in outcomes)
                 record.files_rejected = sum(o.status == "rejected" for o in outcomes)
                 record.rows_loaded = sum(o.rows for o in outcomes)
+                record.rows_quarantined = sum(o.quarantined for o in outcomes)
                 with record.stage("check_loaded"):
                     results = check_loaded(settings, run_id, outcomes)
                     _tally(record, results)

@@ -18,9 +18,9 @@ import great_expectations as gx
 import pandas as pd
 
 from flows.contracts import SOURCES, Source
+from flows.ingest import ACCEPTED
 
 MART_SUITES_DIR = Path(__file__).resolve().parents[1] / "expectations" / "marts"
-NUMERIC_SUFFIX = "__as_number"
 
 # GX logs each ephemeral context it makes at INFO; the run's own log says what matters.
 for _name in ("great_expectations", "great_expectations.data_context.types.base"):
@@ -47,7 +47,11 @@ class CheckResult:
 
 
 def source_expectations(source: Source) -> list[dict]:
-    """The suite a source's contract implies, as expectation configurations."""
+    """The suite a source's contract implies, run on the accepted rows' parsed values.
+
+    Quarantine has already set aside rows that break these rules one by one, so a failure here
+    means the quarantine and the contract disagree: critical.
+    """
     critical = {"level": "critical"}
     found: list[dict] = []
     for column in source.columns:
@@ -59,13 +63,14 @@ def source_expectations(source: Source) -> list[dict]:
                     "meta": critical,
                 }
             )
-        found.append(
-            {
-                "type": "expect_column_values_to_match_regex",
-                "kwargs": {"column": column.name, "regex": column.value_pattern},
-                "meta": critical,
-            }
-        )
+        if column.pattern:
+            found.append(
+                {
+                    "type": "expect_column_values_to_match_regex",
+                    "kwargs": {"column": column.name, "regex": f"^{column.pattern}$"},
+                    "meta": critical,
+                }
+            )
         if column.allowed:
             found.append(
                 {
@@ -79,7 +84,7 @@ def source_expectations(source: Source) -> list[dict]:
                 {
                     "type": "expect_column_values_to_be_between",
                     "kwargs": {
-                        "column": column.name + NUMERIC_SUFFIX,
+                        "column": column.name,
                         "min_value": column.min,
                         "max_value": column.max,
                     },
@@ -102,8 +107,6 @@ def source_expectations(source: Source) -> list[dict]:
                 "meta": critical,
             }
         )
-    for rule in source.row_rules:
-        found.append({**rule, "meta": {**critical, **rule.get("meta", {})}})
     return found
 
 
@@ -139,8 +142,6 @@ def validate_frame(frame: pd.DataFrame, suite_name: str, expectations: list[dict
             or config.kwargs.get("column_A")
             or (",".join(config.kwargs.get("column_list", [])) or None)
         )
-        if column and column.endswith(NUMERIC_SUFFIX):
-            column = column[: -len(NUMERIC_SUFFIX)]
         observed = detail.get("observed_value")
         results.append(
             CheckResult(
@@ -158,23 +159,21 @@ def validate_frame(frame: pd.DataFrame, suite_name: str, expectations: list[dict
 
 
 def check_loaded_rows(con: duckdb.DuckDBPyConnection, load_ids: dict[str, list[str]]):
-    """Validate only the rows this run loaded, per source (so the gate's cost follows the night)."""
+    """Validate only the rows this run loaded and accepted, per source, parsed to their types
+    (so the gate's cost follows the night's data, not the warehouse's)."""
     results: list[CheckResult] = []
     for source_name, ids in load_ids.items():
         if not ids:
             continue
         source = SOURCES[source_name]
-        numeric = [
-            f'try_cast("{c.name}" as double) as "{c.name}{NUMERIC_SUFFIX}"'
-            for c in source.columns
-            if c.min is not None or c.max is not None
-        ]
+        columns = ", ".join(f'{c.parsed()} as "{c.name}"' for c in source.columns)
         frame = con.execute(
-            f"select *{''.join(', ' + n for n in numeric)} from raw.{source.name} "
-            "where _load_id in (select unnest(?))",
+            f"select {columns} from raw.{source.name} as r "
+            f"where _load_id in (select unnest(?)) and {ACCEPTED.format(alias='r')}",
             [ids],
         ).df()
-        results += validate_frame(frame, f"source.{source.name}", source_expectations(source))
+        if not frame.empty:
+            results += validate_frame(frame, f"source.{source.name}", source_expectations(source))
     return results
 
 

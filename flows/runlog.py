@@ -28,6 +28,7 @@ class RunRecord:
     files_skipped: int = 0
     files_rejected: int = 0
     rows_loaded: int = 0
+    rows_quarantined: int = 0
     checks_passed: int = 0
     checks_failed: int = 0
     checks_warned: int = 0

@@ -18,7 +18,7 @@ def test_csv_with_byte_order_mark_and_windows_1252_pound_sign_read_the_same(tmp_
     (tmp_path / "cp1252.csv").write_bytes(text.encode("cp1252"))
     for name in ("utf8.csv", "cp1252.csv"):
         frame = ingest.read_file(tmp_path / name, name)
-        assert list(frame.columns) == ["site_id", "site_name"]
+        assert list(frame.columns) == ["site_id", "site_name", "_source_row"]
         assert frame.site_name[0] == "Old Hall (£1 lease)"
 
 
@@ -33,6 +33,7 @@ def test_excel_cells_become_the_text_a_csv_would_carry(tmp_path):
         "fte": "12.5",
         "headcount": "13",
         "shared_post": "true",
+        "_source_row": 2,
     }
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 
 import duckdb
 from conftest import run_flow, settings_for
-from handmade import fire_incident, write_handmade_inbox, write_rows
+from handmade import benefit, fire_incident, write_handmade_inbox, write_rows
 
 from flows.runlog import read_log
 
@@ -41,24 +42,48 @@ def test_a_critical_check_failure_publishes_nothing_and_keeps_the_file(tmp_path)
     published = settings_for(home).published_db
     before = _sha(published)
 
-    # The next night brings an incident that arrives before it was called.
-    bad = fire_incident(99, "D1", __import__("datetime").datetime(2016, 6, 1, 12), 60, 300)
-    bad["first_arrival_time"] = "2016-06-01 11:00:00"
-    write_rows(home / "inbox" / "incidents" / "fire_june.csv", "incidents", [bad])
+    # The next night brings a new bid but not its benefits register: every bid must have one.
+    late = {
+        "bid_id": "B3",
+        "title": "Bid B3",
+        "fund_round": "PIF 2016/17",
+        "lead_organisation": "Test PCC",
+        "partners": "Test police;Test fire",
+        "county": "Testshire",
+        "award_gbp": 100_000,
+        "partner_contribution_gbp": 0,
+        "go_live_date": "2016-04-01",
+    }
+    write_rows(home / "inbox" / "bids" / "bids_b3.csv", "bids", [late])
     result = run_flow(home)
     assert result["status"] == "failed"
     assert _sha(published) == before  # byte for byte the last good warehouse
-    assert (home / "inbox" / "incidents" / "fire_june.csv").exists()  # kept for the next run
+    assert (home / "inbox" / "bids" / "bids_b3.csv").exists()  # kept for the next run
     last = read_log(settings_for(home).run_log)[-1]
     assert last["status"] == "failed"
     assert (
-        "expect_column_pair_values_a_to_be_greater_than_b on column "
-        "'first_arrival_time' failed for 1 row(s)" in last["error"]
+        "mart.dim_bids: expect_column_values_to_be_between on column 'benefits' "
+        "failed for 1 row(s)" in last["error"]
     )
 
-    # Corrected and resent: the next run loads it, and its history shows the failed run.
-    bad["first_arrival_time"] = "2016-06-01 12:05:00"
-    write_rows(home / "inbox" / "incidents" / "fire_june.csv", "incidents", [bad])
+    # The register follows: the next run loads both, and its history shows the failed run.
+    write_rows(
+        home / "inbox" / "benefits_register" / "B3.xlsx",
+        "benefits_register",
+        [
+            benefit(
+                "BEN5",
+                "B3",
+                "fire_call_handling_mean_seconds",
+                "seconds",
+                "decrease",
+                100,
+                90,
+                "2017-03-31",
+                1.0,
+            )
+        ],
+    )
     assert run_flow(home)["status"] == "succeeded"
     with duckdb.connect(str(published), read_only=True) as con:
         statuses = [
@@ -69,11 +94,40 @@ def test_a_critical_check_failure_publishes_nothing_and_keeps_the_file(tmp_path)
         ]
         assert statuses == ["succeeded", "failed", "succeeded"]
         assert (
-            con.execute("select count(*) from raw.incidents where incident_id = 'F99'").fetchone()[
-                0
-            ]
+            con.execute("select benefits from marts.dim_bids where bid_id = 'B3'").fetchone()[0]
             == 1
         )
+
+
+def test_rows_that_break_a_rule_are_quarantined_and_the_rest_load(tmp_path):
+    home = tmp_path
+    write_handmade_inbox(home / "inbox")
+    # An incident that arrives before it was called, beside a good one, in the same file.
+    bad = fire_incident(99, "D1", datetime(2016, 6, 1, 12), 60, 300)
+    bad["first_arrival_time"] = "2016-06-01 11:00:00"
+    good = fire_incident(100, "D1", datetime(2016, 6, 2, 12), 60, 300)
+    write_rows(home / "inbox" / "incidents" / "fire_june.csv", "incidents", [bad, good])
+    result = run_flow(home)
+    assert result["status"] == "succeeded", result
+    assert result["record"]["rows_quarantined"] == 1
+    with duckdb.connect(str(settings_for(home).published_db), read_only=True) as con:
+        held = con.execute("""
+            select q.source_row, q.column_name, q.value, q.rule, f.original_name
+            from audit.quarantine q join audit.loaded_files f using (load_id)""").fetchall()
+        staged = {
+            r[0]
+            for r in con.execute("select incident_id from staging.stg_agency__incidents").fetchall()
+        }
+    assert held == [
+        (
+            2,
+            "first_arrival_time",
+            "2016-06-01 11:00:00",
+            "first arrival before the call",
+            "incidents/fire_june.csv",
+        )
+    ]
+    assert "F100" in staged and "F99" not in staged
 
 
 def test_a_warning_is_recorded_but_still_publishes(tmp_path):

@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ source('agency', 'benefits_register') }}
+    {{ accepted_rows('benefits_register') }}
 ),
 
 typed as (
@@ -18,11 +18,11 @@ typed as (
         measure_scope,
         unit,
         direction,
-        cast(baseline_value as double) as baseline_value,
+        raw.parse_number(baseline_value) as baseline_value,
         baseline_period,
-        cast(target_value as double) as target_value,
-        cast(target_date as date) as target_date,
-        cast(attribution_share as double) as attribution_share,
+        raw.parse_number(target_value) as target_value,
+        raw.parse_date(target_date) as target_date,
+        raw.parse_number(attribution_share) as attribution_share,
         price_base_year,
         evidence_source,
         confidence,

@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ source('agency', 'bids') }}
+    {{ accepted_rows('bids') }}
 ),
 
 typed as (
@@ -12,9 +12,9 @@ typed as (
         lead_organisation,
         partners,
         county,
-        cast(award_gbp as double) as award_gbp,
-        cast(partner_contribution_gbp as double) as partner_contribution_gbp,
-        cast(go_live_date as date) as go_live_date,
+        raw.parse_number(award_gbp) as award_gbp,
+        raw.parse_number(partner_contribution_gbp) as partner_contribution_gbp,
+        raw.parse_date(go_live_date) as go_live_date,
         _load_id,
         _source_file,
         _source_sha256,

@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ source('agency', 'boundaries') }}
+    {{ accepted_rows('boundaries') }}
 ),
 
 typed as (
@@ -10,7 +10,7 @@ typed as (
         district_name,
         county,
         rural_urban,
-        cast(population as integer) as population,
+        raw.parse_integer(population) as population,
         police_force_code,
         police_force_name,
         fire_authority_code,

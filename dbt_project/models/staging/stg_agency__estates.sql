@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ source('agency', 'estates') }}
+    {{ accepted_rows('estates') }}
 ),
 
 typed as (
@@ -13,14 +13,14 @@ typed as (
         service,
         district_code,
         tenure,
-        cast(floor_area_m2 as double) as floor_area_m2,
-        cast(running_cost_gbp as double) as running_cost_gbp,
+        raw.parse_number(floor_area_m2) as floor_area_m2,
+        raw.parse_number(running_cost_gbp) as running_cost_gbp,
         co_located_services,
-        cast(co_located_since as date) as co_located_since,
-        cast(disposal_date as date) as disposal_date,
-        coalesce(cast(capital_receipt_gbp as double), 0) as capital_receipt_gbp,
-        cast(easting as integer) as easting,
-        cast(northing as integer) as northing,
+        raw.parse_date(co_located_since) as co_located_since,
+        raw.parse_date(disposal_date) as disposal_date,
+        coalesce(raw.parse_number(capital_receipt_gbp), 0) as capital_receipt_gbp,
+        raw.parse_integer(easting) as easting,
+        raw.parse_integer(northing) as northing,
         _load_id,
         _source_file,
         _source_sha256,

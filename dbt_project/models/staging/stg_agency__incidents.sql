@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ source('agency', 'incidents') }}
+    {{ accepted_rows('incidents') }}
 ),
 
 typed as (
@@ -10,10 +10,10 @@ typed as (
         service,
         incident_category,
         district_code,
-        cast(call_time as timestamp) as call_at,
-        cast(mobilised_time as timestamp) as mobilised_at,
-        cast(mobile_time as timestamp) as mobile_at,
-        cast(first_arrival_time as timestamp) as first_arrival_at,
+        raw.parse_timestamp(call_time) as call_at,
+        raw.parse_timestamp(mobilised_time) as mobilised_at,
+        raw.parse_timestamp(mobile_time) as mobile_at,
+        raw.parse_timestamp(first_arrival_time) as first_arrival_at,
         _load_id,
         _source_file,
         _source_sha256,

@@ -1,18 +1,18 @@
 with
 
 source as (
-    select * from {{ source('agency', 'staffing') }}
+    {{ accepted_rows('staffing') }}
 ),
 
 typed as (
     select
-        cast(month as date) as month,
+        raw.parse_date(month) as month,
         organisation,
         service,
         role,
-        cast(fte as double) as fte,
-        cast(headcount as integer) as headcount,
-        cast(shared_post as boolean) as is_shared_post,
+        raw.parse_number(fte) as fte,
+        raw.parse_integer(headcount) as headcount,
+        raw.parse_boolean(shared_post) as is_shared_post,
         _load_id,
         _source_file,
         _source_sha256,

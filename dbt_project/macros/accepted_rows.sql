@@ -1,0 +1,10 @@
+{#- A source's raw rows less those quarantined (audit.quarantine): what staging builds on. -#}
+{% macro accepted_rows(table_name) -%}
+    select *
+    from {{ source('agency', table_name) }} as src
+    where not exists (
+        select 1
+        from {{ source('audit', 'quarantine') }} as q
+        where q.load_id = src._load_id and q.source_row = src._source_row
+    )
+{%- endmacro %}

@@ -1,0 +1,614 @@
+"""Readers for national published statistics, as their publishers release them, and a downloader.
+
+Each reader takes one file exactly as published (Home Office police workforce tables, NHS England
+AmbSYS, ONS lookups, Home Office fire stations and FIRE1001) and returns a tidy DataFrame of text
+values: trimmed, numbers without a spurious `.0`, dates as ISO `YYYY-MM-DD`, None for missing. Each
+row carries `_source_row`, its 1-based row in the original sheet or CSV (the header row counts).
+A layout a reader cannot understand raises `ContractError` naming the file, row and column.
+`READERS` maps a source name to its reader; `download` fetches a publisher's file.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import shutil
+import urllib.error
+import urllib.parse
+import urllib.request
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from openpyxl.utils import get_column_letter
+
+from flows.ingest import ContractError
+
+# --- cell values as text ------------------------------------------------------------------------
+
+
+def _text(value) -> str | None:
+    """A cell as the text its publisher shows: trimmed, ISO dates, integral numbers without `.0`."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    if isinstance(value, str):
+        return value.strip() or None
+    if isinstance(value, bool | np.bool_):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time(0) else value.isoformat(sep=" ")
+    if isinstance(value, date | time):
+        return value.isoformat()
+    if isinstance(value, int | np.integer):
+        return str(int(value))
+    if isinstance(value, float | np.floating):
+        # Spreadsheets show 15 significant digits; beyond that is binary noise (1229.3799999999999).
+        text = np.format_float_positional(
+            float(value), precision=15, unique=False, fractional=False, trim="-"
+        )
+        return "0" if text == "-0" else text
+    return str(value).strip() or None
+
+
+def _number(value) -> float | None:
+    """A cell as a float, or None when it holds no number."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float | np.integer | np.floating):
+        return None if pd.isna(value) else float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.replace(",", ""))
+        except ValueError:
+            return None
+    return None
+
+
+def _key(text: str) -> str:
+    """A header or name folded for matching: lower case, `&` as `and`, single spaces."""
+    return " ".join(text.replace("\ufeff", "").replace("&", " and ").lower().split())
+
+
+# --- reading files ------------------------------------------------------------------------------
+
+
+def _read_csv(path: Path, name: str) -> pd.DataFrame:
+    """A CSV as text cells, header included, indexed by its 1-based record number."""
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            # skip_blank_lines=False keeps the index equal to the record number.
+            frame = pd.read_csv(
+                path,
+                header=None,
+                dtype=str,
+                keep_default_na=False,
+                skip_blank_lines=False,
+                encoding=encoding,
+            )
+            break
+        except UnicodeDecodeError:
+            continue
+        except pd.errors.EmptyDataError as exc:
+            raise ContractError(name, "the file is empty", row=1) from exc
+        except pd.errors.ParserError as exc:
+            raise ContractError(name, f"not readable as CSV: {exc}") from exc
+    else:
+        raise ContractError(name, "not readable as UTF-8 or Windows-1252 text")
+    frame.index = range(1, len(frame) + 1)
+    return frame.map(_text)
+
+
+def _read_sheets(path: Path, name: str) -> dict[str, pd.DataFrame]:
+    """Every sheet of an ODS or XLSX workbook as raw cells, each indexed by its 1-based row."""
+    suffix = path.suffix.lower()
+    engines = {".ods": "odf", ".xlsx": "openpyxl"}
+    if suffix not in engines:
+        raise ContractError(name, f"unsupported file type {suffix!r} (expected .ods or .xlsx)")
+    try:
+        sheets = pd.read_excel(
+            path, sheet_name=None, header=None, dtype=object, engine=engines[suffix]
+        )
+    except Exception as exc:  # odfpy and openpyxl raise many kinds for a broken workbook
+        raise ContractError(name, f"not readable as {suffix[1:].upper()}: {exc}") from exc
+    for frame in sheets.values():
+        frame.index = range(1, len(frame) + 1)
+        frame.columns = range(1, frame.shape[1] + 1)
+    return sheets
+
+
+def _find_columns(
+    header: dict[int, str], wanted: dict[str, str], name: str, row: int
+) -> dict[str, int]:
+    """Map output names to column positions by regular expressions on the folded header."""
+    found = {}
+    for out, pattern in wanted.items():
+        matches = [col for col, text in header.items() if re.fullmatch(pattern, _key(text or ""))]
+        if not matches:
+            raise ContractError(name, f"no column matching {pattern!r} in the header", row=row)
+        found[out] = matches[0]
+    return found
+
+
+def _header_row(frame: pd.DataFrame, required: list[str], limit: int = 30) -> int | None:
+    """The first row (within `limit`) whose folded cells include every `required` header."""
+    for row in frame.index[:limit]:
+        cells = {_key(str(v)) for v in frame.loc[row] if isinstance(v, str)}
+        if all(r in cells for r in required):
+            return row
+    return None
+
+
+# --- Home Office police workforce tables ---------------------------------------------------------
+
+FORCES_IN_ENGLAND_AND_WALES = 43
+ENGLISH_REGIONS = {
+    "north east",
+    "north west",
+    "yorkshire and the humber",
+    "yorkshire and humber",
+    "east midlands",
+    "west midlands",  # also a force: told apart in _forces_only
+    "east of england",
+    "eastern",  # the 2015 tables' name for East of England
+    "east",
+    "london",
+    "south east",
+    "south west",
+}
+# Totals and bodies outside the 43 territorial forces that the tables list below them.
+NOT_FORCES = {
+    "england",
+    "wales",
+    "england and wales",
+    "central service secondments",
+    "british transport police",
+    "national crime agency",
+}
+_FOOTNOTE_MARK = re.compile(r"\s*(?:\(\d+\)|\[\d+\]|\d+|[\u00b9\u00b2\u00b3\u2070-\u2079]+|\*)$")
+_TABLE_SHEET = re.compile(r"table[_ ]?\d+", re.IGNORECASE)
+_TABLE_TITLE = re.compile(r"table\s*\d+\s*:\s*(.+?)\s+by police force area", re.IGNORECASE)
+
+
+def _strip_footnote(text: str) -> str:
+    return _FOOTNOTE_MARK.sub("", text).strip()
+
+
+def _police_sheet(frame: pd.DataFrame, sheet: str, name: str) -> pd.DataFrame | None:
+    """One Table_N sheet as long rows, or None when it is not a force table (e.g. a time series)."""
+    cells = frame.map(lambda v: None if not isinstance(v, str) and pd.isna(v) else v)
+    filled = [(r, c) for r in cells.index for c in cells.columns if _text(cells.at[r, c])]
+    if not filled:
+        return None
+    title_row, title_col = filled[0]  # reading order: rows, then columns
+    match = _TABLE_TITLE.match(_text(cells.at[title_row, title_col]))
+    if not match:
+        return None
+    # "Designated officers (s.38, s.391)": drop the qualifier, whose footnote mark clings to it.
+    worker_type = _strip_footnote(re.sub(r"\s*\(.*?\)", "", match.group(1)))
+
+    def is_date(v) -> bool:
+        return isinstance(v, datetime | date) and not pd.isna(v)
+
+    date_rows = [r for r in cells.index if r > title_row and any(map(is_date, cells.loc[r]))]
+    if not date_rows:
+        raise ContractError(
+            name, f"sheet {sheet}: no header row of as-at dates below the title", row=title_row
+        )
+    header = date_rows[0]
+    # The change columns (12 and 6 months) follow the as-at dates; nothing from there on is read.
+    change_cols = [
+        c
+        for r in range(title_row + 1, header + 1)
+        for c in cells.columns
+        if isinstance(cells.at[r, c], str) and _key(cells.at[r, c]).startswith("change")
+    ]
+    stop = min(change_cols, default=cells.columns[-1] + 1)
+    dates = {c: _text(cells.at[header, c]) for c in cells.columns if c < stop}
+    dates = {c: d[:10] for c, d in dates.items() if is_date(cells.at[header, c])}
+    body = cells.loc[header + 1 :]
+    numeric = [r for r in body.index if any(_number(body.at[r, c]) is not None for c in dates)]
+    if not numeric:
+        raise ContractError(name, f"sheet {sheet}: no figures below the as-at dates", row=header)
+    body = body.loc[: numeric[-1]]  # below the last figure: footnotes and sources
+    text_cols = [c for c in body.columns if c < min(dates) and body[c].map(_text).notna().any()]
+    if not text_cols:
+        raise ContractError(
+            name, f"sheet {sheet}: no force names left of the figures", row=header + 1
+        )
+    name_col = text_cols[0]
+    rows = []
+    for r in body.index:
+        area = _text(body.at[r, name_col])
+        values = {d: _text(body.at[r, c]) for c, d in dates.items()}
+        if area and any(values.values()):
+            rows.append((r, _strip_footnote(area), values))
+    forces = _forces_only(rows, sheet, name, name_col)
+    return pd.DataFrame(
+        [
+            {
+                "table": sheet,
+                "worker_type": worker_type,
+                "as_at_date": as_at,
+                "force_name": force,
+                "fte": value,
+                "_source_row": r,
+            }
+            for r, force, values in forces
+            for as_at, value in values.items()
+        ]
+    )
+
+
+def _forces_only(rows: list, sheet: str, name: str, name_col: int) -> list:
+    """Drop region subtotals and totals; exactly the 43 forces of England and Wales must remain."""
+    keys = [_key(area) for _, area, _ in rows]
+    west_midlands = [i for i, k in enumerate(keys) if k == "west midlands"]
+    has_regions = any(k in ENGLISH_REGIONS and k != "west midlands" for k in keys)
+    force_rows = set()
+    if len(west_midlands) == 2:
+        # Region and force share the name; the region is the larger (it holds the force).
+        def size(i: int) -> float:
+            return sum(_number(v) or 0 for v in rows[i][2].values())
+
+        force_rows.add(min(west_midlands, key=size))
+    elif len(west_midlands) == 1:
+        if has_regions:
+            raise ContractError(
+                name,
+                f"sheet {sheet}: 'West Midlands' appears once beside region rows: "
+                "cannot tell the force from the region",
+                row=rows[west_midlands[0]][0],
+                column=get_column_letter(name_col),
+            )
+        force_rows.add(west_midlands[0])
+    forces = [
+        row
+        for i, (row, k) in enumerate(zip(rows, keys, strict=True))
+        if i in force_rows or not (k in ENGLISH_REGIONS or k in NOT_FORCES or k.startswith("total"))
+    ]
+    if len(forces) != FORCES_IN_ENGLAND_AND_WALES:
+        listed = ", ".join(area for _, area, _ in forces)
+        raise ContractError(
+            name,
+            f"sheet {sheet}: expected the {FORCES_IN_ENGLAND_AND_WALES} forces of England and "
+            f"Wales, found {len(forces)}: {listed}",
+            row=rows[0][0] if rows else None,
+            column=get_column_letter(name_col),
+        )
+    return forces
+
+
+def read_police_workforce(path: Path, name: str) -> pd.DataFrame:
+    """Home Office police workforce tables (ODS or XLSX), one release per file, as long rows.
+
+    Reads every sheet named like `Table_N` whose title (its first non-empty cell) reads
+    "Table N: <worker type> by police force area..."; other sheets (index, time series) are skipped.
+    Everything is found by content: the as-at dates are the first row of real dates below the
+    title, read up to the change columns; force names are the first text column below it, without
+    English region subtotals, totals, British Transport Police and the footnotes below the table.
+
+    Columns: `table` (sheet name, "Table_1"), `worker_type` ("Police officers"), `as_at_date`
+    (YYYY-MM-DD), `force_name` (as published, footnote marks stripped: "London, City of"),
+    `fte` (the figure as published; special constables are a headcount, as their table says),
+    `_source_row`.
+    """
+    sheets = _read_sheets(path, name)
+    tables = [
+        table
+        for sheet, frame in sheets.items()
+        if _TABLE_SHEET.fullmatch(sheet.strip())
+        and (table := _police_sheet(frame, sheet, name)) is not None
+    ]
+    if not tables:
+        raise ContractError(
+            name, "no Table_N sheet titled 'Table N: <worker type> by police force area'"
+        )
+    return pd.concat(tables, ignore_index=True)
+
+
+# --- NHS England AmbSYS --------------------------------------------------------------------------
+
+
+def read_ambsys(path: Path, name: str) -> pd.DataFrame:
+    """NHS England AmbSYS time series CSV (one row per month and organisation), as long rows.
+
+    Columns: `period` (YYYY-MM-01), `region` (as published: a region's name on England and region
+    rows, its code on trust rows), `org_code`, `org_name`, `measure_code` ("A25"), `value` (as
+    published: counts, or times in seconds; None where AmbSYS prints "."), `_source_row`.
+    """
+    frame = _read_csv(path, name)
+    header = frame.loc[1].to_dict()
+    cols = _find_columns(
+        header,
+        {
+            "year": "year",
+            "month": "month",
+            "region": "region",
+            "code": "org code",
+            "org": "org name",
+        },
+        name,
+        row=1,
+    )
+    measures = {c: str(h).strip() for c, h in header.items() if re.fullmatch(r"A\d+", h or "")}
+    if not measures:
+        raise ContractError(name, "no measure columns (A0, A1, ...) in the header", row=1)
+    body = frame.loc[2:].dropna(how="all")
+    periods = []
+    for row, year, month in zip(body.index, body[cols["year"]], body[cols["month"]], strict=True):
+        if not (year and year.isdigit() and month and month.isdigit() and 1 <= int(month) <= 12):
+            raise ContractError(name, f"not a year and month: {year!r}, {month!r}", row, "Month")
+        periods.append(f"{int(year):04d}-{int(month):02d}-01")
+    wide = pd.DataFrame(
+        {
+            "period": periods,
+            "region": body[cols["region"]].to_numpy(),
+            "org_code": body[cols["code"]].to_numpy(),
+            "org_name": body[cols["org"]].to_numpy(),
+            "_source_row": body.index,
+            **{code: body[c].to_numpy() for c, code in measures.items()},
+        }
+    )
+    long = wide.melt(
+        id_vars=["period", "region", "org_code", "org_name", "_source_row"],
+        value_vars=list(measures.values()),
+        var_name="measure_code",
+        value_name="value",
+    )
+    long["value"] = long["value"].map(lambda v: None if v in (None, ".") else v).astype(object)
+    long = long.sort_values("_source_row", kind="stable").reset_index(drop=True)
+    return long[
+        ["period", "region", "org_code", "org_name", "measure_code", "value", "_source_row"]
+    ]
+
+
+# --- ONS lookups ---------------------------------------------------------------------------------
+
+
+def _read_ons_lookup(path: Path, name: str, area: str) -> pd.DataFrame:
+    """An ONS district lookup to `area` (pfa or fra), whatever the vintage in its column names."""
+    frame = _read_csv(path, name)
+    header = {c: _key(h or "") for c, h in frame.loc[1].items()}
+    # LAD16CD / ltla21_code / lad23cd: the two digits are the boundary year.
+    code = r"(?:cd|_code)"
+    label = r"(?:nm|_name)"
+    cols = _find_columns(
+        header,
+        {
+            "district_code": rf"(?:lad|ltla)\d{{2}}{code}",
+            "district_name": rf"(?:lad|ltla)\d{{2}}{label}",
+            f"{area}_code": rf"{area}\d{{2}}{code}",
+            f"{area}_name": rf"{area}\d{{2}}{label}",
+        },
+        name,
+        row=1,
+    )
+    vintage = "20" + re.search(r"\d{2}", header[cols["district_code"]]).group()
+    body = frame.loc[2:].dropna(how="all")
+    out = pd.DataFrame({out: body[col].to_numpy() for out, col in cols.items()})
+    out["vintage"] = vintage
+    out["_source_row"] = body.index
+    for column, col in cols.items():
+        missing = out.index[out[column].isna()]
+        if len(missing):
+            raise ContractError(
+                name, f"{column} is empty", int(out.at[missing[0], "_source_row"]), frame.at[1, col]
+            )
+    return out
+
+
+def read_ons_lad_pfa(path: Path, name: str) -> pd.DataFrame:
+    """ONS lookup from local authority district to police force area (LAD16CD..PFA16NM, any year).
+
+    Columns: `district_code`, `district_name`, `pfa_code`, `pfa_name`, `vintage` ("2016", from the
+    district columns' names), `_source_row`. Other columns (CSP, FID) are left out.
+    """
+    return _read_ons_lookup(path, name, "pfa")
+
+
+def read_ons_lad_fra(path: Path, name: str) -> pd.DataFrame:
+    """ONS lookup from local authority district to fire and rescue authority (any year or case).
+
+    Columns: `district_code`, `district_name`, `fra_code`, `fra_name`, `vintage` ("2021", from the
+    district columns' names), `_source_row`.
+    """
+    return _read_ons_lookup(path, name, "fra")
+
+
+# --- Home Office fire stations -------------------------------------------------------------------
+
+_WEB_ADDRESS = re.compile(r"https?://|www\.", re.IGNORECASE)
+
+
+def read_fire_stations(path: Path, name: str) -> pd.DataFrame:
+    """Home Office list of fire stations (CSV as converted from its ODS sheet STATIONS).
+
+    Columns: `frs_name`, `frs_code`, `station_name`, `address`, `postcode`, `easting`, `northing`
+    (British National Grid metres, as published), `_source_row`. Where a service published a web
+    address instead of the address, postcode and coordinates (West Sussex), those are None.
+    """
+    frame = _read_csv(path, name)
+    wanted = {
+        "frs_name": "frs_fullname",
+        "frs_code": "e_code",
+        "station_name": "station_name",
+        "address": "station_address",
+        "postcode": "station_postcode",
+        "easting": "station_easting",
+        "northing": "station_northing",
+    }
+    cols = _find_columns(frame.loc[1].to_dict(), wanted, name, row=1)
+    body = frame.loc[2:].dropna(how="all")
+    out = pd.DataFrame({out: body[col].to_numpy() for out, col in cols.items()})
+    out["_source_row"] = body.index
+    for column in ("address", "postcode", "easting", "northing"):
+        out[column] = out[column].map(lambda v: None if v and _WEB_ADDRESS.search(v) else v)
+    for column in ("easting", "northing"):
+        bad = out[out[column].notna() & out[column].map(_number).isna()]
+        if len(bad):
+            raise ContractError(
+                name,
+                f"not a grid coordinate: {bad[column].iloc[0]!r}",
+                int(bad["_source_row"].iloc[0]),
+                wanted[column].upper(),
+            )
+    return out
+
+
+# --- Home Office FIRE1001 ------------------------------------------------------------------------
+
+FIRE1001_COLUMNS = {
+    "financial_year": "financial_year",
+    "frs_name": "frs_name",
+    "frs_code": "e_code",
+    "fire_type": "fire_type",
+    "incidents": "incidents",
+    "total_response_minutes": "total_response_time",
+    "call_handling_minutes": "call_handling_time",
+    "crew_turnout_minutes": "crew_turnout_time",
+    "drive_minutes": "drive_time",
+}
+_TIME_COLUMNS = [c for c in FIRE1001_COLUMNS if c.endswith("_minutes")]
+_NOT_AVAILABLE = {"..", "-", "[x]", "[z]", "[c]"}  # Home Office markers for no figure
+_CLOCK = re.compile(r"(\d+):(\d{2}):(\d{2}(?:\.\d+)?)")
+
+
+def _minutes(value, fraction_of_day: bool) -> float | None:
+    """A FIRE1001 time as minutes: minutes, h:mm:ss text, a time cell or a fraction of a day."""
+    if isinstance(value, str):
+        value = value.strip()
+        if not value or value in _NOT_AVAILABLE:
+            return None
+        if clock := _CLOCK.fullmatch(value):
+            hours, mins, secs = clock.groups()
+            return int(hours) * 60 + int(mins) + float(secs) / 60
+    if isinstance(value, time):
+        return value.hour * 60 + value.minute + (value.second + value.microsecond / 1e6) / 60
+    if isinstance(value, timedelta):
+        return value.total_seconds() / 60
+    number = _number(value)
+    if number is None:
+        raise ValueError(value)
+    return number * 1440 if fraction_of_day else number
+
+
+def _minutes_text(minutes: float | None) -> str | None:
+    if minutes is None:
+        return None
+    text = f"{round(minutes, 4):.4f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def read_fire1001(path: Path, name: str) -> pd.DataFrame:
+    """Home Office FIRE1001: response times to fires by fire and rescue authority (CSV or XLSX).
+
+    Times may be published as minutes, as time-of-day text ("00:08:04"), as time cells or as
+    fractions of a day; all come out as decimal minutes rounded to 4 places ("8.0667"). Plain
+    numbers are minutes unless every total response time in the file is under 1: total response
+    excludes times under a minute, so such a file holds fractions of a day.
+
+    Columns: `financial_year` (as published), `frs_name`, `frs_code` (E_CODE), `fire_type`,
+    `incidents`, `total_response_minutes`, `call_handling_minutes`, `crew_turnout_minutes`,
+    `drive_minutes`, `_source_row`.
+    """
+    required = list(FIRE1001_COLUMNS.values())
+    if path.suffix.lower() == ".csv":
+        frames = {"": _read_csv(path, name)}
+    else:
+        frames = {
+            sheet: f.map(lambda v: (v.strip() or None) if isinstance(v, str) else v)
+            for sheet, f in _read_sheets(path, name).items()
+        }
+    # The data may sit below title rows, on any sheet of a workbook: find its header row.
+    found = [(s, f, row) for s, f in frames.items() if (row := _header_row(f, required))]
+    if not found:
+        raise ContractError(name, f"no header row with {', '.join(c.upper() for c in required)}")
+    sheet, frame, header_row = found[0]
+    header = {c: v for c, v in frame.loc[header_row].items() if isinstance(v, str)}
+    cols = _find_columns(header, FIRE1001_COLUMNS, name, row=header_row)
+    body = frame.loc[header_row + 1 :]
+    body = body[body.map(lambda v: _text(v) is not None).any(axis=1)]
+    totals = [
+        n
+        for v in body[cols["total_response_minutes"]]
+        if not isinstance(v, time | timedelta)
+        and not (isinstance(v, str) and _CLOCK.fullmatch(v.strip()))
+        and (n := _number(v)) is not None
+    ]
+    fraction_of_day = bool(totals) and max(totals) < 1
+    rows = []
+    for r in body.index:
+        out = {c: _text(body.at[r, cols[c]]) for c in FIRE1001_COLUMNS if c not in _TIME_COLUMNS}
+        for c in _TIME_COLUMNS:
+            try:
+                out[c] = _minutes_text(_minutes(body.at[r, cols[c]], fraction_of_day))
+            except ValueError:
+                raise ContractError(
+                    name, f"not a time: {_text(body.at[r, cols[c]])!r}", r, header[cols[c]]
+                ) from None
+        out["_source_row"] = r
+        rows.append(out)
+    return pd.DataFrame(rows, columns=[*FIRE1001_COLUMNS, "_source_row"])
+
+
+# --- download ------------------------------------------------------------------------------------
+
+
+class DownloadError(Exception):
+    """A publisher's file could not be fetched."""
+
+
+def _safe_name(raw: str) -> str:
+    """A file name that stays inside the download folder, whatever the server or URL says."""
+    name = raw.replace("\\", "/").split("/")[-1]
+    name = re.sub(r"[^A-Za-z0-9._ ()+-]", "_", name).strip(" .")  # no "..", no hidden files
+    return name or "download"
+
+
+def download(url: str, dest_dir: Path, timeout: float = 60) -> Path:
+    """Fetch `url` into `dest_dir` and return the file's path.
+
+    The name comes from Content-Disposition, else the last part of the (final) URL path,
+    sanitised so it cannot leave `dest_dir`. Bytes stream to `<name>.partial`, renamed only when
+    complete, so a failed download never leaves a file that looks whole. HTTP and network errors
+    raise DownloadError.
+    """
+    if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
+        raise DownloadError(f"{url}: only http and https URLs are fetched")
+    dest_dir = Path(dest_dir)
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    request = urllib.request.Request(url, headers={"User-Agent": "bluelight"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            url_name = posixpath.basename(
+                urllib.parse.unquote(urllib.parse.urlsplit(response.url).path)
+            )
+            target = dest_dir / _safe_name(response.headers.get_filename() or url_name)
+            if target.resolve().parent != dest_dir.resolve():
+                raise DownloadError(f"{url}: refusing to write outside {dest_dir}")
+            partial = target.with_name(target.name + ".partial")
+            try:
+                with partial.open("wb") as out:
+                    shutil.copyfileobj(response, out, 1 << 20)
+                expected = response.headers.get("Content-Length")
+                if expected and partial.stat().st_size != int(expected):
+                    raise DownloadError(f"{url}: got {partial.stat().st_size} of {expected} bytes")
+                partial.replace(target)
+            finally:
+                partial.unlink(missing_ok=True)
+    except urllib.error.HTTPError as exc:
+        raise DownloadError(f"{url}: HTTP {exc.code} {exc.reason}") from exc
+    except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
+        raise DownloadError(f"{url}: {getattr(exc, 'reason', exc)}") from exc
+    return target
+
+
+READERS = {
+    "police_workforce_tables": read_police_workforce,
+    "ambsys": read_ambsys,
+    "ons_lad_pfa": read_ons_lad_pfa,
+    "ons_lad_fra": read_ons_lad_fra,
+    "fire_stations": read_fire_stations,
+    "fire1001": read_fire1001,
+}
