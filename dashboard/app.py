@@ -48,8 +48,6 @@ if not run.empty:
     )
 
 bids = load("bids")
-go_lives = load("go_lives")
-go_lives["label_y"] = [12 + 14 * i for i in range(len(go_lives))]  # stagger labels: no overlap
 
 st.header("Response times")
 left, right = st.columns(2)
@@ -62,6 +60,8 @@ service = left.selectbox(
 category = right.selectbox("Incident category", load("incident_categories", service))
 
 trend = load("response_trend", service, category)
+go_lives = load("go_lives", service).copy()
+go_lives["label_y"] = [12 + 14 * i for i in range(len(go_lives))]  # stagger labels: no overlap
 last_year = load("response_last_year", service, category)
 metric_columns = st.columns(max(len(last_year), 1))
 for column, row in zip(metric_columns, last_year.itertuples(), strict=False):
@@ -106,8 +106,12 @@ labels = (
     .mark_text(align="left", dx=3, dy=-5, fontSize=11, color="#333333")
     .encode(x="go_live_date:T", y=alt.Y("label_y:Q", scale=None), text="bid_id")
 )
-st.altair_chart(lines + rules + labels, width="stretch")
-st.caption("Dashed vertical lines: go-live of each Police Innovation Fund project.")
+chart = lines + rules + labels if len(go_lives) else lines
+st.altair_chart(chart, width="stretch")
+st.caption(
+    f"Dashed vertical lines: go-live of each Police Innovation Fund project with a {service} "
+    "benefit. A change at go-live is not all the project's doing: compare the counties."
+)
 
 st.header("A bid's benefits against its targets")
 choice = st.selectbox(

@@ -99,8 +99,18 @@ def response_last_year(service: str, incident_category: str) -> pd.DataFrame:
     )
 
 
-def go_lives() -> pd.DataFrame:
-    return _query("select bid_id, title, go_live_date from marts.dim_bids order by go_live_date")
+def go_lives(service: str) -> pd.DataFrame:
+    """Go-live dates of the bids with a benefit for the service (marked on its trend)."""
+    return _query(
+        """
+        select distinct b.bid_id, b.title, b.go_live_date
+        from marts.dim_bids as b
+        inner join marts.dim_benefits as f using (bid_id)
+        where f.beneficiary = ?
+        order by b.go_live_date, b.bid_id
+    """,
+        [service],
+    )
 
 
 def benefit_profile(bid_id: str) -> pd.DataFrame:

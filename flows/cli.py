@@ -16,7 +16,9 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
     print(f"Writing the demo inbox to {settings.inbox} (seed {args.seed}, scale {args.scale}) ...")
     counts = write_demo_inbox(settings.inbox, seed=args.seed, scale=args.scale)
     print("  " + ", ".join(f"{k}: {v:,} rows" for k, v in counts.items()))
-    status = _run(args, settings)
+    # The run gets a process of its own, so Prefect's temporary server ends with it and is not
+    # left running beside the dashboard.
+    status = subprocess.call([sys.executable, "-m", "flows.cli", "run"])
     if status == 0 and not args.no_dashboard:
         return _dashboard(args, settings)
     return status
@@ -44,7 +46,7 @@ def _dashboard(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return 1
-    env = {**os.environ, "BLUELIGHT_HOME": str(settings.home)}
+    os.environ["BLUELIGHT_HOME"] = str(settings.home)
     command = [
         sys.executable,
         "-m",
@@ -59,9 +61,11 @@ def _dashboard(args: argparse.Namespace, settings: Settings) -> int:
         "true",
         "--browser.gatherUsageStats",
         "false",
+        "--client.toolbarMode",
+        "viewer",  # no "Deploy" to a cloud: nothing leaves the machine
     ]
-    print(f"Dashboard on http://127.0.0.1:{settings.dashboard_port} (Ctrl+C to stop)")
-    return subprocess.call(command, env=env)
+    print(f"Dashboard on http://127.0.0.1:{settings.dashboard_port} (Ctrl+C to stop)", flush=True)
+    os.execv(sys.executable, command)  # Streamlit takes over this process: one to stop, not two
 
 
 def _sources(args: argparse.Namespace, settings: Settings) -> int:
@@ -72,12 +76,21 @@ def _sources(args: argparse.Namespace, settings: Settings) -> int:
         for path in dbt_yaml.write():
             print(f"wrote {path}")
         return 0
+    from flows.contracts import TYPE_FORMATS
+
     for source in SOURCES.values():
+        if args.name and source.name != args.name:
+            continue
         print(
-            f"{source.name:<20} inbox/{source.name}/  {', '.join(source.formats)}  "
-            f"key: {', '.join(source.key)}"
+            f"{source.name}  (inbox/{source.name}/; {', '.join(source.formats)}; "
+            f"key: {', '.join(source.key)})"
         )
-        print(f"{'':<20} {source.description}")
+        print(f"  {source.description}")
+        if args.name:
+            for c in source.columns:
+                kind = "|".join(c.allowed) if c.allowed else TYPE_FORMATS[c.type]
+                need = "required" if c.required else "optional"
+                print(f"    {c.name:<26} {need:<9} {kind}: {c.description}")
     return 0
 
 
@@ -104,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     verbs.add_parser("run", help="run the nightly flow on whatever is in the inbox")
     verbs.add_parser("dashboard", help="serve the Streamlit dashboard on the published warehouse")
     sources = verbs.add_parser("sources", help="list the source contracts and their inbox folders")
+    sources.add_argument("name", nargs="?", help="one source: list its columns too")
     sources.add_argument(
         "--write-dbt",
         action="store_true",

@@ -408,9 +408,9 @@ def _benefits(police_estate_baseline: float) -> dict[str, list[list]]:
                 "decrease",
                 police_estate_baseline,
                 "2014-15",
-                police_estate_baseline - 150_000.0,
-                date(2018, 3, 31),
-                0.2,
+                police_estate_baseline - 750_000.0,  # the whole measure's target ...
+                date(2019, 3, 31),
+                0.2,  # ... of which this bid claims a fifth
                 "2014-15",
                 "Police estate return",
                 "medium",
@@ -432,7 +432,7 @@ def _benefits(police_estate_baseline: float) -> dict[str, list[list]]:
                 "decrease",
                 police_estate_baseline,
                 "2014-15",
-                police_estate_baseline - 600_000.0,
+                police_estate_baseline - 750_000.0,
                 date(2019, 3, 31),
                 0.8,
                 "2014-15",

@@ -87,12 +87,20 @@ class ContractError(Exception):
 
     def __init__(self, file: str, reason: str, row: int | None = None, column: str | None = None):
         self.file, self.reason, self.row, self.column = file, reason, row, column
+        super().__init__(f"{file}: {self.located}")
+
+    @property
+    def located(self) -> str:
+        """The reason with its row and column, without the file name."""
         where = ", ".join(
             part
-            for part in (f"row {row}" if row else "", f"column {column!r}" if column else "")
+            for part in (
+                f"row {self.row}" if self.row else "",
+                f"column {self.column!r}" if self.column else "",
+            )
             if part
         )
-        super().__init__(f"{file}: {where + ': ' if where else ''}{reason}")
+        return f"{where + ': ' if where else ''}{self.reason}"
 
 
 @dataclass(frozen=True)
@@ -159,6 +167,9 @@ def _read_rows(path: Path, name: str) -> list[list]:
     """Every row of the file, header first, as cell values (text for CSV)."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
+        with path.open("rb") as handle:
+            if b"\x00" in handle.read(1 << 16):
+                raise ContractError(name, "not readable as CSV: binary content (NUL bytes)")
         for encoding in ("utf-8-sig", "cp1252"):  # Windows exports carry the pound sign as 0xA3
             try:
                 with path.open(newline="", encoding=encoding) as handle:

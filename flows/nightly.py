@@ -55,10 +55,11 @@ def ingest_file(settings: Settings, item: ingest.InboxFile, run_id: str, n: int)
     sha256 = ingest.sha256_of(item.path)
     with duckdb.connect(str(settings.build_db)) as con:
         if item.source is None:
+            where = f"the folder {item.folder!r}" if item.folder else "the top of the inbox"
             error = ingest.ContractError(
                 name,
-                f"no source owns the folder {item.folder!r}; folders are the source "
-                "names `bluelight sources` lists",
+                f"no source owns {where}: files go in inbox/<source>/, named as "
+                "`bluelight sources` lists them",
             )
             ingest.reject(
                 con,
@@ -69,7 +70,7 @@ def ingest_file(settings: Settings, item: ingest.InboxFile, run_id: str, n: int)
                 inbox=settings.inbox,
                 sha256=sha256,
             )
-            return FileOutcome(name, item.folder, "rejected", reason=str(error))
+            return FileOutcome(name, item.folder, "rejected", reason=error.located)
         earlier = ingest.already_loaded(con, sha256)
         if earlier:
             return FileOutcome(name, item.folder, "skipped", reason=f"already loaded as {earlier}")
@@ -85,7 +86,7 @@ def ingest_file(settings: Settings, item: ingest.InboxFile, run_id: str, n: int)
                 inbox=settings.inbox,
                 sha256=sha256,
             )
-            return FileOutcome(name, item.folder, "rejected", reason=str(error))
+            return FileOutcome(name, item.folder, "rejected", reason=error.located)
         archived = ingest.archive_copy(item.path, sha256, settings.archive)
         archive_path = archived.relative_to(settings.home).as_posix()
         load_id = f"{run_id}-{n:04d}"

@@ -177,18 +177,17 @@ def _strip_footnote(text: str) -> str:
 def _police_sheet(frame: pd.DataFrame, sheet: str, name: str) -> pd.DataFrame | None:
     """One Table_N sheet as long rows, or None when it is not a force table (e.g. a time series)."""
     cells = frame.map(lambda v: None if not isinstance(v, str) and pd.isna(v) else v)
-    filled = [(r, c) for r in cells.index for c in cells.columns if _text(cells.at[r, c])]
-    if not filled:
-        return None
-    title_row, title_col = filled[0]  # reading order: rows, then columns
-    match = _TABLE_TITLE.match(_text(cells.at[title_row, title_col]))
+    # The title is the first non-empty cell, reading along the rows.
+    filled = ((r, c) for r in cells.index for c in cells.columns if _text(cells.at[r, c]))
+    title_row, title_col = next(filled, (None, None))
+    match = title_row and _TABLE_TITLE.match(_text(cells.at[title_row, title_col]))
     if not match:
         return None
     # "Designated officers (s.38, s.391)": drop the qualifier, whose footnote mark clings to it.
     worker_type = _strip_footnote(re.sub(r"\s*\(.*?\)", "", match.group(1)))
 
     def is_date(v) -> bool:
-        return isinstance(v, datetime | date) and not pd.isna(v)
+        return isinstance(v, datetime | date)
 
     date_rows = [r for r in cells.index if r > title_row and any(map(is_date, cells.loc[r]))]
     if not date_rows:
@@ -204,8 +203,15 @@ def _police_sheet(frame: pd.DataFrame, sheet: str, name: str) -> pd.DataFrame | 
         if isinstance(cells.at[r, c], str) and _key(cells.at[r, c]).startswith("change")
     ]
     stop = min(change_cols, default=cells.columns[-1] + 1)
-    dates = {c: _text(cells.at[header, c]) for c in cells.columns if c < stop}
-    dates = {c: d[:10] for c, d in dates.items() if is_date(cells.at[header, c])}
+    dates = {
+        c: _text(cells.at[header, c])[:10]
+        for c in cells.columns
+        if c < stop and is_date(cells.at[header, c])
+    }
+    if not dates:
+        raise ContractError(
+            name, f"sheet {sheet}: the as-at dates come after the change columns", row=header
+        )
     body = cells.loc[header + 1 :]
     numeric = [r for r in body.index if any(_number(body.at[r, c]) is not None for c in dates)]
     if not numeric:
@@ -331,7 +337,7 @@ def read_ambsys(path: Path, name: str) -> pd.DataFrame:
         name,
         row=1,
     )
-    measures = {c: str(h).strip() for c, h in header.items() if re.fullmatch(r"A\d+", h or "")}
+    measures = {c: h.upper() for c, h in header.items() if re.fullmatch(r"[Aa]\d+", h or "")}
     if not measures:
         raise ContractError(name, "no measure columns (A0, A1, ...) in the header", row=1)
     body = frame.loc[2:].dropna(how="all")
@@ -476,6 +482,8 @@ _CLOCK = re.compile(r"(\d+):(\d{2}):(\d{2}(?:\.\d+)?)")
 
 def _minutes(value, fraction_of_day: bool) -> float | None:
     """A FIRE1001 time as minutes: minutes, h:mm:ss text, a time cell or a fraction of a day."""
+    if _text(value) is None:
+        return None
     if isinstance(value, str):
         value = value.strip()
         if not value or value in _NOT_AVAILABLE:

@@ -91,22 +91,8 @@ def source_expectations(source: Source) -> list[dict]:
                     "meta": critical,
                 }
             )
-    if len(source.key) == 1:
-        found.append(
-            {
-                "type": "expect_column_values_to_be_unique",
-                "kwargs": {"column": source.key[0]},
-                "meta": critical,
-            }
-        )
-    else:
-        found.append(
-            {
-                "type": "expect_compound_columns_to_be_unique",
-                "kwargs": {"column_list": list(source.key)},
-                "meta": critical,
-            }
-        )
+    # Key uniqueness is not checked across the night's files: a duplicate within a file is
+    # quarantined, and a later file with the same key is a newer version (staging keeps it).
     return found
 
 

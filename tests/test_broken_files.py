@@ -1,0 +1,283 @@
+"""A corpus of broken files, built here: each ends refused or quarantined with its reason, and
+every good row of every good file still loads. Good files come in every accepted format."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import duckdb
+import pandas as pd
+import pytest
+from conftest import run_flow, settings_for
+from handmade import district, fire_incident, write_handmade_inbox, write_rows
+
+from flows.contracts import SOURCES
+
+BIDS_HEADER = ",".join(SOURCES["bids"].column_names)
+GOOD_BID = "B1,Bid B1,PIF 2016/17,Test PCC,Test police,Testshire,50000,0,01/04/2016"
+
+# File-level faults: (inbox path, bytes, what the reason must say, row, column).
+REFUSED = {
+    "bids/missing_column.csv": (
+        b"bid_id,title\nB8,x\n",
+        "missing required column(s) fund_round",
+        1,
+        "fund_round",
+    ),
+    "bids/empty.csv": (b"", "the file is empty", 1, None),
+    "bids/header_only.csv": (BIDS_HEADER.encode() + b"\n", "header but no rows", 2, None),
+    "staffing/broken.xlsx": (
+        b"PK\x03\x04 not really a workbook",
+        "not readable as XLSX",
+        None,
+        None,
+    ),
+    "bids/notes.txt": (b"call Sam about B3", "unsupported file type '.txt'", None, None),
+    "parking/x.csv": (b"a,b\n1,2\n", "no source owns the folder 'parking'", None, None),
+    "loose.csv": (b"a,b\n1,2\n", "no source owns the top of the inbox", None, None),
+    "bids/incidents_sent_here.csv": (
+        b"incident_id,service,incident_category,district_code\nF1,fire,rtc,D1\n",
+        "missing required column(s) bid_id",
+        1,
+        "bid_id",
+    ),
+    "bids/ragged.csv": (
+        (BIDS_HEADER + "\n" + GOOD_BID + "\n" + GOOD_BID + ",extra\n").encode(),
+        "10 values in a row of a 9-column file",
+        3,
+        None,
+    ),
+    "bids/binary.csv": (b"\x00\x01\x02\xff\xfe" * 50, "not readable as CSV", None, None),
+    "estates/corrupt.parquet": (b"PAR1 truncated", "not readable as Parquet", None, None),
+    "staffing/corrupt.ods": (b"PK\x03\x04 not an ods", "not readable as ODS", None, None),
+    "bids/duplicate_header.csv": (
+        b"bid_id,title,title\nB9,a,b\n",
+        "column 'title' appears twice",
+        1,
+        "title",
+    ),
+}
+
+STAMP = "%Y-%m-%d %H:%M:%S"
+
+
+def _incident(n, **changes):
+    row = fire_incident(n, "D1", datetime(2016, 7, 1, 9) + pd.Timedelta(days=n % 20), 60, 420)
+    return {**row, **changes}
+
+
+# Row-level faults in one incidents file: (incident, rule, column).
+QUARANTINED = [
+    (
+        _incident(201, first_arrival_time="2016-06-01 08:00:00"),
+        "first arrival before the call",
+        "first_arrival_time",
+    ),
+    (
+        _incident(202, first_arrival_time="2016-07-20 09:00:00"),
+        "response over 24 hours (absurd)",
+        "first_arrival_time",
+    ),
+    (_incident(203, service="coastguard"), "not an allowed value", "service"),
+    (
+        _incident(204, incident_category="alien_landing"),
+        "not an allowed value",
+        "incident_category",
+    ),
+    (_incident(205, call_time="yesterday"), "not a timestamp", "call_time"),
+    (_incident(206, district_code=None), "required value missing", "district_code"),
+    (
+        _incident(207, district_code="ZZ9"),
+        "unknown district_code: not in boundaries",
+        "district_code",
+    ),
+    (
+        _incident(208, mobilised_time="2016-06-01 00:00:00"),
+        "mobilised before the call",
+        "mobilised_time",
+    ),
+]
+DUPLICATE = _incident(209)
+
+
+def _staff(month, role, fte, headcount=10):
+    return {
+        "month": month,
+        "organisation": "Test police",
+        "service": "police",
+        "role": role,
+        "fte": fte,
+        "headcount": headcount,
+        "shared_post": "no",
+    }
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory):
+    home = tmp_path_factory.mktemp("broken")
+    inbox = home / "inbox"
+    write_handmade_inbox(inbox)
+    for path, (content, *_rest) in REFUSED.items():
+        (inbox / path).parent.mkdir(parents=True, exist_ok=True)
+        (inbox / path).write_bytes(content)
+
+    good_incidents = [_incident(n) for n in range(300, 310)]
+    write_rows(
+        inbox / "incidents" / "mixed.csv",
+        "incidents",
+        [
+            *good_incidents[:5],
+            *(row for row, _, _ in QUARANTINED),
+            DUPLICATE,
+            DUPLICATE,
+            *good_incidents[5:],
+        ],
+    )
+    # Good files in every other accepted format and style:
+    # Windows-1252 CSV with a pound sign, UK day-first dates and an Excel serial date.
+    header = ",".join(SOURCES["bids"].column_names)
+    (inbox / "bids" / "windows.csv").write_bytes(
+        (
+            header
+            + "\n"
+            + GOOD_BID.replace("Bid B1", "Bid B1 (£50k)")
+            + "\n"
+            + "B2,Bid B2,PIF 2016/17,Test PCC,Test police,Testshire,60000,0,42461\n"
+        ).encode("cp1252")
+    )
+    # ODS staffing with a negative FTE and a word for a number among good rows.
+    pd.DataFrame(
+        [
+            _staff(datetime(2016, 4, 1), "officer", 100.5),
+            _staff(datetime(2016, 5, 1), "officer", -3),
+            _staff(datetime(2016, 6, 1), "officer", "lots"),
+            _staff(datetime(2016, 7, 1), "officer", 101.0),
+        ]
+    ).to_excel(inbox / "staffing" / "staff.ods", engine="odf", index=False)
+    # Parquet estates return (typed columns), one row with a malformed financial year.
+    estates = pd.DataFrame(
+        [
+            {
+                "site_id": "P1",
+                "financial_year": "2016-17",
+                "site_name": "Parquet House",
+                "organisation": "Test police",
+                "service": "police",
+                "district_code": "D2",
+                "tenure": "leasehold",
+                "floor_area_m2": 800.0,
+                "running_cost_gbp": 90_000.0,
+                "co_located_services": None,
+                "co_located_since": None,
+                "disposal_date": None,
+                "capital_receipt_gbp": None,
+                "easting": 401000,
+                "northing": 501000,
+            },
+        ]
+    )
+    estates = pd.concat([estates, estates.assign(site_id="P2", financial_year="2016/17")])
+    with duckdb.connect() as con:
+        con.register("estates", estates)
+        con.execute(f"copy estates to '{inbox / 'estates' / 'return.parquet'}' (format parquet)")
+    write_rows(
+        inbox / "boundaries" / "extra.xlsx",
+        "boundaries",
+        [district("D4", "Moor", "Testshire", "rural", 500)],
+    )
+
+    result = run_flow(home)
+    assert result["status"] == "succeeded", result
+    con = duckdb.connect(str(settings_for(home).published_db), read_only=True)
+    yield home, result, con
+    con.close()
+
+
+@pytest.mark.parametrize("path", sorted(REFUSED))
+def test_each_broken_file_is_refused_with_its_reason_and_kept(loaded, path):
+    home, result, con = loaded
+    _content, reason, row, column = REFUSED[path]
+    outcome = next(o for o in result["outcomes"] if o["path"] == path)
+    assert outcome["status"] == "rejected"
+    assert reason in outcome["reason"]
+    kept = next((home / "rejected").rglob(path.split("/")[-1] + ".reason.txt"))
+    text = kept.read_text()
+    assert f"file: {path}\n" in text and reason in text
+    assert f"row: {row or ''}\n" in text and f"column: {column or ''}\n" in text
+    assert kept.with_name(kept.name.removesuffix(".reason.txt")).read_bytes() == REFUSED[path][0]
+    assert (
+        con.execute(
+            "select count(*) from audit.rejected_files where original_name = ?", [path]
+        ).fetchone()[0]
+        == 1
+    )
+
+
+@pytest.mark.parametrize("case", range(len(QUARANTINED)))
+def test_each_broken_row_is_quarantined_with_its_rule(loaded, case):
+    _home, _result, con = loaded
+    row, rule, column = QUARANTINED[case]
+    held = con.execute(
+        """
+        select q.source_row, q.column_name, q.rule from audit.quarantine q
+        join audit.loaded_files f using (load_id)
+        where f.original_name = 'incidents/mixed.csv' and q.rule = ? and q.column_name = ?
+    """,
+        [rule, column],
+    ).fetchall()
+    assert [(r[0]) for r in held] == [7 + case]  # header, five good rows, then the faults
+
+
+def test_duplicate_key_in_a_file_keeps_the_first(loaded):
+    _home, _result, con = loaded
+    held = con.execute("""
+        select source_row, rule from audit.quarantine where rule like 'duplicate key%'
+    """).fetchall()
+    assert held == [(7 + len(QUARANTINED) + 1, "duplicate key (service, incident_id) in the file")]
+    assert (
+        con.execute(
+            "select count(*) from staging.stg_agency__incidents where incident_id = 'F209'"
+        ).fetchone()[0]
+        == 1
+    )
+
+
+def test_every_good_row_of_every_good_file_still_loads(loaded):
+    home, result, con = loaded
+    staged = {
+        r[0]
+        for r in con.execute("select incident_id from staging.stg_agency__incidents").fetchall()
+    }
+    assert {f"F{n}" for n in range(300, 310)} <= staged
+    assert not {f"F{n}" for n in range(201, 209)} & staged
+    bids = dict(
+        con.execute("select bid_id, go_live_date::varchar from staging.stg_agency__bids").fetchall()
+    )
+    # Re-sent (a corrected version wins): a UK date and an Excel serial, both 1 April 2016.
+    assert bids == {"B1": "2016-04-01", "B2": "2016-04-01"}
+    title = con.execute("select title from staging.stg_agency__bids where bid_id = 'B1'").fetchone()
+    assert title == ("Bid B1 (£50k)",)
+    staff = con.execute(
+        "select month::varchar, fte from staging.stg_agency__staffing order by month"
+    ).fetchall()
+    assert staff == [("2016-04-01", 100.5), ("2016-07-01", 101.0)]
+    rules = {
+        r[0]
+        for r in con.execute(
+            "select rule from audit.quarantine q join audit.loaded_files f using (load_id) "
+            "where f.source in ('staffing', 'estates')"
+        ).fetchall()
+    }
+    assert rules == {"below the minimum 0", "not a double", r"does not match \d{4}-\d{2}"}
+    assert con.execute(
+        "select site_id from staging.stg_agency__estates where site_id like 'P%'"
+    ).fetchall() == [("P1",)]
+    assert (
+        con.execute(
+            "select district_name from marts.dim_areas where district_code = 'D4'"
+        ).fetchone()[0]
+        == "Moor"
+    )
+    quarantined = len(QUARANTINED) + 1 + 2 + 1
+    assert result["record"]["rows_quarantined"] == quarantined
+    assert result["record"]["files_rejected"] == len(REFUSED)

@@ -1,0 +1,627 @@
+"""Readers of national published statistics, on the publishers' own files and on files built here.
+
+Figures below were read by hand from the real files (opened with pandas and odfpy, or by eye in
+the CSV); the files themselves stay in ../shared/data/public and are never copied here.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import urllib.parse
+from datetime import datetime, time
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from openpyxl import Workbook, load_workbook
+
+from flows import published
+from flows.ingest import ContractError
+
+PUBLIC = Path(__file__).resolve().parents[2] / "shared" / "data" / "public"
+WORKFORCE = "police_workforce/police-workforce-tabs-30sep15.ods"
+AMBSYS = "ambsys/AmbSYS.csv"
+LAD_PFA = "ons_lookups/LAD16_CSP16_PFA16_Dec2016.csv"
+LAD_FRA = "ons_lookups/lookup_ltla21_fra21.csv"
+STATIONS = "fire_stations/home-office_fire-stations-dataset.csv"
+
+
+def public(relative: str) -> Path:
+    path = PUBLIC / relative
+    if not path.exists():
+        pytest.skip(
+            f"real published files not found at {path}: they live in ../shared/data/public "
+            "beside the project (CI has them; a fresh clone does not)"
+        )
+    return path
+
+
+def assert_text_frame(frame: pd.DataFrame, columns: list[str]) -> None:
+    """The readers' convention: fixed columns, text or None values, an integer _source_row."""
+    assert list(frame.columns) == [*columns, "_source_row"]
+    for column in columns:
+        assert frame[column].map(lambda v: v is None or isinstance(v, str)).all(), column
+        assert not frame[column].map(lambda v: isinstance(v, str) and v != v.strip()).any()
+    assert pd.api.types.is_integer_dtype(frame["_source_row"])
+    assert frame["_source_row"].min() >= 2
+
+
+def value(frame: pd.DataFrame, column: str, **where) -> str | None:
+    rows = frame
+    for key, wanted in where.items():
+        rows = rows[rows[key] == wanted]
+    assert len(rows) == 1, f"{len(rows)} rows for {where}"
+    return rows[column].iloc[0]
+
+
+# --- police workforce ----------------------------------------------------------------------------
+
+WORKFORCE_COLUMNS = ["table", "worker_type", "as_at_date", "force_name", "fte"]
+
+
+def test_police_workforce_real_release():
+    frame = published.read_police_workforce(public(WORKFORCE), "police-workforce-tabs-30sep15.ods")
+    assert_text_frame(frame, WORKFORCE_COLUMNS)
+    officers = frame[frame.table == "Table_1"]
+    assert value(officers, "fte", force_name="Cleveland", as_at_date="2015-09-30") == "1315.32"
+    assert value(officers, "fte", force_name="Cleveland", as_at_date="2014-09-30") == "1342.52"
+    assert value(officers, "fte", force_name="Durham", as_at_date="2014-09-30") == "1207.22"
+    assert value(officers, "_source_row", force_name="Cleveland", as_at_date="2015-09-30") == 8
+    # Published as "Derbyshire1" and stored as 1821.1799999999998.
+    assert value(officers, "fte", force_name="Derbyshire", as_at_date="2015-09-30") == "1821.18"
+    assert value(officers, "fte", force_name="Northamptonshire", as_at_date="2014-09-30") == "1247"
+    # The force, not the West Midlands region above it (11669.12).
+    assert value(officers, "fte", force_name="West Midlands", as_at_date="2015-09-30") == "7043.25"
+    assert value(officers, "fte", force_name="Gwent", as_at_date="2015-03-31") == "1228.8"
+    staff = frame[frame.table == "Table_2"]
+    assert value(staff, "fte", force_name="London, City of", as_at_date="2015-09-30") == "397.14"
+    pcsos = frame[frame.table == "Table_3"]
+    assert value(pcsos, "fte", force_name="Dyfed-Powys", as_at_date="2015-09-30") == "136.98"
+    specials = frame[frame.table == "Table_5"]
+    assert value(specials, "fte", force_name="Metropolitan Police", as_at_date="2015-09-30") == (
+        "3434"
+    )
+
+    assert sorted(frame.table.unique()) == [f"Table_{n}" for n in range(1, 6)]  # 6: time series
+    assert dict(frame.groupby("table").worker_type.first()) == {
+        "Table_1": "Police officers",
+        "Table_2": "Police staff",
+        "Table_3": "Police community support officers",
+        "Table_4": "Designated officers",
+        "Table_5": "Special constables",
+    }
+    assert sorted(frame.as_at_date.unique()) == ["2014-09-30", "2015-03-31", "2015-09-30"]
+    assert (frame.groupby(["table", "as_at_date"]).force_name.nunique() == 43).all()
+    assert len(frame) == 5 * 3 * 43
+    forces = set(frame.force_name)
+    assert {"London, City of", "Metropolitan Police", "Avon & Somerset", "Wiltshire"} <= forces
+    assert {"Dyfed-Powys", "Gwent", "North Wales", "South Wales"} <= forces
+    assert not forces & {"London", "Eastern", "North East", "Wales", "Total 43 forces"}
+    assert not forces & {"British Transport Police", "Central Service Secondments", "Total"}
+
+
+REGIONS = {
+    "North East": ["Cleveland", "Durham", "Northumbria"],
+    "North West": ["Cheshire", "Cumbria", "Greater Manchester", "Lancashire", "Merseyside"],
+    "Yorkshire and the Humber": [
+        "Humberside",
+        "North Yorkshire",
+        "South Yorkshire",
+        "West Yorkshire",
+    ],
+    "East Midlands": [
+        "Derbyshire1",
+        "Leicestershire",
+        "Lincolnshire",
+        "Northamptonshire",
+        "Nottinghamshire",
+    ],
+    "West Midlands": ["Staffordshire", "Warwickshire", "West Mercia", "West Midlands"],
+    "East of England": [
+        "Bedfordshire",
+        "Cambridgeshire",
+        "Essex",
+        "Hertfordshire",
+        "Norfolk",
+        "Suffolk",
+    ],
+    "London": ["London, City of", "Metropolitan Police"],
+    "South East": ["Hampshire", "Kent", "Surrey", "Sussex", "Thames Valley"],
+    "South West": [
+        "Avon & Somerset",
+        "Devon & Cornwall",
+        "Dorset",
+        "Gloucestershire",
+        "Wiltshire (2)",
+    ],
+    "Wales": ["Dyfed-Powys", "Gwent", "North Wales", "South Wales"],
+}
+AS_AT = [datetime(2014, 9, 30), datetime(2015, 3, 31), datetime(2015, 9, 30)]
+TITLE = "Table 1: Police officers by police force area, English region and Wales, 2014 and 2015"
+
+
+def workforce_rows() -> list[list]:
+    """Names and figures as the publisher lists them: each region's subtotal, then its forces."""
+    rows, number = [], 0
+    for region, forces in REGIONS.items():
+        figures = []
+        for force in forces:
+            number += 1
+            figures.append([force, *(1000 + number * 10 + k + 0.25 for k in range(3))])
+        rows.append([region, *(round(sum(f[k] for f in figures), 2) for k in (1, 2, 3))])
+        rows.extend(figures)
+    rows.append(["Total 43 forces", 1.0, 2.0, 3.0])
+    rows.append(["British Transport Police", 2912.29, 2877.2, 3074.12])
+    rows.append(["England and Wales", 1.0, 2.0, 3.0])
+    return rows
+
+
+def usual_layout(rows: list[list]) -> list[list]:
+    """As in the September 2015 release: title in A1, names in A, dates in B:D, changes after."""
+    grid = [[TITLE], [], [None] * 7 + ["Full-time equivalents"]]
+    grid.append(["Police force area", "As at:", None, None, "Change in 12 months", None])
+    grid.append([])
+    grid.append([None, *AS_AT, "number", "%"])
+    grid.extend([r[0], *r[1:], -1.5, -0.1] for r in rows)
+    grid += [[], ["1 Some footnote about Derbyshire."], ["Source: Home Office"]]
+    return grid
+
+
+def moved_layout(rows: list[list]) -> list[list]:
+    """Another release: a blank column A, title lower, a blank column between names and figures,
+    the table further down and the dates newest first."""
+    order = [2, 0, 1]
+    grid = [[], [], [None, TITLE], [], [None, "Police officers, England and Wales"], []]
+    grid.append([None, "Area", None, "As at", None, None, "Change in 6 months", None])
+    grid += [[], []]
+    grid.append([None, None, None, *(AS_AT[k] for k in order), "number", "%"])
+    grid.extend([None, r[0], None, *(r[1 + k] for k in order), 3, 0.2] for r in rows)
+    grid += [[None, "Notes"], [None, "2 Wiltshire figures extracted late."]]
+    return grid
+
+
+def write_workbook(path: Path, sheets: dict[str, list[list]]) -> Path:
+    if path.suffix == ".xlsx":
+        book = Workbook()
+        book.remove(book.active)
+        for sheet, grid in sheets.items():
+            worksheet = book.create_sheet(sheet)
+            for number, row in enumerate(grid, start=1):
+                for col, cell in enumerate(row, start=1):
+                    if cell is not None:
+                        worksheet.cell(number, col, cell)
+        book.save(path)
+    else:
+        with pd.ExcelWriter(path, engine="odf") as writer:
+            for sheet, grid in sheets.items():
+                frame = pd.DataFrame(grid or [[None]], dtype=object)
+                frame.to_excel(writer, sheet_name=sheet, header=False, index=False)
+    return path
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".ods"])
+def test_police_workforce_other_layout_reads_the_same(tmp_path, suffix):
+    rows = workforce_rows()
+    index = [["Index"], ["Table 1", "Police officers by police force area"]]
+    usual = write_workbook(
+        tmp_path / f"usual{suffix}", {"Index": index, "Table_1": usual_layout(rows)}
+    )
+    moved = write_workbook(
+        tmp_path / f"moved{suffix}",
+        {
+            "Contents": index,
+            "Table_2": [["Table 2: Police officers, 2006 to 2015"]],  # a time series: skipped
+            "Table_1": moved_layout(rows),
+        },
+    )
+    first = published.read_police_workforce(usual, usual.name)
+    second = published.read_police_workforce(moved, moved.name)
+    for frame in (first, second):
+        assert_text_frame(frame, WORKFORCE_COLUMNS)
+        assert len(frame) == 43 * 3
+        assert set(frame.table) == {"Table_1"} and set(frame.worker_type) == {"Police officers"}
+    key = ["as_at_date", "force_name"]
+    pd.testing.assert_frame_equal(
+        first.drop(columns="_source_row").sort_values(key).reset_index(drop=True),
+        second.drop(columns="_source_row").sort_values(key).reset_index(drop=True),
+    )
+    # Cleveland is force 1 (1010.25, 1011.25, 1012.25); West Midlands force 21, not the region.
+    assert value(second, "fte", force_name="Cleveland", as_at_date="2015-03-31") == "1011.25"
+    assert value(second, "fte", force_name="West Midlands", as_at_date="2015-09-30") == "1212.25"
+    assert value(second, "fte", force_name="Derbyshire", as_at_date="2014-09-30") == "1130.25"
+    assert "Wiltshire" in set(second.force_name)
+    # _source_row points at the force's row in each sheet (the title row above counts).
+    assert value(first, "_source_row", force_name="Cleveland", as_at_date="2015-03-31") == 8
+    assert value(second, "_source_row", force_name="Cleveland", as_at_date="2015-03-31") == 12
+    if suffix == ".xlsx":
+        sheet = load_workbook(moved)["Table_1"]
+        for row in second.drop_duplicates("force_name").itertuples():
+            assert sheet.cell(row._6, 2).value.startswith(row.force_name)
+
+
+def test_police_workforce_layouts_it_cannot_read_name_sheet_and_row(tmp_path):
+    rows = workforce_rows()
+    no_dates = usual_layout(rows)
+    no_dates[5] = [None, "30 Sep 2014", "31 Mar 2015", "30 Sep 2015"]  # text, not dates
+    path = write_workbook(tmp_path / "no_dates.xlsx", {"Table_1": no_dates})
+    with pytest.raises(ContractError, match="Table_1: no header row of as-at dates") as caught:
+        published.read_police_workforce(path, "no_dates.xlsx")
+    assert caught.value.row == 1 and caught.value.file == "no_dates.xlsx"
+
+    missing = [r for r in rows if r[0] != "Gwent"]
+    path = write_workbook(tmp_path / "missing.xlsx", {"Table_1": usual_layout(missing)})
+    with pytest.raises(
+        ContractError, match="expected the 43 forces of England and Wales, found 42"
+    ):
+        published.read_police_workforce(path, "missing.xlsx")
+
+    path = write_workbook(tmp_path / "other.xlsx", {"Table_1": [["Table 1: Something else"]]})
+    with pytest.raises(ContractError, match="no Table_N sheet titled"):
+        published.read_police_workforce(path, "other.xlsx")
+
+    (tmp_path / "tables.csv").write_text("a,b\n1,2\n")
+    with pytest.raises(ContractError, match="unsupported file type"):
+        published.read_police_workforce(tmp_path / "tables.csv", "tables.csv")
+
+
+# --- AmbSYS --------------------------------------------------------------------------------------
+
+AMBSYS_COLUMNS = ["period", "region", "org_code", "org_name", "measure_code", "value"]
+
+
+def test_ambsys_real_time_series():
+    frame = published.read_ambsys(public(AMBSYS), "AmbSYS.csv")
+    assert_text_frame(frame, AMBSYS_COLUMNS)
+    assert len(frame) == 798 * 123  # 42 months x 19 organisations, 123 measures
+    london = frame[(frame.org_code == "RRU") & (frame.period == "2019-01-01")]
+    assert value(london, "value", measure_code="A25") == "381"  # C1 mean, seconds
+    assert value(london, "value", measure_code="A24") == "4738155"  # C1 total, seconds
+    assert value(london, "value", measure_code="A8") == "12441"  # C1 incidents
+    assert round(4738155 / 12441) == 381  # the mean agrees with total / incidents
+    assert value(london, "_source_row", measure_code="A25") == 336
+    assert value(london, "region", measure_code="A25") == "Y56"
+    assert value(london, "org_name", measure_code="A25") == "LONDON AMBULANCE SERVICE NHS TRUST"
+    yorkshire = frame[(frame.org_code == "RX8") & (frame.period == "2021-01-01")]
+    assert value(yorkshire, "value", measure_code="A25") == "480"
+    assert value(yorkshire, "value", measure_code="A26") == "823"
+    # "." is missing: London's first month, and A114 before it was collected.
+    assert value(frame, "value", org_code="RRU", period="2017-08-01", measure_code="A25") is None
+    assert value(london, "value", measure_code="A114") is None
+    assert value(frame, "region", org_code="Y56", period="2019-01-01", measure_code="A25") == (
+        "London"
+    )
+    assert frame.period.min() == "2017-08-01" and frame.period.max() == "2021-01-01"
+    assert frame.value.isna().sum() == 33062  # every "." in the file
+
+
+def test_ambsys_built_file_rows_and_errors(tmp_path):
+    path = tmp_path / "AmbSYS.csv"
+    text = (
+        "Year,Month,Region,Org Code,Org Name,A0,A25\n"
+        "2020,4,Y56,RRU,LAS, 12 ,.\n"
+        "\n"  # a blank line still counts as a row of the file
+        "2020,5,Y56,RRU,LAS,,420\n"
+    )
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode())
+    frame = published.read_ambsys(path, "AmbSYS.csv")
+    assert frame.to_dict("records") == [
+        {"period": "2020-04-01", "region": "Y56", "org_code": "RRU", "org_name": "LAS",
+         "measure_code": "A0", "value": "12", "_source_row": 2},
+        {"period": "2020-04-01", "region": "Y56", "org_code": "RRU", "org_name": "LAS",
+         "measure_code": "A25", "value": None, "_source_row": 2},
+        {"period": "2020-05-01", "region": "Y56", "org_code": "RRU", "org_name": "LAS",
+         "measure_code": "A0", "value": None, "_source_row": 4},
+        {"period": "2020-05-01", "region": "Y56", "org_code": "RRU", "org_name": "LAS",
+         "measure_code": "A25", "value": "420", "_source_row": 4},
+    ]  # fmt: skip
+    path.write_text("Year,Month,Region,Org Code,Org Name,A25\n2020,13,Y56,RRU,LAS,400\n")
+    with pytest.raises(ContractError) as caught:
+        published.read_ambsys(path, "AmbSYS.csv")
+    assert (caught.value.row, caught.value.column) == (2, "Month")
+    path.write_text("Year,Month,Org Code,Org Name,A25\n2020,1,RRU,LAS,400\n")
+    with pytest.raises(ContractError, match="'region'"):
+        published.read_ambsys(path, "AmbSYS.csv")
+
+
+# --- ONS lookups ---------------------------------------------------------------------------------
+
+
+def test_ons_lad_to_pfa_2016():
+    frame = published.read_ons_lad_pfa(public(LAD_PFA), "LAD16_CSP16_PFA16_Dec2016.csv")
+    columns = ["district_code", "district_name", "pfa_code", "pfa_name", "vintage"]
+    assert_text_frame(frame, columns)
+    assert len(frame) == 348 and frame.district_code.nunique() == 348
+    assert frame.pfa_code.nunique() == 43 and frame.pfa_name.nunique() == 43
+    assert set(frame.vintage) == {"2016"}
+    assert frame.iloc[0].to_dict() == {
+        "district_code": "E07000144",  # the byte order mark is not part of the first header
+        "district_name": "Broadland",
+        "pfa_code": "E23000024",
+        "pfa_name": "Norfolk",
+        "vintage": "2016",
+        "_source_row": 2,
+    }
+    chiltern = frame[frame.district_code == "E07000005"].iloc[0]
+    assert (chiltern.pfa_name, chiltern._source_row) == ("Thames Valley", 349)
+
+
+def test_ons_lad_to_fra_2021():
+    frame = published.read_ons_lad_fra(public(LAD_FRA), "lookup_ltla21_fra21.csv")
+    assert_text_frame(frame, ["district_code", "district_name", "fra_code", "fra_name", "vintage"])
+    assert len(frame) == 331 and frame.district_code.nunique() == 331
+    assert frame.fra_code.nunique() == 47 and set(frame.vintage) == {"2021"}
+    row = frame[frame.district_name == "Stratford-on-Avon"].iloc[0]
+    assert (row.district_code, row.fra_code, row.fra_name, row._source_row) == (
+        "E07000221",
+        "E31000036",
+        "Warwickshire",
+        102,
+    )
+    # Published as "E31000048 " with a trailing space on the Hampshire and Isle of Wight rows.
+    portsmouth = frame[frame.district_code == "E06000044"].iloc[0]
+    assert (portsmouth.fra_code, portsmouth.fra_name) == (
+        "E31000048",
+        "Hampshire and Isle of Wight",
+    )
+
+
+def test_ons_lookups_of_other_vintages(tmp_path):
+    path = tmp_path / "LAD23_PFA23.csv"
+    path.write_text(
+        "LAD23CD,LAD23NM,PFA23CD,PFA23NM,ObjectId\n"
+        "E06000001,Hartlepool,E23000013,Cleveland,1\n"
+        "W06000001,Isle of Anglesey,W15000002,North Wales,2\n"
+    )
+    frame = published.read_ons_lad_pfa(path, path.name)
+    assert frame.to_dict("records")[1] == {
+        "district_code": "W06000001",
+        "district_name": "Isle of Anglesey",
+        "pfa_code": "W15000002",
+        "pfa_name": "North Wales",
+        "vintage": "2023",
+        "_source_row": 3,
+    }
+    path = tmp_path / "lad19_fra19.csv"
+    path.write_bytes(
+        "\ufefffra19cd,FRA19NM,lad19nm,LAD19CD\r\nE31000001,Avon,Bath,E06000022\r\n".encode()
+    )
+    frame = published.read_ons_lad_fra(path, path.name)
+    assert frame.to_dict("records") == [
+        {"district_code": "E06000022", "district_name": "Bath", "fra_code": "E31000001",
+         "fra_name": "Avon", "vintage": "2019", "_source_row": 2},
+    ]  # fmt: skip
+    path.write_text("LAD23CD,LAD23NM\nE06000001,Hartlepool\n")
+    with pytest.raises(ContractError) as caught:
+        published.read_ons_lad_fra(path, path.name)
+    assert caught.value.row == 1 and "fra" in caught.value.reason
+
+
+# --- fire stations -------------------------------------------------------------------------------
+
+STATION_COLUMNS = [
+    "frs_name",
+    "frs_code",
+    "station_name",
+    "address",
+    "postcode",
+    "easting",
+    "northing",
+]
+
+
+def test_fire_stations_real_list():
+    frame = published.read_fire_stations(public(STATIONS), "home-office_fire-stations-dataset.csv")
+    assert_text_frame(frame, STATION_COLUMNS)
+    assert len(frame) == 1399 and frame.frs_name.nunique() == 45 and frame.frs_code.nunique() == 45
+    no_place = frame[frame.easting.isna()]
+    assert len(no_place) == 25 and set(no_place.frs_name) == {"West Sussex"}
+    assert no_place[["address", "postcode", "northing"]].isna().all().all()
+    assert frame[frame.frs_name == "West Sussex"].easting.isna().all()
+    assert frame.iloc[0].to_dict() == {
+        "frs_name": "Isles of Scilly",
+        "frs_code": "E06000053",
+        "station_name": "Bryher",
+        "address": "Bryher Fire Station, Bryher, Isles Of Scilly",
+        "postcode": "TR23 0PR",
+        "easting": "87878",
+        "northing": "14962",
+        "_source_row": 2,
+    }
+    # Essex addresses end in a line break inside the quotes: trimmed, and _source_row counts
+    # records (sheet rows), not the file's lines.
+    waltham = frame[frame.station_name == "W73 Waltham Abbey"].iloc[0]
+    assert waltham.address == "Fire Station, Sewardstone Road, Waltham Abbey"
+    assert (waltham.postcode, waltham.easting, waltham._source_row) == ("EN9 1PA", "538463", 372)
+    assert frame._source_row.iloc[-1] == 1400
+    ramsbury = frame.iloc[-1]
+    assert (ramsbury.station_name, ramsbury.easting, ramsbury.northing) == (
+        "Ramsbury Fire Station",
+        "427260",
+        "171583",
+    )
+
+
+def test_fire_stations_bad_coordinate_names_row_and_column(tmp_path):
+    path = tmp_path / "stations.csv"
+    path.write_text(
+        "FRS_FULLNAME,E_CODE,STATION_NAME,STATION_ADDRESS,STATION_POSTCODE,STATION_EASTING,"
+        "STATION_NORTHING\nKent,E31000022,Ashford,Ashford,TN23 1AA,600000,140000\n"
+        "Kent,E31000022,Dover,Dover,CT16 1AA,east,140000\n"
+    )
+    with pytest.raises(ContractError) as caught:
+        published.read_fire_stations(path, path.name)
+    assert (caught.value.row, caught.value.column) == (3, "STATION_EASTING")
+
+
+# --- FIRE1001 ------------------------------------------------------------------------------------
+
+FIRE1001_HEADER = [
+    "FINANCIAL_YEAR",
+    "FRS_NAME",
+    "E_CODE",
+    "FIRE_TYPE",
+    "INCIDENTS",
+    "TOTAL_RESPONSE_TIME",
+    "CALL_HANDLING_TIME",
+    "CREW_TURNOUT_TIME",
+    "DRIVE_TIME",
+]
+FIRE1001_COLUMNS = list(published.FIRE1001_COLUMNS)
+# Worked by hand: 00:08:04 = 8 + 4/60 = 8.0667 min; 00:01:21 = 1.35; 00:01:45 = 1.75;
+# 00:04:58 = 4 + 58/60 = 4.9667 (the three parts sum to the total); 00:09:30 = 9.5; 00:01:06 = 1.1;
+# 00:02:00 = 2; 00:06:24 = 6.4.
+EXPECTED = [
+    {"financial_year": "2015/16", "frs_name": "Cleveland", "frs_code": "E31000007",
+     "fire_type": "Primary fires", "incidents": "1315", "total_response_minutes": "8.0667",
+     "call_handling_minutes": "1.35", "crew_turnout_minutes": "1.75",
+     "drive_minutes": "4.9667"},
+    {"financial_year": "2015/16", "frs_name": "Durham", "frs_code": "E31000013",
+     "fire_type": "Secondary fires", "incidents": "902", "total_response_minutes": "9.5",
+     "call_handling_minutes": "1.1", "crew_turnout_minutes": "2", "drive_minutes": "6.4"},
+    {"financial_year": "2015/16", "frs_name": "Durham", "frs_code": "E31000013",
+     "fire_type": "Chimney fires", "incidents": "0", "total_response_minutes": None,
+     "call_handling_minutes": None, "crew_turnout_minutes": None, "drive_minutes": None},
+]  # fmt: skip
+CLOCKS = [
+    [(0, 8, 4), (0, 1, 21), (0, 1, 45), (0, 4, 58)],
+    [(0, 9, 30), (0, 1, 6), (0, 2, 0), (0, 6, 24)],
+]
+KEYS = [
+    ["2015/16", "Cleveland", "E31000007", "Primary fires", 1315],
+    ["2015/16", "Durham", "E31000013", "Secondary fires", 902],
+]
+CHIMNEY = ["2015/16", "Durham", "E31000013", "Chimney fires", 0, "..", "..", "", ".."]
+
+
+def with_rows(frame: pd.DataFrame) -> list[dict]:
+    assert_text_frame(frame, FIRE1001_COLUMNS)
+    return frame.drop(columns="_source_row").to_dict("records")
+
+
+def test_fire1001_csv_in_minutes_and_in_clock_text(tmp_path):
+    minutes = tmp_path / "fire1001_minutes.csv"
+    minutes.write_text(
+        ",".join(FIRE1001_HEADER) + "\n"
+        "2015/16,Cleveland,E31000007,Primary fires,1315,8.066666667,1.35,1.75,4.966666667\n"
+        "2015/16,Durham,E31000013,Secondary fires,902,9.50,1.1,2,6.4\n"
+        + ",".join(map(str, CHIMNEY))
+        + "\n"
+    )
+    clock = tmp_path / "fire1001_clock.csv"
+    lines = [",".join(FIRE1001_HEADER)]
+    for keys, times in zip(KEYS, CLOCKS, strict=True):
+        lines.append(
+            ",".join([*map(str, keys), *(f"{h:02d}:{m:02d}:{s:02d}" for h, m, s in times)])
+        )
+    lines.append(",".join(map(str, CHIMNEY)))
+    clock.write_text("\n".join(lines) + "\n")
+    for path in (minutes, clock):
+        frame = published.read_fire1001(path, path.name)
+        assert with_rows(frame) == EXPECTED
+        assert list(frame._source_row) == [2, 3, 4]
+
+
+def test_fire1001_xlsx_time_cells_and_fractions_of_a_day(tmp_path):
+    def book(path: Path, cell) -> Path:
+        workbook = Workbook()
+        workbook.active.title = "Contents"
+        workbook.active.append(["FIRE1001: Response times to fires"])
+        data = workbook.create_sheet("Data")
+        data.append(["Table FIRE1001: average response times, minutes"])
+        data.append([])
+        data.append(FIRE1001_HEADER)
+        for keys, times in zip(KEYS, CLOCKS, strict=True):
+            data.append([*keys, *(cell(*t) for t in times)])
+        data.append(CHIMNEY)
+        workbook.save(path)
+        return path
+
+    time_cells = book(tmp_path / "time_cells.xlsx", lambda h, m, s: time(h, m, s))
+    fractions = book(tmp_path / "fractions.xlsx", lambda h, m, s: (h * 3600 + m * 60 + s) / 86400)
+    assert isinstance(load_workbook(time_cells)["Data"]["F4"].value, time)
+    assert isinstance(load_workbook(fractions)["Data"]["F4"].value, float)  # 0.0056018...
+    for path in (time_cells, fractions):
+        frame = published.read_fire1001(path, path.name)
+        assert with_rows(frame) == EXPECTED
+        assert list(frame._source_row) == [4, 5, 6]  # below the title, blank row and header
+
+
+def test_fire1001_layouts_it_cannot_read(tmp_path):
+    path = tmp_path / "fire1001.csv"
+    path.write_text(",".join(FIRE1001_HEADER) + "\n2015/16,Kent,E31000022,Primary,9,8 mins,1,2,5\n")
+    with pytest.raises(ContractError, match="not a time: '8 mins'") as caught:
+        published.read_fire1001(path, path.name)
+    assert (caught.value.row, caught.value.column) == (2, "TOTAL_RESPONSE_TIME")
+    path.write_text("FINANCIAL_YEAR,FRS_NAME,E_CODE\n2015/16,Kent,E31000022\n")
+    with pytest.raises(ContractError, match="no header row with FINANCIAL_YEAR"):
+        published.read_fire1001(path, path.name)
+
+
+# --- download ------------------------------------------------------------------------------------
+
+
+class PublisherHandler(SimpleHTTPRequestHandler):
+    """Serves the shared public files, plus two answers a hostile or careless server might give."""
+
+    def do_GET(self):
+        if urllib.parse.unquote(self.path).endswith("/etc/passwd") or self.path.startswith(
+            "/report"
+        ):
+            body = b"served for a hostile path\n"
+            self.send_response(200)
+            if self.path.startswith("/report"):
+                self.send_header("Content-Disposition", 'attachment; filename="../../escape.csv"')
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        super().do_GET()
+
+    def log_message(self, format, *args):  # keep the test output quiet
+        pass
+
+
+@pytest.fixture
+def publisher(monkeypatch):
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    handler = functools.partial(PublisherHandler, directory=str(PUBLIC))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+def test_download_fetches_the_publishers_bytes(publisher, tmp_path):
+    original = public(WORKFORCE)
+    dest = tmp_path / "downloads"
+    path = published.download(f"{publisher}/{WORKFORCE}", dest)
+    assert path == dest / "police-workforce-tabs-30sep15.ods"
+    assert path.read_bytes() == original.read_bytes()
+    assert [p.name for p in dest.iterdir()] == [path.name]  # no .partial left behind
+    again = published.download(f"{publisher}/{AMBSYS}", dest, timeout=10)
+    assert again.read_bytes() == public(AMBSYS).read_bytes()
+
+
+def test_download_http_error_raises_and_leaves_nothing(publisher, tmp_path):
+    with pytest.raises(published.DownloadError, match="HTTP 404"):
+        published.download(f"{publisher}/no/such/file.ods", tmp_path / "downloads")
+    assert list((tmp_path / "downloads").iterdir()) == []
+    with pytest.raises(published.DownloadError, match="only http and https"):
+        published.download(f"file://{tmp_path}/x.csv", tmp_path / "downloads")
+
+
+def test_download_cannot_write_outside_its_folder(publisher, tmp_path):
+    dest = tmp_path / "a" / "b" / "downloads"
+    path = published.download(f"{publisher}/../../etc/passwd", dest)
+    assert path == dest / "passwd"
+    path = published.download(f"{publisher}/report?id=1", dest)
+    assert path == dest / "escape.csv"
+    path = published.download(f"{publisher}/%2e%2e%2f%2e%2e%2fetc%2fpasswd", dest)
+    assert path.parent == dest
+    written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
+    assert written == ["a/b/downloads/escape.csv", "a/b/downloads/passwd"]
