@@ -57,14 +57,27 @@ def _column_tests(column, in_staging: bool) -> list:
     return tests
 
 
+KIND_DESCRIPTIONS = {
+    "agency": "Extracts the services send: a table per source contract, append-only, all text.",
+    "published": "National published statistics as their publishers release them, read into a "
+    "table per source, append-only, all text.",
+}
+
+
 def sources_yaml() -> dict:
-    tables = []
-    for source in SOURCES.values():
-        columns = [
-            {"name": c.name, "description": f"{c.description} ({c.type})"} for c in source.columns
-        ]
-        columns += [{"name": n, "description": d} for n, d in LINEAGE_DOCS.items()]
-        tables.append({"name": source.name, "description": source.description, "columns": columns})
+    groups = []
+    for kind, description in KIND_DESCRIPTIONS.items():
+        tables = []
+        for source in (s for s in SOURCES.values() if s.kind == kind):
+            columns = [
+                {"name": c.name, "description": f"{c.description} ({c.type})"}
+                for c in source.columns
+            ]
+            columns += [{"name": n, "description": d} for n, d in LINEAGE_DOCS.items()]
+            tables.append(
+                {"name": source.name, "description": source.description, "columns": columns}
+            )
+        groups.append({"name": kind, "schema": "raw", "description": description, "tables": tables})
     audit = {
         "name": "audit",
         "schema": "audit",
@@ -81,18 +94,7 @@ def sources_yaml() -> dict:
             }
         ],
     }
-    return {
-        "version": 2,
-        "sources": [
-            {
-                "name": "agency",
-                "schema": "raw",
-                "description": "Files as sent: a table per source contract, append-only, all text.",
-                "tables": tables,
-            },
-            audit,
-        ],
-    }
+    return {"version": 2, "sources": [*groups, audit]}
 
 
 def _staging_model(source: Source) -> dict:
@@ -115,7 +117,7 @@ def _staging_model(source: Source) -> dict:
         )
     key = [renames.get(k, k) for k in source.key]
     return {
-        "name": f"stg_agency__{source.name}",
+        "name": f"stg_{source.kind}__{source.name}",
         "description": f"{source.description} Typed; one row per {', '.join(key)} "
         "(the most recently loaded version).",
         "data_tests": [{"unique_combination": {"arguments": {"columns": key}}}],

@@ -231,6 +231,16 @@ def read_file(path: Path, name: str) -> pd.DataFrame:
     return frame.drop(columns=[""], errors="ignore")
 
 
+def read_source_file(path: Path, source: Source, name: str) -> pd.DataFrame:
+    """Read a file for its source: agency extracts by header, published statistics by their
+    publisher's layout (flows/published.py)."""
+    if source.kind == "published":
+        from flows.published import READERS  # imports this module: import here, not at the top
+
+        return READERS[source.name](path, name)
+    return read_file(path, name)
+
+
 def check_contract(frame: pd.DataFrame, source: Source, name: str) -> pd.DataFrame:
     """The contract's columns of `frame`, or a ContractError for what the file lacks."""
     missing = [c for c in source.column_names if c not in frame.columns]

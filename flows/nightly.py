@@ -7,6 +7,7 @@ refused stay in the inbox for the next run, and the run's record still lands in 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -42,6 +43,15 @@ def prepare_build(settings: Settings) -> None:
         ingest.ensure_schema(con)
 
 
+# Publishers' sites drop connections: retried with back-off. An unchanged release is the same
+# bytes, so ingest records it as already loaded and skips it.
+@task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[10, 60, 300])
+def fetch_published(settings: Settings, source: str, url: str) -> str:
+    from flows.published import download
+
+    return str(download(url, settings.inbox / source))
+
+
 @task(cache_policy=NO_CACHE)
 def discover(settings: Settings) -> list[ingest.InboxFile]:
     return ingest.discover(settings.inbox)
@@ -73,9 +83,16 @@ def ingest_file(settings: Settings, item: ingest.InboxFile, run_id: str, n: int)
             return FileOutcome(name, item.folder, "rejected", reason=error.located)
         earlier = ingest.already_loaded(con, sha256)
         if earlier:
+            # Recorded, not loaded: the archive already holds these bytes.
+            con.execute(
+                "insert into audit.loaded_files select ?, ?, source, ?, archive_path, sha256, 0, 0,"
+                " null, ?, 'skipped' from audit.loaded_files where load_id = ?",
+                [f"{run_id}-{n:04d}", run_id, name, datetime.now(), earlier],
+            )
             return FileOutcome(name, item.folder, "skipped", reason=f"already loaded as {earlier}")
         try:
-            frame = ingest.check_contract(ingest.read_file(item.path, name), item.source, name)
+            frame = ingest.read_source_file(item.path, item.source, name)
+            frame = ingest.check_contract(frame, item.source, name)
         except ingest.ContractError as error:
             ingest.reject(
                 con,
@@ -269,7 +286,7 @@ def nightly(home: str | None = None) -> dict:
     """Load whatever is in the inbox, check it, build the marts and publish if all is well."""
     settings = Settings.from_env()
     if home:
-        settings = Settings(**{**settings.__dict__, "home": Path(home)})
+        settings = dataclasses.replace(settings, home=Path(home))
     settings.ensure_dirs()
     logger = get_run_logger()
     run_id = runlog.new_run_id()
@@ -279,6 +296,9 @@ def nightly(home: str | None = None) -> dict:
             with runlog.recorded_run(settings.run_log, run_id) as record:
                 with record.stage("prepare"):
                     prepare_build(settings)
+                with record.stage("fetch"):
+                    for source, url in settings.published_urls.items():
+                        logger.info("fetched %s", fetch_published(settings, source, url))
                 with record.stage("ingest"):
                     found = discover(settings)
                     logger.info("%d file(s) in the inbox", len(found))

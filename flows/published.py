@@ -233,7 +233,7 @@ def _police_sheet(frame: pd.DataFrame, sheet: str, name: str) -> pd.DataFrame | 
     return pd.DataFrame(
         [
             {
-                "table": sheet,
+                "table_name": sheet,
                 "worker_type": worker_type,
                 "as_at_date": as_at,
                 "force_name": force,
@@ -294,7 +294,7 @@ def read_police_workforce(path: Path, name: str) -> pd.DataFrame:
     title, read up to the change columns; force names are the first text column below it, without
     English region subtotals, totals, British Transport Police and the footnotes below the table.
 
-    Columns: `table` (sheet name, "Table_1"), `worker_type` ("Police officers"), `as_at_date`
+    Columns: `table_name` (sheet name, "Table_1"), `worker_type` ("Police officers"), `as_at_date`
     (YYYY-MM-DD), `force_name` (as published, footnote marks stripped: "London, City of"),
     `fte` (the figure as published; special constables are a headcount, as their table says),
     `_source_row`.

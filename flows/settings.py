@@ -52,6 +52,10 @@ class Settings:
     dashboard_port: int = 8501
     """Port `bluelight dashboard` serves on (loopback only)."""
 
+    published_urls: dict[str, str] = field(default_factory=dict)
+    """Publisher web addresses to fetch each night, by source name (`BLUELIGHT_PUBLISHED_URLS`,
+    `source=url` pairs separated by spaces); each download lands in `inbox/<source>/`."""
+
     @classmethod
     def from_env(cls) -> Settings:
         """Settings from `BLUELIGHT_*` environment variables, defaults for the rest."""
@@ -67,6 +71,9 @@ class Settings:
             kwargs["demo_scale"] = float(env["BLUELIGHT_DEMO_SCALE"])
         if env.get("BLUELIGHT_DASHBOARD_PORT"):
             kwargs["dashboard_port"] = int(env["BLUELIGHT_DASHBOARD_PORT"])
+        if env.get("BLUELIGHT_PUBLISHED_URLS"):
+            pairs = (item.split("=", 1) for item in env["BLUELIGHT_PUBLISHED_URLS"].split())
+            kwargs["published_urls"] = {source: url for source, url in pairs}
         return cls(**kwargs)
 
     # The layout of the data directory (DESIGN.md, "The data directory").

@@ -117,4 +117,11 @@ def test_running_twice_on_the_same_inbox_loads_nothing_twice(demo_home, tmp_path
             "select status, files_loaded, files_skipped from audit.load_runs order by started_at"
         ).fetchall()
     assert runs[-1] == ("succeeded", 0, 1)
+    with _connect(demo_home) as con:
+        recorded = con.execute(
+            "select status, rows from audit.loaded_files where original_name = ? "
+            "order by loaded_at",
+            [an_archived[1]],
+        ).fetchall()
+    assert recorded == [("loaded", recorded[0][1]), ("skipped", 0)]
     assert not again.exists()

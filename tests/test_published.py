@@ -58,13 +58,13 @@ def value(frame: pd.DataFrame, column: str, **where) -> str | None:
 
 # --- police workforce ----------------------------------------------------------------------------
 
-WORKFORCE_COLUMNS = ["table", "worker_type", "as_at_date", "force_name", "fte"]
+WORKFORCE_COLUMNS = ["table_name", "worker_type", "as_at_date", "force_name", "fte"]
 
 
 def test_police_workforce_real_release():
     frame = published.read_police_workforce(public(WORKFORCE), "police-workforce-tabs-30sep15.ods")
     assert_text_frame(frame, WORKFORCE_COLUMNS)
-    officers = frame[frame.table == "Table_1"]
+    officers = frame[frame.table_name == "Table_1"]
     assert value(officers, "fte", force_name="Cleveland", as_at_date="2015-09-30") == "1315.32"
     assert value(officers, "fte", force_name="Cleveland", as_at_date="2014-09-30") == "1342.52"
     assert value(officers, "fte", force_name="Durham", as_at_date="2014-09-30") == "1207.22"
@@ -75,17 +75,19 @@ def test_police_workforce_real_release():
     # The force, not the West Midlands region above it (11669.12).
     assert value(officers, "fte", force_name="West Midlands", as_at_date="2015-09-30") == "7043.25"
     assert value(officers, "fte", force_name="Gwent", as_at_date="2015-03-31") == "1228.8"
-    staff = frame[frame.table == "Table_2"]
+    staff = frame[frame.table_name == "Table_2"]
     assert value(staff, "fte", force_name="London, City of", as_at_date="2015-09-30") == "397.14"
-    pcsos = frame[frame.table == "Table_3"]
+    pcsos = frame[frame.table_name == "Table_3"]
     assert value(pcsos, "fte", force_name="Dyfed-Powys", as_at_date="2015-09-30") == "136.98"
-    specials = frame[frame.table == "Table_5"]
+    specials = frame[frame.table_name == "Table_5"]
     assert value(specials, "fte", force_name="Metropolitan Police", as_at_date="2015-09-30") == (
         "3434"
     )
 
-    assert sorted(frame.table.unique()) == [f"Table_{n}" for n in range(1, 6)]  # 6: time series
-    assert dict(frame.groupby("table").worker_type.first()) == {
+    assert sorted(frame.table_name.unique()) == [
+        f"Table_{n}" for n in range(1, 6)
+    ]  # 6: time series
+    assert dict(frame.groupby("table_name").worker_type.first()) == {
         "Table_1": "Police officers",
         "Table_2": "Police staff",
         "Table_3": "Police community support officers",
@@ -93,7 +95,7 @@ def test_police_workforce_real_release():
         "Table_5": "Special constables",
     }
     assert sorted(frame.as_at_date.unique()) == ["2014-09-30", "2015-03-31", "2015-09-30"]
-    assert (frame.groupby(["table", "as_at_date"]).force_name.nunique() == 43).all()
+    assert (frame.groupby(["table_name", "as_at_date"]).force_name.nunique() == 43).all()
     assert len(frame) == 5 * 3 * 43
     forces = set(frame.force_name)
     assert {"London, City of", "Metropolitan Police", "Avon & Somerset", "Wiltshire"} <= forces
@@ -221,7 +223,9 @@ def test_police_workforce_other_layout_reads_the_same(tmp_path, suffix):
     for frame in (first, second):
         assert_text_frame(frame, WORKFORCE_COLUMNS)
         assert len(frame) == 43 * 3
-        assert set(frame.table) == {"Table_1"} and set(frame.worker_type) == {"Police officers"}
+        assert set(frame.table_name) == {"Table_1"} and set(frame.worker_type) == {
+            "Police officers"
+        }
     key = ["as_at_date", "force_name"]
     pd.testing.assert_frame_equal(
         first.drop(columns="_source_row").sort_values(key).reset_index(drop=True),

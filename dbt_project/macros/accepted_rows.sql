@@ -1,7 +1,7 @@
 {#- A source's raw rows less those quarantined (audit.quarantine): what staging builds on. -#}
-{% macro accepted_rows(table_name) -%}
+{% macro accepted_rows(table_name, source_name='agency') -%}
     select *
-    from {{ source('agency', table_name) }} as src
+    from {{ source(source_name, table_name) }} as src
     where not exists (
         select 1
         from {{ source('audit', 'quarantine') }} as q

@@ -1,0 +1,26 @@
+with
+
+source as (
+    {{ accepted_rows('fire1001', 'published') }}
+),
+
+typed as (
+    select
+        replace(financial_year, '/', '-') as financial_year,
+        frs_name,
+        frs_code,
+        fire_type,
+        raw.parse_integer(incidents) as incidents,
+        raw.parse_number(total_response_minutes) as total_response_minutes,
+        raw.parse_number(call_handling_minutes) as call_handling_minutes,
+        raw.parse_number(crew_turnout_minutes) as crew_turnout_minutes,
+        raw.parse_number(drive_minutes) as drive_minutes,
+        _load_id,
+        _source_file,
+        _source_sha256,
+        _source_row
+    from source
+    {{ latest_version(['financial_year', 'frs_code', 'fire_type']) }}
+)
+
+select * from typed

@@ -1,0 +1,24 @@
+with
+
+source as (
+    {{ accepted_rows('fire_stations', 'published') }}
+),
+
+typed as (
+    select
+        frs_name,
+        frs_code,
+        station_name,
+        address,
+        postcode,
+        raw.parse_number(easting) as easting,
+        raw.parse_number(northing) as northing,
+        _load_id,
+        _source_file,
+        _source_sha256,
+        _source_row
+    from source
+    {{ latest_version(['frs_code', 'station_name']) }}
+)
+
+select * from typed

@@ -1,0 +1,22 @@
+with
+
+source as (
+    {{ accepted_rows('ons_lad_pfa', 'published') }}
+),
+
+typed as (
+    select
+        district_code,
+        district_name,
+        pfa_code,
+        pfa_name,
+        vintage,
+        _load_id,
+        _source_file,
+        _source_sha256,
+        _source_row
+    from source
+    {{ latest_version(['vintage', 'district_code']) }}
+)
+
+select * from typed

@@ -1,0 +1,22 @@
+with
+
+source as (
+    {{ accepted_rows('police_workforce_tables', 'published') }}
+),
+
+typed as (
+    select
+        table_name,
+        worker_type,
+        raw.parse_date(as_at_date) as as_at_date,
+        force_name,
+        raw.parse_number(fte) as fte,
+        _load_id,
+        _source_file,
+        _source_sha256,
+        _source_row
+    from source
+    {{ latest_version(['table_name', 'as_at_date', 'force_name']) }}
+)
+
+select * from typed
