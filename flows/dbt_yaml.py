@@ -44,8 +44,8 @@ DERIVED = {
         "drive_seconds": ("Seconds from leaving to first arrival (fire only).", False),
     },
 }
-# Lineage columns staging keeps (the load time is only needed to pick the latest version).
-STAGING_LINEAGE = ("_load_id", "_source_file", "_source_sha256", "_source_row")
+# Lineage columns staging keeps (the load time dates each version in the register history).
+STAGING_LINEAGE = ("_load_id", "_loaded_at", "_source_file", "_source_sha256", "_source_row")
 
 
 def _column_tests(column, in_staging: bool) -> list:

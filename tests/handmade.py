@@ -42,7 +42,7 @@ def fire_incident(n: int, district: str, call: datetime, handling: int, response
     }
 
 
-def district(code, name, county, rural_urban, population):
+def district(code, name, county, rural_urban, population, fire="F1"):
     return {
         "district_code": code,
         "district_name": name,
@@ -51,8 +51,8 @@ def district(code, name, county, rural_urban, population):
         "population": population,
         "police_force_code": "P1",
         "police_force_name": "Test Police",
-        "fire_authority_code": "F1",
-        "fire_authority_name": "Test Fire",
+        "fire_authority_code": fire,
+        "fire_authority_name": f"Test Fire {fire}",
         "ambulance_trust_code": "A1",
         "ambulance_trust_name": "Test Ambulance",
     }
@@ -120,7 +120,8 @@ def write_handmade_inbox(inbox: Path) -> None:
         [
             district("D1", "Dale", "Testshire", "rural", 1000),
             district("D2", "Hill", "Testshire", "urban", 3000),
-            district("D3", "Vale", "Othershire", "rural", 2000),
+            # Police force P1 and trust A1 serve all three; D3 has a fire authority of its own.
+            district("D3", "Vale", "Othershire", "rural", 1000, fire="F2"),
         ],
     )
     may = datetime(2016, 5, 2, 10, 0, 0)
@@ -137,8 +138,12 @@ def write_handmade_inbox(inbox: Path) -> None:
                 fire_incident(3 + i, "D1", may + timedelta(days=i), h, r)
                 for i, (h, r) in enumerate([(70, 300), (80, 360), (80, 420), (90, 480), (80, 1200)])
             ),
-            # Othershire, same month: must not leak into Testshire's figures.
+            # Othershire (the comparison): call handling 190 and 210 s before go-live, 400 and
+            # 420 s after; responses of 50 minutes, which must not leak into Testshire's figures.
             fire_incident(8, "D3", may, 400, 3000),
+            fire_incident(9, "D3", may + timedelta(days=1), 420, 3000),
+            fire_incident(10, "D3", june + timedelta(days=30), 190, 3000),
+            fire_incident(11, "D3", june + timedelta(days=31), 210, 3000),
         ],
     )
     write_rows(

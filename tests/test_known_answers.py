@@ -101,3 +101,125 @@ def test_every_mart_row_traces_back_to_its_file_and_row(handmade_db):
     assert benefit[1] == 2
     assert loaded[0] == "benefits_register/B2.xlsx"
     assert benefit[0] == f"archive/{loaded[1]}.xlsx"
+
+
+def test_share_within_the_response_standard(handmade_db):
+    # Primary fires, standard 10 minutes (seed response_standards): 300, 360, 420 and 480 s are
+    # within 600 s, 1,200 s is not: 4 of 5.
+    share = handmade_db.execute("""
+        select share_within_standard from marts.fct_response_times_monthly
+        where area_code = 'Testshire' and month = date '2016-05-01'
+          and incident_category = 'primary_fire'""").fetchone()[0]
+    assert share == pytest.approx(0.8)
+
+
+def test_difference_in_differences_with_its_interval(handmade_db):
+    # Call handling, two years either side of go-live (2016-04-01):
+    #   Testshire before 90, 110 (mean 100, variance 200); after 70, 80, 80, 90, 80 (mean 80,
+    #   variance 50). Othershire before 190, 210 (mean 200, var 200); after 400, 420 (410, 200).
+    # Estimate (80 - 100) - (410 - 200) = -230 s. Standard error
+    # sqrt(200/2 + 50/5 + 200/2 + 200/2) = sqrt(310) = 17.607; interval +- 1.96 * 17.607.
+    row = handmade_db.execute("""
+        select treated_before, treated_after, before_after_change, comparison_change,
+               estimate, standard_error, ci_low, ci_high
+        from marts.fct_benefit_attribution where benefit_id = 'BEN1'""").fetchone()
+    se = 310**0.5
+    assert row == pytest.approx((100, 80, -20, 210, -230, se, -230 - 1.96 * se, -230 + 1.96 * se))
+
+
+def test_deflated_discounted_saving_npv_and_payback(handmade_db):
+    # 2016-17 money in 2015-16 prices: times deflator 84.0 / 85.7 (seed gdp_deflators), then
+    # discounted one year at 3.5%. Costs (award + contributions) fall in the go-live year 2016-17.
+    factor = 84.0 / 85.7 / 1.035
+    flows = dict(
+        ((b, y), (cash, real, pv))
+        for b, y, cash, real, pv in handmade_db.execute("""
+        select benefit_id, financial_year, cash_gbp, real_gbp, present_value_gbp
+        from marts.fct_benefit_cash_flows""").fetchall()
+    )
+    assert flows["BEN2", "2016-17"] == pytest.approx((75_000, 75_000 * 84 / 85.7, 75_000 * factor))
+    assert flows["BEN4", "2016-17"] == pytest.approx(
+        (250_000, 250_000 * 84 / 85.7, 250_000 * factor)
+    )
+    assert ("BEN1", "2016-17") not in flows  # non-financial: no money
+    value = {
+        b: rest
+        for b, *rest in handmade_db.execute("""
+        select bid_id, pv_cashable_gbp, pv_cost_gbp, npv_gbp, benefit_cost_ratio, payback_year
+        from marts.fct_bid_value""").fetchall()
+    }
+    # B1: 25% of the 300,000 saving against 100,000 + 20,000; not paid back.
+    assert value["B1"] == pytest.approx(
+        [75_000 * factor, 120_000 * factor, -45_000 * factor, 0.625, None]
+    )
+    # B2: 75% of the saving plus 250,000 of receipts against 300,000 + 20,000: paid back in the
+    # first year.
+    assert value["B2"] == pytest.approx(
+        [475_000 * factor, 320_000 * factor, 155_000 * factor, 475 / 320, "2016-17"]
+    )
+
+
+def test_coterminosity_by_districts_and_population(handmade_db):
+    # Police force P1 covers D1 (fire F1, 1,000 people), D2 (F1, 3,000) and D3 (F2, 1,000); its
+    # main fire authority is F1, so D1 and D2 are co-terminous: 2 of 3 districts, 4,000 of 5,000
+    # people. Each fire authority lies wholly in P1 and A1.
+    rows = {
+        (t, c): rest
+        for t, c, *rest in handmade_db.execute("""
+        select area_type, area_code, districts, coterminous_districts, district_share,
+               population_share
+        from marts.fct_coterminosity""").fetchall()
+    }
+    assert rows["police_force_area", "P1"] == pytest.approx([3, 2, 2 / 3, 0.8])
+    assert rows["ambulance_trust", "A1"] == pytest.approx([3, 2, 2 / 3, 0.8])
+    assert rows["fire_authority", "F1"] == pytest.approx([2, 2, 1, 1])
+    assert rows["fire_authority", "F2"] == pytest.approx([1, 1, 1, 1])
+
+
+def test_a_moved_target_stays_on_record(tmp_path):
+    from handmade import benefit, write_rows
+
+    write_handmade_inbox(tmp_path / "inbox")
+    assert run_flow(tmp_path)["status"] == "succeeded"
+    # The bid team moves BEN1's target from 40 s to 50 s and resends its register.
+    write_rows(
+        tmp_path / "inbox" / "benefits_register" / "B1.xlsx",
+        "benefits_register",
+        [
+            benefit(
+                "BEN1",
+                "B1",
+                "fire_call_handling_mean_seconds",
+                "seconds",
+                "decrease",
+                100,
+                50,
+                "2018-03-31",
+                1.0,
+                category="non_financial",
+            ),
+            benefit(
+                "BEN2",
+                "B1",
+                "police_estate_running_cost_gbp",
+                "gbp",
+                "decrease",
+                1_200_000,
+                900_000,
+                "2017-03-31",
+                0.25,
+            ),
+        ],
+    )
+    assert run_flow(tmp_path)["status"] == "succeeded"
+    with duckdb.connect(str(settings_for(tmp_path).published_db), read_only=True) as con:
+        history = con.execute("""
+            select target_value, dbt_valid_to is null as current, _source_file
+            from snapshots.benefits_register_history where benefit_id = 'BEN1'
+            order by dbt_valid_from""").fetchall()
+        versions = con.execute("""
+            select version from audit.loaded_files
+            where original_name = 'benefits_register/B1.xlsx' order by version""").fetchall()
+    assert [(t, c) for t, c, _ in history] == [(40, False), (50, True)]
+    assert history[0][2] != history[1][2]  # each version traces to its own archived file
+    assert versions == [(1,), (2,)]

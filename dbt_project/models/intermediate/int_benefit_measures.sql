@@ -3,7 +3,7 @@
 with
 
 incidents as (
-    select * from {{ ref('int_incidents__with_area') }}
+    select * from {{ ref('int_incident_measures') }}
 ),
 
 estates as (
@@ -28,28 +28,14 @@ incidents_scoped as (
 
 incident_measures as (
     select
-        'fire_call_handling_mean_seconds' as measure,
+        measure,
         county,
         scope,
         financial_year,
-        avg(call_handling_seconds) as measure_value,
+        avg(measure_value) as measure_value,
         count(*) as observations
     from incidents_scoped
-    where service = 'fire'
-    group by county, scope, financial_year
-
-    union all
-
-    select
-        'cardiac_arrest_response_mean_minutes' as measure,
-        county,
-        scope,
-        financial_year,
-        avg(response_seconds) / 60.0 as measure_value,
-        count(*) as observations
-    from incidents_scoped
-    where incident_category = 'cardiac_arrest'
-    group by county, scope, financial_year
+    group by measure, county, scope, financial_year
 ),
 
 estate_with_area as (

@@ -7,6 +7,21 @@ incidents as (
     select * from {{ ref('int_incidents__with_area') }}
 ),
 
+standards as (
+    select * from {{ ref('response_standards') }}
+),
+
+incidents_against_standard as (
+    select
+        incidents.*,
+        incidents.response_seconds <= standards.standard_minutes * 60 as is_within_standard
+    from incidents
+    left join standards
+        on
+            incidents.service = standards.service
+            and incidents.incident_category = standards.incident_category
+),
+
 aggregated as (
     select
         service,
@@ -22,8 +37,9 @@ aggregated as (
         quantile_cont(response_seconds, 0.9) / 60.0 as p90_response_minutes,
         avg(call_handling_seconds) as mean_call_handling_seconds,
         avg(turnout_seconds) as mean_turnout_seconds,
-        avg(drive_seconds) as mean_drive_seconds
-    from incidents
+        avg(drive_seconds) as mean_drive_seconds,
+        avg(cast(is_within_standard as integer)) as share_within_standard
+    from incidents_against_standard
     group by grouping sets (
         (service, call_month, county, incident_category),
         (service, call_month, county, district_code, incident_category),
@@ -46,7 +62,8 @@ final as (
         p90_response_minutes,
         mean_call_handling_seconds,
         mean_turnout_seconds,
-        mean_drive_seconds
+        mean_drive_seconds,
+        share_within_standard
     from aggregated
 )
 

@@ -27,6 +27,7 @@ typed as (
         evidence_source,
         confidence,
         _load_id,
+        _loaded_at,
         _source_file,
         _source_sha256,
         _source_row

@@ -18,6 +18,7 @@ typed as (
         ambulance_trust_code,
         ambulance_trust_name,
         _load_id,
+        _loaded_at,
         _source_file,
         _source_sha256,
         _source_row

@@ -22,6 +22,7 @@ typed as (
         raw.parse_integer(easting) as easting,
         raw.parse_integer(northing) as northing,
         _load_id,
+        _loaded_at,
         _source_file,
         _source_sha256,
         _source_row

@@ -14,6 +14,7 @@ typed as (
         raw.parse_integer(headcount) as headcount,
         raw.parse_boolean(shared_post) as is_shared_post,
         _load_id,
+        _loaded_at,
         _source_file,
         _source_sha256,
         _source_row

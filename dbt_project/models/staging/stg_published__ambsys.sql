@@ -13,6 +13,7 @@ typed as (
         measure_code,
         raw.parse_number(value) as value,
         _load_id,
+        _loaded_at,
         _source_file,
         _source_sha256,
         _source_row

@@ -16,6 +16,7 @@ typed as (
         raw.parse_number(crew_turnout_minutes) as crew_turnout_minutes,
         raw.parse_number(drive_minutes) as drive_minutes,
         _load_id,
+        _loaded_at,
         _source_file,
         _source_sha256,
         _source_row

@@ -14,6 +14,7 @@ typed as (
         raw.parse_number(easting) as easting,
         raw.parse_number(northing) as northing,
         _load_id,
+        _loaded_at,
         _source_file,
         _source_sha256,
         _source_row

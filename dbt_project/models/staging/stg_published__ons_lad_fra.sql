@@ -12,6 +12,7 @@ typed as (
         fra_name,
         vintage,
         _load_id,
+        _loaded_at,
         _source_file,
         _source_sha256,
         _source_row

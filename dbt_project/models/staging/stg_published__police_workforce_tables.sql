@@ -12,6 +12,7 @@ typed as (
         force_name,
         raw.parse_number(fte) as fte,
         _load_id,
+        _loaded_at,
         _source_file,
         _source_sha256,
         _source_row

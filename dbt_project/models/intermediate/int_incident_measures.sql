@@ -1,0 +1,35 @@
+-- One value per incident for each incident-based measure a benefit can point at: the one
+-- definition both the yearly measures and the difference in differences use.
+with
+
+incidents as (
+    select * from {{ ref('int_incidents__with_area') }}
+),
+
+final as (
+    select
+        'fire_call_handling_mean_seconds' as measure,
+        incident_id,
+        county,
+        rural_urban,
+        call_at,
+        financial_year,
+        cast(call_handling_seconds as double) as measure_value
+    from incidents
+    where service = 'fire'
+
+    union all
+
+    select
+        'cardiac_arrest_response_mean_minutes' as measure,
+        incident_id,
+        county,
+        rural_urban,
+        call_at,
+        financial_year,
+        response_seconds / 60.0 as measure_value
+    from incidents
+    where incident_category = 'cardiac_arrest'
+)
+
+select * from final

@@ -1,0 +1,72 @@
+-- Money benefits per benefit and financial year after go-live: cash, real terms at the register's
+-- price base year (GDP deflator seed), and present value discounted to the price base year at
+-- var('discount_rate') (HM Treasury Green Book: 3.5% a year). Recurring savings count each
+-- year's attributed improvement; one-off benefits (cumulative measures) count each year's increase.
+with
+
+realisation as (
+    select * from {{ ref('fct_benefit_realisation') }}
+),
+
+benefits as (
+    select * from {{ ref('dim_benefits') }}
+),
+
+deflators as (
+    select * from {{ ref('gdp_deflators') }}
+),
+
+money as (
+    select
+        realisation.benefit_id,
+        realisation.bid_id,
+        realisation.financial_year,
+        realisation.category,
+        realisation.recurrence,
+        benefits.price_base_year,
+        case
+            when realisation.recurrence = 'recurring' then realisation.attributed_improvement
+            else realisation.attributed_improvement - coalesce(lag(realisation.attributed_improvement) over (
+                partition by realisation.benefit_id order by realisation.financial_year
+            ), 0)
+        end as cash_gbp,
+        realisation.status
+    from realisation
+    inner join benefits on realisation.benefit_id = benefits.benefit_id
+    where realisation.unit = 'gbp' and realisation.category in ('cashable', 'non_cashable')
+),
+
+valued as (
+    select
+        money.benefit_id,
+        money.bid_id,
+        money.financial_year,
+        money.category,
+        money.recurrence,
+        money.price_base_year,
+        money.cash_gbp,
+        money.cash_gbp * base.deflator_index / year_deflator.deflator_index as real_gbp,
+        cast(left(money.financial_year, 4) as integer) - cast(left(money.price_base_year, 4) as integer)
+            as years_from_base
+    from money
+    inner join deflators as year_deflator on money.financial_year = year_deflator.financial_year
+    inner join deflators as base on money.price_base_year = base.financial_year
+    where money.status != 'not_due'
+),
+
+final as (
+    select
+        benefit_id,
+        bid_id,
+        financial_year,
+        category,
+        recurrence,
+        price_base_year,
+        years_from_base,
+        cash_gbp,
+        real_gbp,
+        real_gbp / power(1 + {{ var('discount_rate') }}, years_from_base) as present_value_gbp
+    from valued
+)
+
+select * from final
