@@ -363,6 +363,35 @@ SOURCES: dict[str, Source] = {
             key=("benefit_id",),
             lookups=(Lookup("bid_id", "bids", "bid_id"),),
         ),
+        Source(
+            "finance",
+            "Budget and outturn spend per organisation, financial year and expenditure line.",
+            (
+                C(
+                    "financial_year",
+                    "varchar",
+                    "Financial year, e.g. 2016-17.",
+                    pattern=FINANCIAL_YEAR_PATTERN,
+                ),
+                C("organisation", "varchar", "Organisation, named as in the boundary lookup."),
+                C("service", "varchar", "Service.", allowed=SERVICES),
+                C(
+                    "line",
+                    "varchar",
+                    "Expenditure line.",
+                    allowed=(
+                        "employees",
+                        "premises",
+                        "transport",
+                        "supplies_and_services",
+                        "capital_financing",
+                    ),
+                ),
+                C("budget_gbp", "double", "Budget, pounds cash.", min=0, max=5_000_000_000),
+                C("spend_gbp", "double", "Outturn spend, pounds cash.", min=0, max=5_000_000_000),
+            ),
+            key=("organisation", "financial_year", "line"),
+        ),
         # Published statistics, read by flows/published.py as their publishers release them.
         Source(
             "police_workforce_tables",

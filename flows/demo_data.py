@@ -329,6 +329,28 @@ def _estates(rng: np.random.Generator, organisation: str, county: str, service: 
     return rows
 
 
+# Spend a year in April 2012 (pounds cash) and its split by line, per service.
+SPEND_2012 = {"police": 185_000_000, "fire": 38_000_000, "ambulance": 240_000_000}
+SPEND_LINES = {
+    "employees": 0.76,
+    "premises": 0.07,
+    "transport": 0.04,
+    "supplies_and_services": 0.09,
+    "capital_financing": 0.04,
+}
+
+
+def _finance(rng: np.random.Generator, organisation: str, service: str, size: float):
+    rows = []
+    for fy in range(FIRST_FY, LAST_FY + 1):
+        total = SPEND_2012[service] * size * 1.02 ** (fy - FIRST_FY)
+        for line, share in SPEND_LINES.items():
+            spend = round(total * share * rng.normal(1.0, 0.02), -3)
+            budget = round(spend * rng.normal(1.0, 0.015), -3)
+            rows.append([financial_year_label(fy), organisation, service, line, budget, spend])
+    return rows
+
+
 BIDS = (
     (
         "PIF-2014-NM01",
@@ -609,6 +631,13 @@ def write_demo_inbox(inbox: Path, seed: int = 2014, scale: float = 1.0, progress
             slug = organisation.lower().replace(" ", "_")
             write_csv(folder("estates") / f"{slug}_estate_return.csv", columns("estates"), rows)
             counts["estates"] += len(rows)
+
+    counts["finance"] = 0
+    for organisation, service, size in organisations:
+        rows = _finance(rng, organisation, service, size)
+        slug = organisation.lower().replace(" ", "_")
+        write_csv(folder("finance") / f"{slug}_outturn.csv", columns("finance"), rows)
+        counts["finance"] += len(rows)
 
     write_csv(folder("bids") / "pif_bids.csv", columns("bids"), [list(b) for b in BIDS])
     counts["bids"] = len(BIDS)

@@ -158,6 +158,22 @@ def write_handmade_inbox(inbox: Path) -> None:
             site("S3", "2016-17", "police", "D2", 100_000, disposal="2016-10-01", receipt=250_000),
         ],
     )
+    # Fire authority F1 (Dale and Hill) spends 300,000 + 200,000 in 2016-17.
+    write_rows(
+        inbox / "finance" / "test_fire.csv",
+        "finance",
+        [
+            {
+                "financial_year": "2016-17",
+                "organisation": "Test Fire F1",
+                "service": "fire",
+                "line": line,
+                "budget_gbp": spend,
+                "spend_gbp": spend,
+            }
+            for line, spend in (("employees", 300_000), ("premises", 200_000))
+        ],
+    )
     write_rows(
         inbox / "bids" / "bids.csv",
         "bids",

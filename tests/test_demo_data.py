@@ -41,6 +41,7 @@ def test_files_arrive_as_csv_and_excel_in_one_folder_per_source(tmp_path):
         "estates": {".csv"},
         "bids": {".csv"},
         "staffing": {".xlsx"},
+        "finance": {".csv"},
         "benefits_register": {".xlsx"},
     }
     incidents = sorted(p.name for p in (tmp_path / "incidents").iterdir())

@@ -223,3 +223,12 @@ def test_a_moved_target_stays_on_record(tmp_path):
     assert [(t, c) for t, c, _ in history] == [(40, False), (50, True)]
     assert history[0][2] != history[1][2]  # each version traces to its own archived file
     assert versions == [(1,), (2,)]
+
+
+def test_cost_per_incident(handmade_db):
+    # Test Fire F1 spent 500,000 in 2016-17 and attended the five May 2016 fires in its
+    # districts (Dale and Hill): 100,000 an incident. Othershire's fires are F2's, not F1's.
+    row = handmade_db.execute("""
+        select spend_gbp, incidents, cost_per_incident_gbp from marts.fct_cost_per_incident
+        where organisation = 'Test Fire F1' and financial_year = '2016-17'""").fetchone()
+    assert row == pytest.approx((500_000, 5, 100_000))

@@ -35,7 +35,7 @@ def test_demo_run_publishes_a_warehouse_with_every_layer(demo_home):
         ).fetchall()
     status, files, rejected, rows, failed, stages = run[0]
     assert (status, rejected, failed) == ("succeeded", 0, 0)
-    assert files == 98 and rows > 80_000
+    assert files == 103 and rows > 80_000
     assert set(json.loads(stages)) >= {"ingest", "check_loaded", "dbt_build", "check_marts"}
     assert not any((settings.inbox).rglob("*.csv"))  # loaded files left the inbox
 
@@ -125,3 +125,26 @@ def test_running_twice_on_the_same_inbox_loads_nothing_twice(demo_home, tmp_path
         ).fetchall()
     assert recorded == [("loaded", recorded[0][1]), ("skipped", 0)]
     assert not again.exists()
+
+
+def test_attribution_recovers_every_planted_service_effect(demo_home):
+    with _connect(demo_home) as con:
+        rows = {
+            r[0]: r[1:]
+            for r in con.execute("""
+            select benefit_id, estimate, ci_low, ci_high, before_after_change
+            from marts.fct_benefit_attribution""").fetchall()
+        }
+    planted = {
+        "B-NM01-01": PLANTED["jcr_call_handling_change_seconds"],  # seconds
+        "B-NM03-01": PLANTED["co_responding_change_seconds"] / 60,  # minutes
+    }
+    assert set(rows) == set(planted)
+    for benefit_id, effect in planted.items():
+        _estimate, low, high, _plain = rows[benefit_id]
+        assert low <= effect <= high, (benefit_id, effect, rows[benefit_id])
+    # Call handling drifted up 12 s in both counties after go-live: the plain before/after change
+    # in Northmoor (about -20 s) lies outside the interval and would have understated the effect.
+    _estimate, low, high, plain = rows["B-NM01-01"]
+    assert not low <= plain <= high
+    assert plain > high

@@ -1,0 +1,24 @@
+with
+
+source as (
+    {{ accepted_rows('finance') }}
+),
+
+typed as (
+    select
+        financial_year,
+        organisation,
+        service,
+        line,
+        raw.parse_number(budget_gbp) as budget_gbp,
+        raw.parse_number(spend_gbp) as spend_gbp,
+        _load_id,
+        _loaded_at,
+        _source_file,
+        _source_sha256,
+        _source_row
+    from source
+    {{ latest_version(['organisation', 'financial_year', 'line']) }}
+)
+
+select * from typed
