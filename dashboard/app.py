@@ -27,11 +27,15 @@ def load(name: str, *args):
     return cached(name, queries.version(), *args)
 
 
+def pounds(value: float) -> str:
+    return f"-£{-value:,.0f}" if value < 0 else f"£{value:,.0f}"
+
+
 def money_or_value(value: float, unit: str) -> str:
     if pd.isna(value):
         return "n/a"
     if unit == "gbp":
-        return f"£{value:,.0f}"
+        return pounds(value)
     return f"{value:,.1f} {UNITS.get(unit, unit)}"
 
 
@@ -44,7 +48,7 @@ run = load("published_run")
 if not run.empty:
     st.caption(
         f"Warehouse published by run {run.run_id[0]} at {run.finished_at[0]:%d %b %Y %H:%M}."
-        " Money is in pounds, cash prices."
+        " Benefits in pounds are in real terms at each register's price base year."
     )
 
 bids = load("bids")
@@ -126,6 +130,21 @@ st.write(
     f"live from {bid.go_live_date:%d %B %Y}."
 )
 
+value = load("bid_value", choice)
+if not value.empty:
+    v = value.iloc[0]
+    a, b, c, d = st.columns(4)
+    a.metric(
+        "Net present value",
+        pounds(v.npv_gbp),
+        help=f"Benefits to date minus cost, pounds at {v.price_base_year} prices, discounted "
+        "at 3.5% a year to that year (HM Treasury Green Book).",
+    )
+    b.metric("Benefit-cost ratio", f"{v.benefit_cost_ratio:.2f}")
+    c.metric("Cashable benefits (present value)", pounds(v.pv_cashable_gbp))
+    d.metric("Paid back in", v.payback_year or "not yet")
+
+attribution = load("benefit_attribution", choice).set_index("benefit_id")
 latest = load("benefit_latest", choice)
 profile = load("benefit_profile", choice)
 for row in latest.itertuples():
@@ -165,3 +184,13 @@ for row in latest.itertuples():
         .properties(height=220)
     )
     st.altair_chart(chart, width="stretch")
+    if row.benefit_id in attribution.index:
+        att = attribution.loc[row.benefit_id]
+        unit = UNITS.get(att.unit, att.unit)
+        st.info(
+            f"**How much is the project's doing?** Plain before/after change: "
+            f"{att.before_after_change:+.1f} {unit}. The comparison counties changed by "
+            f"{att.comparison_change:+.1f} {unit} over the same years, so the change attributable "
+            f"to the project is **{att.estimate:+.1f} {unit}** (95% interval {att.ci_low:+.1f} to "
+            f"{att.ci_high:+.1f} {unit})."
+        )

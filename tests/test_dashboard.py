@@ -77,10 +77,18 @@ def test_a_chosen_bid_shows_each_benefit_against_its_target(app):
     # B1's first benefit: call handling 100 s baseline, 40 s target, 80 s actual: amber.
     assert ("Status 2016-17", "Slipping") in labels_values
     assert ("Actual 2016-17", "80.0 s") in labels_values
+    # B1's value: a quarter of the real saving (1,200,000 - 900,000 * 84.0/85.7), discounted a
+    # year at 3.5%, against 120,000 deflated and discounted alike: NPV -36,866, ratio 0.68.
+    assert ("Net present value", "-£36,866") in labels_values
+    assert ("Benefit-cost ratio", "0.68") in labels_values
+    assert ("Paid back in", "not yet") in labels_values
+    attribution = [i.value for i in app.info]
+    assert any("attributable to the project is **-230.0 s**" in text for text in attribution)
     bid.set_value(bid.options[1]).run()
     labels_values = [(m.label, m.value) for m in app.metric]
-    assert ("Actual 2016-17", "£900,000") in labels_values
-    assert ("Actual 2016-17", "£250,000") in labels_values
+    # In 2015-16 prices: 900,000 and 250,000 of 2016-17 cash times 84.0/85.7.
+    assert ("Actual 2016-17", "£882,147") in labels_values
+    assert ("Actual 2016-17", "£245,041") in labels_values
     assert ("Status 2016-17", "Off track") in labels_values
     assert any("Bid B2" in md.value for md in app.markdown)
 

@@ -66,28 +66,49 @@ def test_baseline_year_is_not_due(handmade_db):
     )
 
 
-def test_saving_shared_by_two_bids_is_counted_once(handmade_db):
-    # Police running costs (S1 + S3): 1,200,000 in 2015-16, 900,000 in 2016-17 (the fire
-    # station S2 is not police estate). The 300,000 saving is split 25% to B1, 75% to B2.
-    ben2 = _realisation(handmade_db, "BEN2")
-    ben3 = _realisation(handmade_db, "BEN3")
-    assert ben2 == pytest.approx((1_200_000, 900_000, 900_000, 300_000, 75_000, 1, 1, "green"))
-    assert ben3 == pytest.approx((1_200_000, 900_000, 900_000, 300_000, 225_000, 1, 1, "green"))
+# GDP deflators (seed): 84.0 in 2015-16, the registers' price base year; 85.7 in 2016-17.
+IN_BASE_PRICES = 84.0 / 85.7  # turns 2016-17 cash into 2015-16 prices
+
+
+def test_saving_shared_by_two_bids_is_counted_once_in_real_terms(handmade_db):
+    # Police running costs (S1 + S3): 1,200,000 in 2015-16; 900,000 cash in 2016-17, which is
+    # 900,000 * 84.0/85.7 = 882,147 in 2015-16 prices (the fire station S2 is not police
+    # estate). The real saving of 317,853 against a promised 300,000 (share 1.0595, green) is
+    # split 25% to B1 and 75% to B2.
+    actual = 900_000 * IN_BASE_PRICES
+    saving = 1_200_000 - actual
+    for benefit_id, share in (("BEN2", 0.25), ("BEN3", 0.75)):
+        assert _realisation(handmade_db, benefit_id) == pytest.approx(
+            (
+                1_200_000,
+                900_000,
+                actual,
+                saving,
+                saving * share,
+                saving / 300_000,
+                saving / 300_000,
+                "green",
+            )
+        )
     total = handmade_db.execute("""
         select sum(attributed_improvement) from marts.fct_benefit_realisation
         where financial_year = '2016-17'
           and benefit_id in (select benefit_id from marts.dim_benefits
                              where measure = 'police_estate_running_cost_gbp')
     """).fetchone()[0]
-    assert total == pytest.approx(300_000)
+    assert total == pytest.approx(saving)
+    cash = handmade_db.execute("""select actual_cash_value from marts.fct_benefit_realisation
+        where benefit_id = 'BEN2' and financial_year = '2016-17'""").fetchone()[0]
+    assert cash == 900_000
 
 
 def test_one_off_capital_receipts_red_against_profile(handmade_db):
-    # Receipts to date 250,000 against 1,000,000 by 2018-03-31: profiled 1,000,000 * 364/729
-    # = 499,314; 250,000 / 499,314 = 0.5007, below 0.6: red.
+    # Receipts to date: 250,000 cash in 2016-17, 245,041 in 2015-16 prices, against 1,000,000 by
+    # 2018-03-31: profiled 1,000,000 * 364/729 = 499,314; 245,041 / 499,314 = 0.49, red.
     profiled = 1_000_000 * 364 / 729
+    real = 250_000 * IN_BASE_PRICES
     assert _realisation(handmade_db, "BEN4") == pytest.approx(
-        (0, profiled, 250_000, 250_000, 250_000, 0.25, 250_000 / profiled, "red")
+        (0, profiled, real, real, real, real / 1_000_000, real / profiled, "red")
     )
 
 
@@ -128,19 +149,19 @@ def test_difference_in_differences_with_its_interval(handmade_db):
 
 
 def test_deflated_discounted_saving_npv_and_payback(handmade_db):
-    # 2016-17 money in 2015-16 prices: times deflator 84.0 / 85.7 (seed gdp_deflators), then
-    # discounted one year at 3.5%. Costs (award + contributions) fall in the go-live year 2016-17.
-    factor = 84.0 / 85.7 / 1.035
+    # Realisation holds money in 2015-16 prices; cash flows discount 2016-17 one year at 3.5%.
+    # Costs (award + contributions) are cash in the go-live year 2016-17: deflated, discounted.
+    saving = 1_200_000 - 900_000 * IN_BASE_PRICES  # real, both bids together
+    receipts = 250_000 * IN_BASE_PRICES
     flows = dict(
         ((b, y), (cash, real, pv))
         for b, y, cash, real, pv in handmade_db.execute("""
         select benefit_id, financial_year, cash_gbp, real_gbp, present_value_gbp
         from marts.fct_benefit_cash_flows""").fetchall()
     )
-    assert flows["BEN2", "2016-17"] == pytest.approx((75_000, 75_000 * 84 / 85.7, 75_000 * factor))
-    assert flows["BEN4", "2016-17"] == pytest.approx(
-        (250_000, 250_000 * 84 / 85.7, 250_000 * factor)
-    )
+    ben2 = saving * 0.25
+    assert flows["BEN2", "2016-17"] == pytest.approx((ben2 / IN_BASE_PRICES, ben2, ben2 / 1.035))
+    assert flows["BEN4", "2016-17"] == pytest.approx((250_000, receipts, receipts / 1.035))
     assert ("BEN1", "2016-17") not in flows  # non-financial: no money
     value = {
         b: rest
@@ -148,14 +169,12 @@ def test_deflated_discounted_saving_npv_and_payback(handmade_db):
         select bid_id, pv_cashable_gbp, pv_cost_gbp, npv_gbp, benefit_cost_ratio, payback_year
         from marts.fct_bid_value""").fetchall()
     }
-    # B1: 25% of the 300,000 saving against 100,000 + 20,000; not paid back.
-    assert value["B1"] == pytest.approx(
-        [75_000 * factor, 120_000 * factor, -45_000 * factor, 0.625, None]
-    )
-    # B2: 75% of the saving plus 250,000 of receipts against 300,000 + 20,000: paid back in the
-    # first year.
+    cost = {"B1": 120_000 * IN_BASE_PRICES / 1.035, "B2": 320_000 * IN_BASE_PRICES / 1.035}
+    b1 = saving * 0.25 / 1.035  # 25% of the saving against 100,000 + 20,000: not paid back
+    assert value["B1"] == pytest.approx([b1, cost["B1"], b1 - cost["B1"], b1 / cost["B1"], None])
+    b2 = (saving * 0.75 + receipts) / 1.035  # the rest, and the receipts, against 320,000
     assert value["B2"] == pytest.approx(
-        [475_000 * factor, 320_000 * factor, 155_000 * factor, 475 / 320, "2016-17"]
+        [b2, cost["B2"], b2 - cost["B2"], b2 / cost["B2"], "2016-17"]
     )
 
 

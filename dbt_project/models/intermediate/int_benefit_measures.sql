@@ -1,5 +1,7 @@
 -- Every measure a benefit can point at, per county, scope (all, rural, urban districts) and
--- financial year, in the unit the benefits register uses.
+-- financial year, in the unit the benefits register uses. Money measures also carry their value
+-- divided by the year's GDP deflator (value_per_deflator_point), so realisation can restate them
+-- at any price base year; cumulative measures add up each year's real value.
 with
 
 incidents as (
@@ -12,6 +14,10 @@ estates as (
 
 districts as (
     select * from {{ ref('stg_agency__boundaries') }}
+),
+
+deflators as (
+    select * from {{ ref('gdp_deflators') }}
 ),
 
 incidents_scoped as (
@@ -33,6 +39,7 @@ incident_measures as (
         scope,
         financial_year,
         avg(measure_value) as measure_value,
+        avg(measure_value) as value_per_deflator_point,
         count(*) as observations
     from incidents_scoped
     group by measure, county, scope, financial_year
@@ -61,14 +68,17 @@ estate_scoped as (
 
 estate_yearly as (
     select
-        county,
-        scope,
-        financial_year,
-        sum(case when service = 'police' then running_cost_gbp else 0 end) as police_running_cost_gbp,
-        sum(capital_receipt_gbp) as capital_receipts_gbp,
+        estate_scoped.county,
+        estate_scoped.scope,
+        estate_scoped.financial_year,
+        any_value(deflators.deflator_index) as deflator_index,
+        sum(case when estate_scoped.service = 'police' then estate_scoped.running_cost_gbp else 0 end)
+            as police_running_cost_gbp,
+        sum(estate_scoped.capital_receipt_gbp) as capital_receipts_gbp,
         count(*) as observations
     from estate_scoped
-    group by county, scope, financial_year
+    inner join deflators on estate_scoped.financial_year = deflators.financial_year
+    group by estate_scoped.county, estate_scoped.scope, estate_scoped.financial_year
 ),
 
 estate_measures as (
@@ -78,6 +88,7 @@ estate_measures as (
         scope,
         financial_year,
         police_running_cost_gbp as measure_value,
+        police_running_cost_gbp / deflator_index as value_per_deflator_point,
         observations
     from estate_yearly
 
@@ -91,6 +102,9 @@ estate_measures as (
         sum(capital_receipts_gbp) over (
             partition by county, scope order by financial_year
         ) as measure_value,
+        sum(capital_receipts_gbp / deflator_index) over (
+            partition by county, scope order by financial_year
+        ) as value_per_deflator_point,
         observations
     from estate_yearly
 ),

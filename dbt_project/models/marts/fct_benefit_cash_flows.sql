@@ -1,7 +1,8 @@
--- Money benefits per benefit and financial year after go-live: cash, real terms at the register's
--- price base year (GDP deflator seed), and present value discounted to the price base year at
--- var('discount_rate') (HM Treasury Green Book: 3.5% a year). Recurring savings count each
--- year's attributed improvement; one-off benefits (cumulative measures) count each year's increase.
+-- Money benefits per benefit and financial year after go-live: real terms at the register's price
+-- base year (realisation already restates money there), the cash equivalent in the year's prices
+-- (GDP deflator seed), and present value discounted to the price base year at var('discount_rate')
+-- (HM Treasury Green Book: 3.5% a year). Recurring savings count each year's attributed
+-- improvement; one-off benefits (cumulative measures) count each year's increase.
 with
 
 realisation as (
@@ -29,7 +30,7 @@ money as (
             else realisation.attributed_improvement - coalesce(lag(realisation.attributed_improvement) over (
                 partition by realisation.benefit_id order by realisation.financial_year
             ), 0)
-        end as cash_gbp,
+        end as real_gbp,
         realisation.status
     from realisation
     inner join benefits on realisation.benefit_id = benefits.benefit_id
@@ -44,8 +45,8 @@ valued as (
         money.category,
         money.recurrence,
         money.price_base_year,
-        money.cash_gbp,
-        money.cash_gbp * base.deflator_index / year_deflator.deflator_index as real_gbp,
+        money.real_gbp * year_deflator.deflator_index / base.deflator_index as cash_gbp,
+        money.real_gbp,
         cast(left(money.financial_year, 4) as integer) - cast(left(money.price_base_year, 4) as integer)
             as years_from_base
     from money

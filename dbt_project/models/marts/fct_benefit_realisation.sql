@@ -1,4 +1,6 @@
 -- Per benefit and financial year: baseline, profiled target, actual and how much is realised.
+-- Money actuals are restated in real terms at the register's price base year (seed
+-- gdp_deflators), the prices its baseline and target are in; the cash figure stays beside them.
 -- The target is profiled in a straight line from the baseline at go-live to the target value at
 -- the target date. Improvement is signed so that positive is good whatever the direction; the
 -- bid's attribution share is applied so one saving shared by two bids is never counted twice.
@@ -12,12 +14,20 @@ measures as (
     select * from {{ ref('int_benefit_measures') }}
 ),
 
+deflators as (
+    select * from {{ ref('gdp_deflators') }}
+),
+
 periods as (
     select
         benefits.*,
         measures.financial_year,
         make_date(cast(left(measures.financial_year, 4) as integer) + 1, 3, 31) as period_end_date,
-        measures.measure_value as actual_value,
+        measures.measure_value as actual_cash_value,
+        case
+            when benefits.unit = 'gbp' then measures.value_per_deflator_point * base.deflator_index
+            else measures.measure_value
+        end as actual_value,
         measures.observations
     from benefits
     inner join measures
@@ -26,6 +36,7 @@ periods as (
             and benefits.measure_county = measures.county
             and benefits.measure_scope = measures.scope
             and benefits.baseline_period <= measures.financial_year
+    inner join deflators as base on benefits.price_base_year = base.financial_year
 ),
 
 profiled as (
@@ -66,6 +77,7 @@ final as (
         target_value,
         profiled_target_value,
         actual_value,
+        actual_cash_value,
         observations,
         actual_value - profiled_target_value as variance_to_profile,
         improvement,
