@@ -145,3 +145,48 @@ def benefit_latest(bid_id: str) -> pd.DataFrame:
     """,
         [bid_id],
     )
+
+
+def published_version() -> pd.DataFrame:
+    """Which version the dashboard shows: the run that published it, when, and the kept file an
+    auditor can open to see the same figures (`bluelight versions`), from one read-only opening."""
+    from flows import publish
+
+    path = warehouse()
+    with duckdb.connect(str(path), read_only=True) as con:
+        frame = con.execute(publish.PUBLISHING_RUN_SQL).df()
+    frame = frame.rename(columns={"finished_at": "published_at"})
+    if frame.empty:
+        return frame.assign(version_file=pd.Series(dtype=object), kept_versions=0)
+    kept = publish.version_path(path, frame.run_id[0])
+    return frame.assign(
+        version_file=str(kept) if kept.exists() else None,
+        kept_versions=len(publish.version_files(path)),
+    )
+
+
+def bid_value(bid_id: str) -> pd.DataFrame:
+    """A bid's money in present value: benefits, cost, NPV, benefit-cost ratio, payback year."""
+    return _query(
+        """
+        select price_base_year, pv_cashable_gbp, pv_non_cashable_gbp, pv_cost_gbp, npv_gbp,
+               benefit_cost_ratio, payback_year
+        from marts.fct_bid_value
+        where bid_id = ?
+    """,
+        [bid_id],
+    )
+
+
+def benefit_attribution(bid_id: str) -> pd.DataFrame:
+    """Each service benefit's plain before/after change beside the difference in differences."""
+    return _query(
+        """
+        select benefit_id, unit, before_after_change, comparison_change, estimate, ci_low,
+               ci_high
+        from marts.fct_benefit_attribution
+        where bid_id = ?
+        order by benefit_id
+    """,
+        [bid_id],
+    )
