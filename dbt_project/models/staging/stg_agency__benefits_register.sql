@@ -26,11 +26,7 @@ typed as (
         price_base_year,
         evidence_source,
         confidence,
-        _load_id,
-        _loaded_at,
-        _source_file,
-        _source_sha256,
-        _source_row
+        {{ lineage_columns() }}
     from source
     {{ latest_version(['benefit_id']) }}
 )

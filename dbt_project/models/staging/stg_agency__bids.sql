@@ -15,11 +15,7 @@ typed as (
         raw.parse_number(award_gbp) as award_gbp,
         raw.parse_number(partner_contribution_gbp) as partner_contribution_gbp,
         raw.parse_date(go_live_date) as go_live_date,
-        _load_id,
-        _loaded_at,
-        _source_file,
-        _source_sha256,
-        _source_row
+        {{ lineage_columns() }}
     from source
     {{ latest_version(['bid_id']) }}
 )

@@ -17,11 +17,7 @@ typed as (
         fire_authority_name,
         ambulance_trust_code,
         ambulance_trust_name,
-        _load_id,
-        _loaded_at,
-        _source_file,
-        _source_sha256,
-        _source_row
+        {{ lineage_columns() }}
     from source
     {{ latest_version(['district_code']) }}
 )

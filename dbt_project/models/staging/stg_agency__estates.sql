@@ -21,11 +21,7 @@ typed as (
         coalesce(raw.parse_number(capital_receipt_gbp), 0) as capital_receipt_gbp,
         raw.parse_integer(easting) as easting,
         raw.parse_integer(northing) as northing,
-        _load_id,
-        _loaded_at,
-        _source_file,
-        _source_sha256,
-        _source_row
+        {{ lineage_columns() }}
     from source
     {{ latest_version(['site_id', 'financial_year']) }}
 )

@@ -12,11 +12,7 @@ typed as (
         line,
         raw.parse_number(budget_gbp) as budget_gbp,
         raw.parse_number(spend_gbp) as spend_gbp,
-        _load_id,
-        _loaded_at,
-        _source_file,
-        _source_sha256,
-        _source_row
+        {{ lineage_columns() }}
     from source
     {{ latest_version(['organisation', 'financial_year', 'line']) }}
 )

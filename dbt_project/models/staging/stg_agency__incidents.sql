@@ -14,11 +14,7 @@ typed as (
         raw.parse_timestamp(mobilised_time) as mobilised_at,
         raw.parse_timestamp(mobile_time) as mobile_at,
         raw.parse_timestamp(first_arrival_time) as first_arrival_at,
-        _load_id,
-        _loaded_at,
-        _source_file,
-        _source_sha256,
-        _source_row
+        {{ lineage_columns() }}
     from source
     {{ latest_version(['service', 'incident_id']) }}
 ),

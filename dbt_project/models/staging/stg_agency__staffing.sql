@@ -13,11 +13,7 @@ typed as (
         raw.parse_number(fte) as fte,
         raw.parse_integer(headcount) as headcount,
         raw.parse_boolean(shared_post) as is_shared_post,
-        _load_id,
-        _loaded_at,
-        _source_file,
-        _source_sha256,
-        _source_row
+        {{ lineage_columns() }}
     from source
     {{ latest_version(['organisation', 'month', 'role']) }}
 )

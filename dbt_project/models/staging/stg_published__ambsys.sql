@@ -12,11 +12,7 @@ typed as (
         org_name,
         measure_code,
         raw.parse_number(value) as value,
-        _load_id,
-        _loaded_at,
-        _source_file,
-        _source_sha256,
-        _source_row
+        {{ lineage_columns() }}
     from source
     {{ latest_version(['period', 'org_code', 'measure_code']) }}
 )

@@ -15,11 +15,7 @@ typed as (
         raw.parse_number(call_handling_minutes) as call_handling_minutes,
         raw.parse_number(crew_turnout_minutes) as crew_turnout_minutes,
         raw.parse_number(drive_minutes) as drive_minutes,
-        _load_id,
-        _loaded_at,
-        _source_file,
-        _source_sha256,
-        _source_row
+        {{ lineage_columns() }}
     from source
     {{ latest_version(['financial_year', 'frs_code', 'fire_type']) }}
 )

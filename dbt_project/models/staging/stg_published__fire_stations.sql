@@ -13,11 +13,7 @@ typed as (
         postcode,
         raw.parse_number(easting) as easting,
         raw.parse_number(northing) as northing,
-        _load_id,
-        _loaded_at,
-        _source_file,
-        _source_sha256,
-        _source_row
+        {{ lineage_columns() }}
     from source
     {{ latest_version(['frs_code', 'station_name']) }}
 )

@@ -11,11 +11,7 @@ typed as (
         fra_code,
         fra_name,
         vintage,
-        _load_id,
-        _loaded_at,
-        _source_file,
-        _source_sha256,
-        _source_row
+        {{ lineage_columns() }}
     from source
     {{ latest_version(['vintage', 'district_code']) }}
 )

@@ -11,11 +11,7 @@ typed as (
         raw.parse_date(as_at_date) as as_at_date,
         force_name,
         raw.parse_number(fte) as fte,
-        _load_id,
-        _loaded_at,
-        _source_file,
-        _source_sha256,
-        _source_row
+        {{ lineage_columns() }}
     from source
     {{ latest_version(['table_name', 'as_at_date', 'force_name']) }}
 )
