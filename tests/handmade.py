@@ -192,35 +192,7 @@ def write_handmade_inbox(inbox: Path) -> None:
             for b, award in (("B1", 100_000), ("B2", 300_000))
         ],
     )
-    write_rows(
-        inbox / "benefits_register" / "B1.xlsx",
-        "benefits_register",
-        [
-            benefit(
-                "BEN1",
-                "B1",
-                "fire_call_handling_mean_seconds",
-                "seconds",
-                "decrease",
-                100,
-                40,
-                "2018-03-31",
-                1.0,
-                category="non_financial",
-            ),
-            benefit(
-                "BEN2",
-                "B1",
-                "police_estate_running_cost_gbp",
-                "gbp",
-                "decrease",
-                1_200_000,
-                900_000,
-                "2017-03-31",
-                0.25,
-            ),
-        ],
-    )
+    write_b1_register(inbox)
     write_rows(
         inbox / "benefits_register" / "B2.xlsx",
         "benefits_register",
@@ -247,6 +219,39 @@ def write_handmade_inbox(inbox: Path) -> None:
                 "2018-03-31",
                 1.0,
                 recurrence="one_off",
+            ),
+        ],
+    )
+
+
+def write_b1_register(inbox: Path, ben1_target: float = 40) -> None:
+    """B1's benefits register; a test may resend it with BEN1's target moved."""
+    write_rows(
+        inbox / "benefits_register" / "B1.xlsx",
+        "benefits_register",
+        [
+            benefit(
+                "BEN1",
+                "B1",
+                "fire_call_handling_mean_seconds",
+                "seconds",
+                "decrease",
+                100,
+                ben1_target,
+                "2018-03-31",
+                1.0,
+                category="non_financial",
+            ),
+            benefit(
+                "BEN2",
+                "B1",
+                "police_estate_running_cost_gbp",
+                "gbp",
+                "decrease",
+                1_200_000,
+                900_000,
+                "2017-03-31",
+                0.25,
             ),
         ],
     )

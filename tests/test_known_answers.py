@@ -196,40 +196,12 @@ def test_coterminosity_by_districts_and_population(handmade_db):
 
 
 def test_a_moved_target_stays_on_record(tmp_path):
-    from handmade import benefit, write_rows
+    from handmade import write_b1_register
 
     write_handmade_inbox(tmp_path / "inbox")
     assert run_flow(tmp_path)["status"] == "succeeded"
     # The bid team moves BEN1's target from 40 s to 50 s and resends its register.
-    write_rows(
-        tmp_path / "inbox" / "benefits_register" / "B1.xlsx",
-        "benefits_register",
-        [
-            benefit(
-                "BEN1",
-                "B1",
-                "fire_call_handling_mean_seconds",
-                "seconds",
-                "decrease",
-                100,
-                50,
-                "2018-03-31",
-                1.0,
-                category="non_financial",
-            ),
-            benefit(
-                "BEN2",
-                "B1",
-                "police_estate_running_cost_gbp",
-                "gbp",
-                "decrease",
-                1_200_000,
-                900_000,
-                "2017-03-31",
-                0.25,
-            ),
-        ],
-    )
+    write_b1_register(tmp_path / "inbox", ben1_target=50)
     assert run_flow(tmp_path)["status"] == "succeeded"
     with duckdb.connect(str(settings_for(tmp_path).published_db), read_only=True) as con:
         history = con.execute("""
