@@ -44,11 +44,13 @@ if not queries.warehouse().exists():
     st.error(f"No published warehouse at {queries.warehouse()}. Run `bluelight demo` first.")
     st.stop()
 
-run = load("published_run")
-if not run.empty:
+shown = load("published_version")
+if not shown.empty:
+    kept = f" Kept as {shown.version_file[0]}." if shown.version_file[0] else ""
     st.caption(
-        f"Warehouse published by run {run.run_id[0]} at {run.finished_at[0]:%d %b %Y %H:%M}."
-        " Benefits in pounds are in real terms at each register's price base year."
+        f"Showing the warehouse published by run {shown.run_id[0]} at "
+        f"{shown.published_at[0]:%d %b %Y %H:%M}.{kept} Benefits in pounds are in real terms at "
+        "each register's price base year."
     )
 
 bids = load("bids")

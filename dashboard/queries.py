@@ -28,16 +28,6 @@ def _query(sql: str, params: list | None = None) -> pd.DataFrame:
         return con.execute(sql, params or []).df()
 
 
-def published_run() -> pd.DataFrame:
-    return _query("""
-        select run_id, finished_at, rows_loaded
-        from audit.load_runs
-        where status = 'succeeded'
-        order by finished_at desc, run_id desc
-        limit 1
-    """)
-
-
 def bids() -> pd.DataFrame:
     return _query("""
         select bid_id, title, fund_round, partners, award_gbp, partner_contribution_gbp,

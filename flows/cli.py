@@ -94,6 +94,58 @@ def _sources(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _versions(args: argparse.Namespace, settings: Settings) -> int:
+    from datetime import datetime, time
+
+    from flows import publish
+
+    versions = publish.list_versions(settings.published_db)
+    if not versions:
+        print(
+            f"No kept versions in {settings.versions_dir}: each successful run keeps one.",
+            file=sys.stderr,
+        )
+        return 1
+    if args.as_of:
+        try:
+            day = datetime.strptime(args.as_of, "%Y-%m-%d")
+        except ValueError:
+            print(f"--as-of takes a date as YYYY-MM-DD, not {args.as_of!r}", file=sys.stderr)
+            return 2
+        chosen = publish.version_as_of(versions, datetime.combine(day, time.max))
+        if chosen is None:
+            print(f"No kept version was published by the end of {args.as_of}.", file=sys.stderr)
+            return 1
+        print(chosen.path)
+        return 0
+    print(
+        f"Published warehouse: {settings.published_db}\n"
+        f"Kept versions in {settings.versions_dir} (kept {settings.keep_versions_days} days; "
+        "* is the one published now). Open one with duckdb.connect(path, read_only=True).\n"
+    )
+    tables = publish.KEY_TABLES
+    header = ["", "run id", "published at", "size MB", *tables.values()]
+    rows = []
+    for v in versions:
+        counts = ["" if v.row_counts.get(t) is None else f"{v.row_counts[t]:,}" for t in tables]
+        published = f"{v.published_at:%Y-%m-%d %H:%M:%S}" if v.published_at else ""
+        rows.append(
+            ["*" if v.current else "", v.run_id, published, f"{v.size_bytes / 1e6:.1f}", *counts]
+        )
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    for r in [header, *rows]:
+        print(
+            "  ".join(
+                str(c).rjust(w) if i > 2 else str(c).ljust(w)
+                for i, (c, w) in enumerate(zip(r, widths, strict=True))
+            ).rstrip()
+        )
+    for v in versions:
+        if v.error:
+            print(f"  {v.run_id}: could not be read: {v.error}", file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="bluelight",
@@ -116,6 +168,15 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--no-dashboard", action="store_true", help="stop after publishing")
     verbs.add_parser("run", help="run the nightly flow on whatever is in the inbox")
     verbs.add_parser("dashboard", help="serve the Streamlit dashboard on the published warehouse")
+    versions = verbs.add_parser(
+        "versions",
+        help="list the kept versions of the published warehouse: run id, time, size, row counts",
+    )
+    versions.add_argument(
+        "--as-of",
+        metavar="YYYY-MM-DD",
+        help="print only the path of the version that was published at the end of that day",
+    )
     sources = verbs.add_parser("sources", help="list the source contracts and their inbox folders")
     sources.add_argument("name", nargs="?", help="one source: list its columns too")
     sources.add_argument(
@@ -129,7 +190,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.verb == "demo":
         args.seed = settings.demo_seed if args.seed is None else args.seed
         args.scale = settings.demo_scale if args.scale is None else args.scale
-    handler = {"demo": _demo, "run": _run, "dashboard": _dashboard, "sources": _sources}
+    handler = {
+        "demo": _demo,
+        "run": _run,
+        "dashboard": _dashboard,
+        "versions": _versions,
+        "sources": _sources,
+    }
     return handler[args.verb](args, settings)
 
 

@@ -41,6 +41,7 @@ def prepare_build(settings: Settings) -> None:
     publish.prepare_build(settings.published_db, settings.build_db)
     with duckdb.connect(str(settings.build_db)) as con:
         ingest.ensure_schema(con)
+        publish.recover_interrupted(con, settings)
 
 
 # Publishers' sites drop connections: retried with back-off. An unchanged release is the same
@@ -220,9 +221,11 @@ def write_run_history(settings: Settings, record: runlog.RunRecord) -> None:
         }
     )
     with duckdb.connect(str(settings.build_db)) as con:
-        con.execute("delete from audit.load_runs")
+        # Replace, not delete-all: a run killed after it published has no line in the log, but
+        # its row in the warehouse it published stays.
         con.executemany(
-            "insert into audit.load_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "insert or replace into audit.load_runs "
+            "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 [
                     r["run_id"],
@@ -247,7 +250,7 @@ def write_run_history(settings: Settings, record: runlog.RunRecord) -> None:
 
 @task(cache_policy=NO_CACHE)
 def publish_build(settings: Settings) -> None:
-    publish.publish(settings.build_db, settings.published_db)
+    publish.publish(settings.build_db, settings.published_db, keep_days=settings.keep_versions_days)
 
 
 def _tally(record: runlog.RunRecord, results: list[quality.CheckResult]) -> None:

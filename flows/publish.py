@@ -1,17 +1,52 @@
-"""Build copy and atomic publish of the warehouse (DESIGN.md, "Publishing, and why").
+"""Build copy, atomic publish and kept versions of the warehouse (DESIGN.md, "Publishing, and why").
 
 A run works on `build/bluelight.duckdb`, a copy of the published file; only a run that passed
 every gate replaces `warehouse/bluelight.duckdb`, by rename, so readers see the old file or the
 new one and never half of either. Readers open the published file read-only, per request.
+
+A published file is never written again: the next run copies it and renames a new file over it.
+So each one can be kept as it was, as a hard link (no second copy of the bytes) named by the run
+that published it: `warehouse/versions/bluelight-<run id>.duckdb`. Run ids sort by time
+(`YYYYmmddTHHMMSS-xxxxxx`); a file names its own run too, as the latest succeeded run in its
+`audit.load_runs`. Versions older than `keep_versions_days` are pruned, all but the newest of
+them, which was the one in force when the kept window opens.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
+import stat
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
+
+from flows import runlog
+from flows.settings import Settings
+
+VERSION_PREFIX = "bluelight-"
+RUN_ID_TIME = "%Y%m%dT%H%M%S"
+READ_ONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
+
+# The run that published a warehouse file: the latest succeeded run it records.
+PUBLISHING_RUN_SQL = """
+    select run_id, finished_at
+    from audit.load_runs
+    where status = 'succeeded'
+    order by run_id desc
+    limit 1
+"""
+
+# Row counts `bluelight versions` shows for each version, with their column headings.
+KEY_TABLES = {
+    "raw.incidents": "raw incidents",
+    "raw.benefits_register": "raw register",
+    "marts.fct_benefit_realisation": "benefit rows",
+    "marts.fct_response_times_monthly": "response rows",
+}
 
 
 def prepare_build(published: Path, build: Path) -> None:
@@ -21,8 +56,106 @@ def prepare_build(published: Path, build: Path) -> None:
         leftover.unlink(missing_ok=True)
     if published.exists():
         partial = build.with_name(build.name + ".partial")
-        shutil.copyfile(published, partial)
+        shutil.copyfile(published, partial)  # a new file, writable: the published one stays as is
         partial.replace(build)
+
+
+def recover_interrupted(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[str]:
+    """Finish what a stopped run left undone, on the build `con`, before this run loads anything.
+    Called holding the run lock, so no other run is writing. Logs and returns a line per thing
+    done.
+
+    - Half-written `.partial` files (a download into the inbox, a copy into the archive) go.
+    - A refused file moves to `rejected/<run>/` when it is refused, but its row in
+      `audit.rejected_files` is published only with its run. A refused file no published warehouse
+      records goes back to the inbox if its run was killed (it never wrote its record), to be
+      refused and recorded again, as that run would have; a failed run's refusals (the run is in
+      `runs.jsonl`), or one whose name a newer file in the inbox has taken, are recorded now from
+      the reason file beside them, under the run that refused them.
+
+    Nothing else needs undoing: files already loaded are known by sha256 and skipped, and a
+    stopped run's rows lived only in its build copy, which `prepare_build` replaced.
+    """
+    done = []
+    for folder in (settings.inbox, settings.archive):
+        for stale in sorted(folder.rglob("*.partial")) if folder.exists() else []:
+            stale.unlink()
+            done.append(f"removed half-written {stale.relative_to(settings.home)}")
+    recorded = set(con.execute("select run_id, original_name from audit.rejected_files").fetchall())
+    ended = {record["run_id"] for record in runlog.read_log(settings.run_log)}
+    run_dirs = settings.rejected.iterdir() if settings.rejected.exists() else []
+    for run_dir in sorted(p for p in run_dirs if p.is_dir()):
+        for path in sorted(run_dir.rglob("*")):
+            if not path.is_file() or path.name.endswith(".reason.txt"):
+                continue
+            parts = path.relative_to(run_dir).parts
+            folder = parts[0] if len(parts) > 1 else ""
+            reason_file = path.with_name(path.name + ".reason.txt")
+            fields = _read_reason(reason_file)
+            original = fields["file"] if fields else "/".join(filter(None, (folder, path.name)))
+            if (run_dir.name, original) in recorded:
+                continue
+            back = settings.inbox / original
+            if run_dir.name not in ended and not back.exists():
+                back.parent.mkdir(parents=True, exist_ok=True)
+                path.replace(back)
+                reason_file.unlink(missing_ok=True)
+                done.append(
+                    f"{original}: refused by {run_dir.name}, which was stopped; back in "
+                    "the inbox to be judged again"
+                )
+                continue
+            fields = fields or {
+                "reason": f"refused by run {run_dir.name}, which stopped before it wrote why"
+            }
+            con.execute(
+                "insert into audit.rejected_files values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    run_dir.name,
+                    folder,
+                    original,
+                    str(path),
+                    _sha256(path),
+                    int(fields["row"]) if fields.get("row") else None,
+                    fields.get("column") or None,
+                    fields["reason"],
+                    datetime.fromtimestamp(
+                        (reason_file if reason_file.exists() else path).stat().st_mtime
+                    ),
+                ],
+            )
+            done.append(f"{original}: refused by {run_dir.name}, recorded now")
+        for folder_path in sorted(run_dir.rglob("*"), reverse=True) + [run_dir]:
+            if folder_path.is_dir() and not any(folder_path.iterdir()):
+                folder_path.rmdir()  # emptied by files going back to the inbox
+    log = runlog.logger()
+    for line in done:
+        log.info("recovered: %s", line)
+    return done
+
+
+def _read_reason(path: Path) -> dict[str, str] | None:
+    """The fields of a `.reason.txt` (flows/ingest.py `reject`), or None if it is not whole."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    head, sep, reason = text.partition("\nreason: ")
+    lines = head.split("\n")
+    if not sep or not text.endswith("\n") or len(lines) != 3:
+        return None
+    fields = dict(line.split(": ", 1) if ": " in line else (line.rstrip(":"), "") for line in lines)
+    if not fields.get("file"):
+        return None
+    return {**fields, "reason": reason[:-1]}
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _fsync(path: Path) -> None:
@@ -33,13 +166,181 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def publish(build: Path, published: Path) -> None:
-    """Make the build the published warehouse in one rename."""
+def publish(build: Path, published: Path, *, keep_days: int | None = None) -> Path:
+    """Make the build the published warehouse in one rename, keep it as a version and prune
+    versions older than `keep_days` (none pruned if None). Returns the version's path."""
     with duckdb.connect(str(build)) as con:
         con.execute("checkpoint")  # fold the write-ahead log into the file before it moves
+        row = con.execute(PUBLISHING_RUN_SQL).fetchone()
     if build.with_name(build.name + ".wal").exists():
         raise RuntimeError(f"{build} still has a write-ahead log; refusing to publish")
+    if row is None:
+        raise RuntimeError(f"{build} records no succeeded run in audit.load_runs; not publishing")
     published.parent.mkdir(parents=True, exist_ok=True)
+    # A run killed between its rename and its link left the published file without a version.
+    keep_version(published)
+    os.chmod(build, READ_ONLY)  # a client that forgets read_only is refused, not let write
     _fsync(build)
     os.replace(build, published)
     _fsync(published.parent)
+    runlog.logger().info("published %s (run %s)", published, row[0])
+    version = keep_version(published, row[0])
+    if keep_days is not None:
+        prune_versions(published, keep_days)
+    return version
+
+
+def versions_dir(published: Path) -> Path:
+    return published.parent / "versions"
+
+
+def version_path(published: Path, run_id: str) -> Path:
+    return versions_dir(published) / f"{VERSION_PREFIX}{run_id}.duckdb"
+
+
+def version_files(published: Path) -> list[Path]:
+    """Every kept version, oldest first."""
+    folder = versions_dir(published)
+    if not folder.exists():
+        return []
+    return sorted(folder.glob(f"{VERSION_PREFIX}*.duckdb"))
+
+
+def run_id_of_version(path: Path) -> str:
+    return path.name.removeprefix(VERSION_PREFIX).removesuffix(".duckdb")
+
+
+def run_time(run_id: str) -> datetime:
+    """When a run started, from its id."""
+    return datetime.strptime(run_id[:15], RUN_ID_TIME)
+
+
+def publishing_run(path: Path) -> tuple[str, datetime] | None:
+    """(run id, finished at) of the run that published the warehouse file, opened read-only."""
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.execute(PUBLISHING_RUN_SQL).fetchone()
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def current_version(published: Path) -> Path | None:
+    """The kept version that is the published file (the same inode), if any."""
+    if not published.exists():
+        return None
+    for path in reversed(version_files(published)):
+        if _same_file(path, published):
+            return path
+    return None
+
+
+def keep_version(published: Path, run_id: str | None = None) -> Path | None:
+    """Keep the published file as `versions/bluelight-<run id>.duckdb`: a hard link (a copy where
+    the file system has none). Without `run_id`, the file names its run. Idempotent."""
+    if not published.exists():
+        return None
+    if run_id is None:
+        kept = current_version(published)
+        if kept is not None:
+            return kept
+        row = publishing_run(published)
+        if row is None:
+            return None
+        run_id = row[0]
+    target = version_path(published, run_id)
+    if target.exists():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(published, target)
+    except OSError:
+        partial = target.with_name(target.name + ".partial")
+        shutil.copyfile(published, partial)
+        os.chmod(partial, READ_ONLY)
+        _fsync(partial)
+        partial.replace(target)
+    _fsync(target.parent)
+    return target
+
+
+def prune_versions(published: Path, keep_days: int, now: datetime | None = None) -> list[Path]:
+    """Remove versions published more than `keep_days` ago, except the newest of those (it was in
+    force when the kept window opens) and the published file itself. Returns what was removed."""
+    cutoff = (now or datetime.now()) - timedelta(days=keep_days)
+    older = [p for p in version_files(published) if run_time(run_id_of_version(p)) < cutoff]
+    removed = []
+    for path in older[:-1]:
+        if not _same_file(path, published):
+            path.unlink()
+            removed.append(path)
+    for stale in versions_dir(published).glob("*.partial"):  # a copy a killed run left half done
+        stale.unlink()
+    return removed
+
+
+@dataclass
+class Version:
+    """A kept version of the warehouse, as `bluelight versions` lists it."""
+
+    run_id: str
+    path: Path
+    published_at: datetime | None = None
+    size_bytes: int = 0
+    current: bool = False
+    row_counts: dict[str, int | None] = field(default_factory=dict)
+    error: str | None = None
+
+
+def describe(path: Path, published: Path) -> Version:
+    """Open a version read-only and count the rows of its key tables."""
+    version = Version(
+        run_id=run_id_of_version(path),
+        path=path,
+        size_bytes=path.stat().st_size,
+        current=_same_file(path, published),
+    )
+    try:
+        with duckdb.connect(str(path), read_only=True) as con:
+            row = con.execute(
+                "select finished_at from audit.load_runs where run_id = ?", [version.run_id]
+            ).fetchone()
+            version.published_at = row[0] if row else None
+            tables = {
+                f"{schema}.{name}"
+                for schema, name in con.execute(
+                    "select table_schema, table_name from information_schema.tables"
+                ).fetchall()
+            }
+            for table in KEY_TABLES:
+                version.row_counts[table] = (
+                    con.execute(f"select count(*) from {table}").fetchone()[0]
+                    if table in tables
+                    else None
+                )
+    except duckdb.Error as exc:
+        version.error = f"{type(exc).__name__}: {exc}"
+    return version
+
+
+def list_versions(published: Path) -> list[Version]:
+    """Every kept version, oldest first, each opened read-only; never writes anything."""
+    versions = [describe(path, published) for path in version_files(published)]
+    if versions and published.exists() and not any(v.current for v in versions):
+        # Kept as copies (no hard links on this file system): the published file names its run.
+        run = publishing_run(published)
+        for version in versions:
+            version.current = run is not None and version.run_id == run[0]
+    return versions
+
+
+def version_as_of(versions: list[Version], moment: datetime) -> Version | None:
+    """Of `versions` (oldest first), the one that was the published warehouse at `moment`."""
+    chosen = None
+    for version in versions:
+        if (version.published_at or run_time(version.run_id)) <= moment:
+            chosen = version
+    return chosen

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import os
 import time
 import uuid
@@ -37,12 +38,26 @@ class RunRecord:
 
     @contextmanager
     def stage(self, name: str):
-        """Time a stage of the run into stage_seconds."""
+        """Time a stage of the run into stage_seconds; log when it starts and ends."""
+        log = logger()
+        log.info("stage %s started", name)
         start = time.perf_counter()
         try:
             yield
         finally:
             self.stage_seconds[name] = round(time.perf_counter() - start, 3)
+            log.info("stage %s ended after %.1f s", name, self.stage_seconds[name])
+
+
+def logger() -> logging.Logger | logging.LoggerAdapter:
+    """The flow run's logger inside a Prefect flow (so the lines reach the run's logs)."""
+    from prefect.exceptions import MissingContextError
+    from prefect.logging import get_run_logger
+
+    try:
+        return get_run_logger()
+    except MissingContextError:
+        return logging.getLogger(__name__)
 
 
 def new_run_id() -> str:
@@ -50,9 +65,16 @@ def new_run_id() -> str:
 
 
 def read_log(path: Path) -> list[dict]:
+    """Every run's record; a line cut short (a run killed as it wrote it) is left out."""
     if not path.exists():
         return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    records = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return records
 
 
 class RunInProgress(RuntimeError):
@@ -91,5 +113,12 @@ def recorded_run(log_path: Path, run_id: str):
         raise
     finally:
         record.finished_at = datetime.now().isoformat(timespec="seconds")
-        with log_path.open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps(asdict(record)) + "\n")
+        line = (json.dumps(asdict(record)) + "\n").encode("utf-8")
+        with log_path.open("ab+") as handle:
+            # A line cut short by a killed run must not swallow this one: start a line of its own.
+            end = handle.seek(0, os.SEEK_END)
+            if end:
+                handle.seek(end - 1)
+                if handle.read(1) != b"\n":
+                    line = b"\n" + line
+            handle.write(line)  # append mode: always at the end, whatever was read

@@ -52,6 +52,11 @@ class Settings:
     dashboard_port: int = 8501
     """Port `bluelight dashboard` serves on (loopback only)."""
 
+    keep_versions_days: int = 90
+    """Days each published warehouse is kept in `warehouse/versions/`
+    (`BLUELIGHT_KEEP_VERSIONS_DAYS`); the newest older one stays too: it was in force when the
+    kept window opens."""
+
     published_urls: dict[str, str] = field(default_factory=dict)
     """Publisher web addresses to fetch each night, by source name (`BLUELIGHT_PUBLISHED_URLS`,
     `source=url` pairs separated by spaces); each download lands in `inbox/<source>/`."""
@@ -71,6 +76,8 @@ class Settings:
             kwargs["demo_scale"] = float(env["BLUELIGHT_DEMO_SCALE"])
         if env.get("BLUELIGHT_DASHBOARD_PORT"):
             kwargs["dashboard_port"] = int(env["BLUELIGHT_DASHBOARD_PORT"])
+        if env.get("BLUELIGHT_KEEP_VERSIONS_DAYS"):
+            kwargs["keep_versions_days"] = int(env["BLUELIGHT_KEEP_VERSIONS_DAYS"])
         if env.get("BLUELIGHT_PUBLISHED_URLS"):
             pairs = (item.split("=", 1) for item in env["BLUELIGHT_PUBLISHED_URLS"].split())
             kwargs["published_urls"] = {source: url for source, url in pairs}
@@ -110,6 +117,11 @@ class Settings:
         return self.warehouse_dir / "bluelight.duckdb"
 
     @property
+    def versions_dir(self) -> Path:
+        """Every published warehouse kept, as `bluelight-<run id>.duckdb` (flows/publish.py)."""
+        return self.warehouse_dir / "versions"
+
+    @property
     def run_log(self) -> Path:
         """Append-only JSON lines, a line per run: outlives failed runs; replayed into audit."""
         return self.home / "runs.jsonl"
@@ -121,6 +133,7 @@ class Settings:
             self.rejected,
             self.build_dir,
             self.warehouse_dir,
+            self.versions_dir,
             self.quality_dir,
         ):
             path.mkdir(parents=True, exist_ok=True)
