@@ -88,7 +88,7 @@ def test_every_bid_has_benefits_realised_per_year(demo_home):
             "marts.fct_benefit_realisation where benefit_id = 'B-NM02-02'"
         ).fetchone()[0]
         receipts = con.execute("""
-            select actual_value from marts.fct_benefit_realisation
+            select actual_cash_value from marts.fct_benefit_realisation
             where benefit_id = 'B-NM02-02' and financial_year = '2025-26'""").fetchone()[0]
     assert bids == [("PIF-2014-NM01", 2), ("PIF-2014-NM02", 2), ("PIF-2016-NM03", 1)]
     assert years == 12  # 2014-15 (baseline) to 2025-26
