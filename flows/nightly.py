@@ -65,13 +65,8 @@ def ingest_file(settings: Settings, item: ingest.InboxFile, run_id: str, n: int)
     name = item.relative(settings.inbox)
     sha256 = ingest.sha256_of(item.path)
     with duckdb.connect(str(settings.build_db)) as con:
-        if item.source is None:
-            where = f"the folder {item.folder!r}" if item.folder else "the top of the inbox"
-            error = ingest.ContractError(
-                name,
-                f"no source owns {where}: files go in inbox/<source>/, named as "
-                "`bluelight sources` lists them",
-            )
+
+        def refuse(error: ingest.ContractError) -> FileOutcome:
             ingest.reject(
                 con,
                 item,
@@ -82,6 +77,15 @@ def ingest_file(settings: Settings, item: ingest.InboxFile, run_id: str, n: int)
                 sha256=sha256,
             )
             return FileOutcome(name, item.folder, "rejected", reason=error.located)
+
+        if item.source is None:
+            where = f"the folder {item.folder!r}" if item.folder else "the top of the inbox"
+            error = ingest.ContractError(
+                name,
+                f"no source owns {where}: files go in inbox/<source>/, named as "
+                "`bluelight sources` lists them",
+            )
+            return refuse(error)
         earlier = ingest.already_loaded(con, sha256)
         if earlier:
             # Recorded, not loaded: the archive already holds these bytes.
@@ -95,16 +99,7 @@ def ingest_file(settings: Settings, item: ingest.InboxFile, run_id: str, n: int)
             frame = ingest.read_source_file(item.path, item.source, name)
             frame = ingest.check_contract(frame, item.source, name)
         except ingest.ContractError as error:
-            ingest.reject(
-                con,
-                item,
-                error,
-                run_id=run_id,
-                rejected_dir=settings.rejected,
-                inbox=settings.inbox,
-                sha256=sha256,
-            )
-            return FileOutcome(name, item.folder, "rejected", reason=error.located)
+            return refuse(error)
         archived = ingest.archive_copy(item.path, sha256, settings.archive)
         archive_path = archived.relative_to(settings.home).as_posix()
         load_id = f"{run_id}-{n:04d}"
