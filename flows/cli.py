@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import subprocess
 import sys
@@ -72,8 +73,10 @@ def _sources(args: argparse.Namespace, settings: Settings) -> int:
     from flows import dbt_yaml
     from flows.contracts import SOURCES
 
-    if args.write_dbt:
-        for path in dbt_yaml.write():
+    if args.write:
+        from flows import quality
+
+        for path in [*dbt_yaml.write(), *quality.write_source_suites()]:
             print(f"wrote {path}")
         return 0
     from flows.contracts import TYPE_FORMATS
@@ -92,6 +95,38 @@ def _sources(args: argparse.Namespace, settings: Settings) -> int:
                 need = "required" if c.required else "optional"
                 print(f"    {c.name:<26} {need:<9} {kind}: {c.description}")
     return 0
+
+
+def _check(args: argparse.Namespace, settings: Settings) -> int:
+    from flows import quality, runlog
+
+    db = settings.build_db if args.build else settings.published_db
+    if not db.exists():
+        print(f"No warehouse at {db}: run `bluelight run` first.", file=sys.stderr)
+        return 1
+    print(f"Checking {db} against every suite in {quality.SUITES_DIR} ...")
+    try:
+        # The build copy is written by a run: wait for none. The published file is read-only.
+        with runlog.run_lock(settings.home) if args.build else _nothing():
+            results, docs = quality.check_warehouse(db, settings.quality_dir)
+    except runlog.RunInProgress as exc:
+        print(f"Not checked: {exc}", file=sys.stderr)
+        return 1
+    failed = [r for r in results if not r.success]
+    for r in failed:
+        print(f"  {r.level.upper():<8} {r.describe()}")
+    critical = quality.critical_failures(results)
+    print(
+        f"{len(results)} expectation result(s): {len(results) - len(failed)} passed, "
+        f"{len(critical)} critical failure(s), {len(failed) - len(critical)} warning(s).\n"
+        f"Data Docs: {docs}"
+    )
+    return 1 if critical else 0
+
+
+@contextlib.contextmanager
+def _nothing():
+    yield
 
 
 def _versions(args: argparse.Namespace, settings: Settings) -> int:
@@ -177,12 +212,19 @@ def main(argv: list[str] | None = None) -> int:
         metavar="YYYY-MM-DD",
         help="print only the path of the version that was published at the end of that day",
     )
+    check = verbs.add_parser(
+        "check",
+        help="run every quality suite on the published warehouse (or the build copy); "
+        "writes Data Docs to quality/; exit status 1 on a critical failure",
+    )
+    check.add_argument("--build", action="store_true", help="check the build copy instead")
     sources = verbs.add_parser("sources", help="list the source contracts and their inbox folders")
     sources.add_argument("name", nargs="?", help="one source: list its columns too")
     sources.add_argument(
-        "--write-dbt",
+        "--write",
         action="store_true",
-        help="rewrite dbt's source and staging YAML from the contracts",
+        help="rewrite what follows from the contracts: dbt's source and staging YAML and the "
+        "source expectation suites (expectations/sources/)",
     )
 
     args = parser.parse_args(argv)
@@ -195,6 +237,7 @@ def main(argv: list[str] | None = None) -> int:
         "run": _run,
         "dashboard": _dashboard,
         "versions": _versions,
+        "check": _check,
         "sources": _sources,
     }
     return handler[args.verb](args, settings)

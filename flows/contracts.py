@@ -1,10 +1,10 @@
 """Source contracts: what each file a service sends must hold, declared once.
 
 Ingest reads the columns, keys and rules from here (a row that breaks a rule is quarantined),
-the quality gate builds its Great Expectations suites from here, and dbt's source and staging YAML
-is written from here (`bluelight sources --write-dbt`; a test fails when they disagree). Raw tables
-keep every value as text, as it was sent; staging parses it with the warehouse's `raw.parse_*`
-macros (flows/ingest.py), the same ones the quarantine rules use.
+the quality gate's Great Expectations suites (expectations/sources/) and dbt's source and
+staging YAML are written from here (`bluelight sources --write`; a test fails when they
+disagree). Raw tables keep every value as text, as it was sent; staging parses it with the
+warehouse's `raw.parse_*` macros (flows/ingest.py), the same ones the quarantine rules use.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Writes dbt's `_sources.yml` and `_staging.yml` from the source contracts.
 
 The contracts are the one place a source's columns are declared; these two files follow from them
-(`bluelight sources --write-dbt`), and a test fails when the committed files have drifted.
+(`bluelight sources --write`), and a test fails when the committed files have drifted.
 """
 
 from __future__ import annotations
@@ -14,9 +14,7 @@ from flows.contracts import SOURCES, Source
 from flows.settings import PROJECT_ROOT
 
 STAGING_DIR = PROJECT_ROOT / "dbt_project" / "models" / "staging"
-HEADER = (
-    "# Written by `bluelight sources --write-dbt` from flows/contracts.py: edit the contracts.\n"
-)
+HEADER = "# Written by `bluelight sources --write` from flows/contracts.py: edit the contracts.\n"
 
 LINEAGE_DOCS = {
     "_load_id": "Load that brought the row (audit.loaded_files.load_id).",

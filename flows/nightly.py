@@ -151,9 +151,11 @@ def check_loaded(settings: Settings, run_id: str, outcomes: list[FileOutcome]):
     for outcome in outcomes:
         if outcome.status == "loaded":
             load_ids.setdefault(outcome.source, []).append(outcome.load_id)
+    gate = quality.Gate(settings.quality_dir, run_id)
     with duckdb.connect(str(settings.build_db)) as con:
-        results = quality.check_loaded_rows(con, load_ids)
+        results = quality.check_loaded_rows(con, load_ids, gate)
         quality.record(con, run_id, results)
+    gate.build_docs(keep_days=settings.keep_versions_days)
     return results
 
 
@@ -198,9 +200,11 @@ def dbt_build(settings: Settings) -> dict:
 
 @task(cache_policy=NO_CACHE)
 def check_marts(settings: Settings, run_id: str):
+    gate = quality.Gate(settings.quality_dir, run_id)
     with duckdb.connect(str(settings.build_db)) as con:
-        results = quality.check_marts(con)
+        results = quality.check_marts(con, gate)
         quality.record(con, run_id, results)
+    gate.build_docs(keep_days=settings.keep_versions_days)
     return results
 
 

@@ -1,30 +1,58 @@
 """The quality gate: Great Expectations suites on the rows a run loaded and on the marts.
 
-Source suites are built from the contracts (flows/contracts.py); mart suites are the JSON files in
-expectations/marts/. Each expectation carries a level: a failed *critical* one stops the publish,
-a *warning* is recorded and shown. Every result lands in audit.quality_results.
+The suites are JSON files in expectations/, one per source and one per mart the dashboard shows:
+`sources/<source>.json` follow from the contracts (written by `bluelight sources --write`; a test
+fails when they drift) and `marts/<name>.json` say what the business relies on. Each expectation
+carries a level: a failed *critical* one stops the publish, a *warning* is recorded and shown.
+Every result lands in audit.quality_results, and each run's results are rendered as GX Data Docs
+in `quality/runs/<run id>/` (`quality/index.html` lists the runs).
 """
 
 from __future__ import annotations
 
+import html
 import json
 import logging
+import re
+import shutil
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
 import great_expectations as gx
 import pandas as pd
+from great_expectations.data_context.types.base import (
+    DataContextConfig,
+    InMemoryStoreBackendDefaults,
+    ProgressBarsConfig,
+)
 
 from flows.contracts import SOURCES, Source
 from flows.ingest import ACCEPTED
+from flows.settings import PROJECT_ROOT
 
-MART_SUITES_DIR = Path(__file__).resolve().parents[1] / "expectations" / "marts"
+SUITES_DIR = PROJECT_ROOT / "expectations"
+SOURCE_SUITES_DIR = SUITES_DIR / "sources"
+MART_SUITES_DIR = SUITES_DIR / "marts"
+HEADER = "Written by `bluelight sources --write` from flows/contracts.py: edit the contracts."
+# Rows validated at once: bounds memory when a night (or `bluelight check`) brings millions.
+BATCH_ROWS = 1_000_000
+SAMPLE_ROWS = 5
 
-# GX logs each ephemeral context it makes at INFO; the run's own log says what matters.
+# GX logs each context it makes at INFO; the run's own log says what matters.
 for _name in ("great_expectations", "great_expectations.data_context.types.base"):
     logging.getLogger(_name).setLevel(logging.WARNING)
+
+# pandas dtypes a column of each contract type arrives as from DuckDB (capitalised: with nulls).
+PANDAS_TYPES = {
+    "varchar": ["object", "string", "str"],
+    "integer": ["int32", "Int32", "int64", "Int64"],
+    "double": ["float64", "Float64"],
+    "date": ["datetime64[us]", "datetime64[ns]"],
+    "timestamp": ["datetime64[us]", "datetime64[ns]"],
+    "boolean": ["bool", "boolean"],
+}
 
 
 @dataclass
@@ -37,6 +65,7 @@ class CheckResult:
     observed: str | None
     unexpected_count: int
     sample: list
+    batch: str = ""
 
     def describe(self) -> str:
         where = f" on column {self.column!r}" if self.column else ""
@@ -46,7 +75,10 @@ class CheckResult:
         )
 
 
-def source_expectations(source: Source) -> list[dict]:
+# -- the suites -------------------------------------------------------------------------------
+
+
+def source_suite(source: Source) -> dict:
     """The suite a source's contract implies, run on the accepted rows' parsed values.
 
     Quarantine has already set aside rows that break these rules one by one, so a failure here
@@ -55,6 +87,13 @@ def source_expectations(source: Source) -> list[dict]:
     critical = {"level": "critical"}
     found: list[dict] = []
     for column in source.columns:
+        found.append(
+            {
+                "type": "expect_column_values_to_be_in_type_list",
+                "kwargs": {"column": column.name, "type_list": PANDAS_TYPES[column.type]},
+                "meta": {**critical, "why": f"parsed as {column.type}"},
+            }
+        )
         if column.required:
             found.append(
                 {
@@ -91,84 +130,293 @@ def source_expectations(source: Source) -> list[dict]:
                     "meta": critical,
                 }
             )
-    # Key uniqueness is not checked across the night's files: a duplicate within a file is
-    # quarantined, and a later file with the same key is a newer version (staging keeps it).
-    return found
+    # Unique within each file: a later file with the same key is a newer version (staging
+    # keeps the latest), so the key is checked per load.
+    found.append(
+        {
+            "type": "expect_compound_columns_to_be_unique",
+            "kwargs": {"column_list": [*source.key, "_load_id"]},
+            "meta": {**critical, "why": "the key is unique within a file"},
+        }
+    )
+    return {
+        "source": source.name,
+        "description": f"{HEADER} {source.description}",
+        "expectations": found,
+    }
+
+
+def suite_text(suite: dict) -> str:
+    """A suite as reviewable JSON: one expectation per line."""
+    lines = [f"  {json.dumps(e)}" for e in suite["expectations"]]
+    head = {k: v for k, v in suite.items() if k != "expectations"}
+    opening = json.dumps(head, indent=2)[:-2]
+    return opening + ',\n  "expectations": [\n' + ",\n".join(f"  {x}" for x in lines) + "\n  ]\n}\n"
+
+
+def write_source_suites() -> list[Path]:
+    SOURCE_SUITES_DIR.mkdir(parents=True, exist_ok=True)
+    written = []
+    for source in SOURCES.values():
+        path = SOURCE_SUITES_DIR / f"{source.name}.json"
+        path.write_text(suite_text(source_suite(source)))
+        written.append(path)
+    return written
+
+
+def source_suites() -> dict[str, dict]:
+    return {p.stem: json.loads(p.read_text()) for p in sorted(SOURCE_SUITES_DIR.glob("*.json"))}
 
 
 def mart_suites() -> list[dict]:
     return [json.loads(p.read_text()) for p in sorted(MART_SUITES_DIR.glob("*.json"))]
 
 
-def _context():
-    context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = gx.data_context.types.base.ProgressBarsConfig(globally=False)
-    return context
+# -- validation -------------------------------------------------------------------------------
 
 
-def validate_frame(frame: pd.DataFrame, suite_name: str, expectations: list[dict]):
-    """Validate a DataFrame against expectation configurations; one CheckResult each."""
-    context = _context()
-    batch = (
-        context.data_sources.add_pandas(suite_name)
-        .add_dataframe_asset(suite_name)
-        .add_batch_definition_whole_dataframe("rows")
-        .get_batch(batch_parameters={"dataframe": frame})
-    )
-    suite = gx.ExpectationSuite(name=suite_name, expectations=expectations)
-    outcome = batch.validate(
-        suite, result_format={"result_format": "SUMMARY", "partial_unexpected_count": 5}
-    )
-    results = []
-    for item in outcome.results:
-        config = item.expectation_config
-        detail = item.result or {}
-        column = (
-            config.kwargs.get("column")
-            or config.kwargs.get("column_A")
-            or (",".join(config.kwargs.get("column_list", [])) or None)
+class Gate:
+    """One Great Expectations context for a stage of a run's checks.
+
+    Results are kept as files under the run's Data Docs folder, so the stages of a run (and a
+    run that fails half-way) all show on one site.
+    """
+
+    def __init__(self, quality_dir: Path, run_name: str):
+        self.quality_dir = quality_dir
+        self.docs_dir = docs_dir = quality_dir / "runs" / run_name
+        self.run_name = run_name
+        self.pages: list[dict] = []
+        config = DataContextConfig(
+            store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
+            analytics_enabled=False,
         )
-        observed = detail.get("observed_value")
-        results.append(
-            CheckResult(
-                suite=suite_name,
-                expectation=config.type,
-                column=column,
-                level=(config.meta or {}).get("level", "critical"),
-                success=bool(item.success),
-                observed=None if observed is None else str(observed),
-                unexpected_count=int(detail.get("unexpected_count") or 0),
-                sample=[str(v) for v in detail.get("partial_unexpected_list") or []],
+        for store, folder in (
+            ("validation_results_store", "_results"),
+            ("expectations_store", "_suites"),
+        ):
+            config.stores[store]["store_backend"] = {
+                "class_name": "TupleFilesystemStoreBackend",
+                "base_directory": str(docs_dir / folder),
+            }
+        config.data_docs_sites = {
+            "bluelight": {
+                "class_name": "SiteBuilder",
+                "show_how_to_buttons": False,
+                "store_backend": {
+                    "class_name": "TupleFilesystemStoreBackend",
+                    "base_directory": str(docs_dir),
+                },
+                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            }
+        }
+        self.context = gx.get_context(project_config=config, mode="ephemeral")
+        self.context.variables.progress_bars = ProgressBarsConfig(globally=False)
+
+    def validate(
+        self,
+        frame: pd.DataFrame,
+        suite_name: str,
+        expectations: list[dict],
+        batch: str = "rows",
+        identify_by: list[str] | None = None,
+        label: str | None = None,
+    ) -> list[CheckResult]:
+        """Validate a DataFrame; one CheckResult per expectation. `batch` names the rows (safe
+        in a path), `label` says what they are for a reader; `identify_by` names the columns
+        that say where an unexpected row is (file and row, or a mart's key) for the sample."""
+        context = self.context
+        try:
+            suite = context.suites.get(suite_name)
+        except Exception:  # noqa: BLE001 (GX raises its own not-found error type per version)
+            suite = context.suites.add(
+                gx.ExpectationSuite(name=suite_name, expectations=expectations)
+            )
+        asset = context.data_sources.add_or_update_pandas(
+            f"{suite_name}.{batch}"
+        ).add_dataframe_asset(batch)
+        definition = context.validation_definitions.add_or_update(
+            gx.ValidationDefinition(
+                name=f"{suite_name}.{batch}",
+                data=asset.add_batch_definition_whole_dataframe("rows"),
+                suite=suite,
             )
         )
-    return results
+        result_format: dict = {"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_ROWS}
+        if identify_by:
+            result_format["unexpected_index_column_names"] = identify_by
+        checkpoint = context.checkpoints.add_or_update(
+            gx.Checkpoint(
+                name=f"{suite_name}.{batch}",
+                validation_definitions=[definition],
+                result_format=result_format,
+            )
+        )
+        outcome = checkpoint.run(
+            batch_parameters={"dataframe": frame},
+            run_id=gx.RunIdentifier(run_name=self.run_name),
+        )
+        results = []
+        for identifier, validation in outcome.run_results.items():
+            found = [_check_result(i, suite_name, batch, identify_by) for i in validation.results]
+            failed = {r.level for r in found if not r.success}
+            self.pages.append(
+                {
+                    "suite": suite_name,
+                    "batch": label or batch,
+                    "rows": len(frame),
+                    "page": "validations/" + "/".join(identifier.to_tuple()) + ".html",
+                    "success": not failed,
+                    "outcome": "critical"
+                    if "critical" in failed
+                    else failed.pop()
+                    if failed
+                    else "passed",
+                }
+            )
+            results += found
+        return results
+
+    def build_docs(self, keep_days: int | None = None) -> Path:
+        """Render the run's Data Docs (every stage so far) for a browser with no internet."""
+        self.context.build_data_docs(site_names=["bluelight"])
+        pages_file = self.docs_dir / "_pages.json"
+        earlier = json.loads(pages_file.read_text()) if pages_file.exists() else []
+        pages = earlier + self.pages
+        pages_file.write_text(json.dumps(pages, indent=1))
+        self.pages = []
+        for page in self.docs_dir.rglob("*.html"):
+            page.write_text(offline(page.read_text()))
+        (self.docs_dir / "index.html").write_text(run_index(self.run_name, pages))
+        write_quality_index(self.quality_dir, keep_days)
+        return self.docs_dir / "index.html"
 
 
-def check_loaded_rows(con: duckdb.DuckDBPyConnection, load_ids: dict[str, list[str]]):
-    """Validate only the rows this run loaded and accepted, per source, parsed to their types
-    (so the gate's cost follows the night's data, not the warehouse's)."""
+def _check_result(item, suite_name: str, batch: str, identify_by) -> CheckResult:
+    config = item.expectation_config
+    detail = item.result or {}
+    column = (
+        config.kwargs.get("column")
+        or config.kwargs.get("column_A")
+        or (",".join(config.kwargs.get("column_list", [])) or None)
+    )
+    observed = detail.get("observed_value")
+    sample = detail.get("partial_unexpected_index_list") if identify_by else None
+    if not sample:
+        sample = detail.get("partial_unexpected_list") or []
+    return CheckResult(
+        suite=suite_name,
+        expectation=config.type,
+        column=column,
+        level=(config.meta or {}).get("level", "critical"),
+        success=bool(item.success),
+        observed=None if observed is None else str(observed),
+        unexpected_count=int(detail.get("unexpected_count") or 0),
+        sample=[_plain(v) for v in sample[:SAMPLE_ROWS]],
+        batch=batch,
+    )
+
+
+def _plain(value) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={v}" for k, v in value.items())
+    return str(value)
+
+
+def _batches(sizes: list[tuple[str, int]]) -> list[list[str]]:
+    """Group loads into batches of at most BATCH_ROWS rows (a bigger load is a batch alone)."""
+    batches: list[list[str]] = []
+    rows = BATCH_ROWS
+    for load_id, count in sizes:
+        if rows + count > BATCH_ROWS:
+            batches.append([])
+            rows = 0
+        batches[-1].append(load_id)
+        rows += count
+    return batches
+
+
+def check_loaded_rows(
+    con: duckdb.DuckDBPyConnection, load_ids: dict[str, list[str]], gate: Gate
+) -> list[CheckResult]:
+    """Validate only the rows these loads brought and quarantine accepted, per source, parsed
+    to their types (so the gate's cost follows the night's data, not the warehouse's)."""
+    suites = source_suites()
     results: list[CheckResult] = []
     for source_name, ids in load_ids.items():
         if not ids:
             continue
         source = SOURCES[source_name]
-        columns = ", ".join(f'{c.parsed()} as "{c.name}"' for c in source.columns)
-        frame = con.execute(
-            f"select {columns} from raw.{source.name} as r "
-            f"where _load_id in (select unnest(?)) and {ACCEPTED.format(alias='r')}",
+        sizes = con.execute(
+            f"""select r._load_id, count(*), any_value(f.original_name)
+                from raw.{source.name} as r join audit.loaded_files as f on f.load_id = r._load_id
+                where r._load_id in (select unnest(?)) group by 1 order by 1""",
             [ids],
-        ).df()
-        if not frame.empty:
-            results += validate_frame(frame, f"source.{source.name}", source_expectations(source))
+        ).fetchall()
+        names = {load_id: name for load_id, _, name in sizes}
+        columns = ", ".join(
+            f"{c.parsed('r.' + quoted)} as {quoted}"
+            for c in source.columns
+            for quoted in [f'"{c.name}"']
+        )
+        for batch in _batches([(load_id, rows) for load_id, rows, _ in sizes]):
+            frame = con.execute(
+                f"""select {columns}, r._load_id, f.original_name as _file, r._source_row as _row
+                    from raw.{source.name} as r
+                    join audit.loaded_files as f on f.load_id = r._load_id
+                    where r._load_id in (select unnest(?)) and {ACCEPTED.format(alias="r")}""",
+                [batch],
+            ).df()
+            if frame.empty:
+                continue
+            more = f" and {len(batch) - 1} more file(s)" if len(batch) > 1 else ""
+            results += gate.validate(
+                frame,
+                f"source.{source.name}",
+                suites[source.name]["expectations"],
+                batch=batch[0] if len(batch) == 1 else f"{batch[0]}+{len(batch) - 1}",
+                identify_by=["_file", "_row"],
+                label=names[batch[0]] + more,
+            )
     return results
 
 
-def check_marts(con: duckdb.DuckDBPyConnection):
+def check_marts(con: duckdb.DuckDBPyConnection, gate: Gate) -> list[CheckResult]:
+    """Each mart suite on its model, or on the `query` it declares (e.g. a trend's gaps)."""
+    return [result for suite in mart_suites() for result in check_mart(con, suite, gate)]
+
+
+def check_mart(con: duckdb.DuckDBPyConnection, suite: dict, gate: Gate) -> list[CheckResult]:
+    frame = con.execute(suite.get("query") or f"select * from marts.{suite['model']}").df()
+    return gate.validate(
+        frame,
+        f"mart.{suite.get('name', suite['model'])}",
+        suite["expectations"],
+        batch=suite["model"],
+        identify_by=suite.get("identify_rows_by"),
+    )
+
+
+def check_warehouse(
+    db: Path, quality_dir: Path, *, progress=print
+) -> tuple[list[CheckResult], Path]:
+    """Every suite on a whole warehouse, opened read-only (`bluelight check`): the source suites
+    on every accepted row ever loaded, in batches, and the mart suites. Returns the results and
+    the Data Docs page; records nothing in the warehouse (a published file is never written)."""
+    name = "check-" + datetime.now().strftime("%Y%m%dT%H%M%S")
+    gate = Gate(quality_dir, name)
     results: list[CheckResult] = []
-    for suite in mart_suites():
-        frame = con.execute(f"select * from marts.{suite['model']}").df()
-        results += validate_frame(frame, f"mart.{suite['model']}", suite["expectations"])
-    return results
+    with duckdb.connect(str(db), read_only=True) as con:
+        loads = con.execute(
+            "select source, list(load_id order by load_id) from audit.loaded_files "
+            "where status = 'loaded' group by source order by source"
+        ).fetchall()
+        for source, ids in loads:
+            progress(f"  source.{source}: {len(ids)} load(s)")
+            results += check_loaded_rows(con, {source: ids}, gate)
+        progress("  marts")
+        results += check_marts(con, gate)
+    return results, gate.build_docs()
 
 
 def record(con: duckdb.DuckDBPyConnection, run_id: str, results: list[CheckResult]) -> None:
@@ -197,3 +445,97 @@ def record(con: duckdb.DuckDBPyConnection, run_id: str, results: list[CheckResul
 
 def critical_failures(results: list[CheckResult]) -> list[CheckResult]:
     return [r for r in results if not r.success and r.level == "critical"]
+
+
+# -- Data Docs for a browser with no internet ------------------------------------------------
+
+# GX's pages pull Bootstrap, jQuery, Font Awesome and a logo from CDNs. Nothing may leave the
+# machine, so those tags go; the pages' tables are plain HTML and read well with a little CSS.
+_REMOTE = re.compile(
+    r"<script[^>]*\bsrc=\"https?://[^>]*>\s*</script>"
+    r"|<link[^>]*\bhref=\"https?://[^>]*>"
+    r"|<img[^>]*\bsrc=\"https?://[^>]*>"
+    r"|<footer>.*?</footer>",  # GX's newsletter sign-up
+    re.S,
+)
+OUTCOMES = {
+    "passed": "passed",
+    "warning": "warning: recorded, does not stop the publish",
+    "critical": "FAILED: critical, not published",
+}
+STYLE = """<style>
+body { font-family: system-ui, sans-serif; margin: 1.5rem; color: #1b1b1b; }
+table { border-collapse: collapse; margin: .5rem 0; }
+th, td { border: 1px solid #ccc; padding: .25rem .5rem; text-align: left; vertical-align: top; }
+.passed { color: #006d2c; } .critical, .failed { color: #b30000; font-weight: 600; }
+.warning { color: #8a4b00; }
+.fa-check-circle::before { content: "\\2713  passed"; color: #006d2c; }
+.fa-times::before { content: "\\2717  failed"; color: #b30000; font-weight: 600; }
+.collapse:not(.show) { display: block; } .ge-walkthrough-modal { display: none; }
+</style>"""
+
+
+def offline(page: str) -> str:
+    page = _REMOTE.sub("", page)
+    if STYLE not in page:
+        page = page.replace("</head>", STYLE + "</head>", 1)
+    return page
+
+
+def run_index(run_name: str, pages: list[dict]) -> str:
+    rows = "".join(
+        f"<tr><td>{html.escape(p['suite'])}</td><td>{html.escape(p['batch'])}</td>"
+        f"<td>{p['rows']:,}</td>"
+        f"<td class={p['outcome']}>{OUTCOMES[p['outcome']]}</td>"
+        f'<td><a href="{html.escape(p["page"])}">results</a></td></tr>'
+        for p in pages
+    )
+    return (
+        f"<!DOCTYPE html><html><head><meta charset=utf-8><title>Quality: run {run_name}</title>"
+        f'{STYLE}</head><body><p><a href="../../index.html">All runs</a></p>'
+        f"<h1>Quality checks of run {html.escape(run_name)}</h1>"
+        "<p>Each suite's results, per batch of rows checked. A suite fails when any of its "
+        "expectations fails: critical ones stop the publish, warnings are recorded "
+        "(see each suite's results).</p>"
+        "<table><tr><th>suite</th><th>batch</th><th>rows</th><th>outcome</th><th></th></tr>"
+        f"{rows}</table></body></html>"
+    )
+
+
+def write_quality_index(quality_dir: Path, keep_days: int | None = None) -> Path:
+    """quality/index.html: every kept run's checks, newest first; older runs pruned."""
+    runs_dir = quality_dir / "runs"
+    if keep_days is not None:
+        cutoff = datetime.now() - timedelta(days=keep_days)
+        for folder in runs_dir.iterdir():
+            if datetime.fromtimestamp(folder.stat().st_mtime) < cutoff:
+                shutil.rmtree(folder, ignore_errors=True)
+    rows = []
+    for folder in sorted(runs_dir.iterdir(), reverse=True):
+        pages_file = folder / "_pages.json"
+        pages = json.loads(pages_file.read_text()) if pages_file.exists() else []
+        critical = sum(p["outcome"] == "critical" for p in pages)
+        warning = sum(p["outcome"] == "warning" for p in pages)
+        outcome = ", ".join(
+            text
+            for count, text in (
+                (critical, f"{critical} suite(s) failed a critical check: not published"),
+                (warning, f"{warning} suite(s) with warnings"),
+            )
+            if count
+        )
+        css = "critical" if critical else "warning" if warning else "passed"
+        rows.append(
+            f'<tr><td><a href="runs/{html.escape(folder.name)}/index.html">'
+            f"{html.escape(folder.name)}</a></td><td>{len(pages)}</td>"
+            f"<td class={css}>{outcome or 'all passed'}</td></tr>"
+        )
+    index = quality_dir / "index.html"
+    index.write_text(
+        f"<!DOCTYPE html><html><head><meta charset=utf-8><title>Bluelight quality checks"
+        f"</title>{STYLE}</head><body><h1>Quality checks, by run</h1>"
+        "<table><tr><th>run</th><th>suites checked</th><th>outcome</th></tr>"
+        + "".join(rows)
+        + "</table></body></html>"
+    )
+    return index

@@ -16,6 +16,28 @@ SHARED_PUBLIC = Path(__file__).resolve().parents[2] / "shared" / "data" / "publi
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 
 
+# Debian's chromium, headless, with nothing reaching out to the network (DESIGN.md).
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def chromium_or_skip() -> str:
+    import shutil
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not chromium:
+        pytest.skip("Chromium is not installed (apt-get install chromium); .ci/run installs it")
+    return chromium
+
+
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "0.0.0.0", None}
 outbound: list[str] = []
 

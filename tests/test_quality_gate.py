@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
 from datetime import datetime
+from pathlib import Path
 
 import duckdb
-from conftest import run_flow, settings_for
+from conftest import ARTIFACTS, CHROMIUM_FLAGS, chromium_or_skip, run_flow, settings_for
 from handmade import benefit, fire_incident, write_handmade_inbox, write_rows
 
+from flows import quality
+from flows.contracts import SOURCES
 from flows.runlog import read_log
 
 
@@ -63,8 +71,16 @@ def test_a_critical_check_failure_publishes_nothing_and_keeps_the_file(tmp_path)
     assert last["status"] == "failed"
     assert (
         "mart.dim_bids: expect_column_values_to_be_between on column 'benefits' "
-        "failed for 1 row(s)" in last["error"]
+        "failed for 1 row(s), e.g. ['benefits=0, bid_id=B3']" in last["error"]
     )
+
+    # The failed run's Data Docs: only the night's one new bid row was validated on the way in,
+    # the failing mart suite is marked, and it all reads in a browser with no internet.
+    docs = settings_for(home).quality_dir / "runs" / last["run_id"]
+    pages = {p["suite"]: p for p in json.loads((docs / "_pages.json").read_text())}
+    assert pages["source.bids"]["rows"] == 1 and pages["source.bids"]["batch"] == "bids/bids_b3.csv"
+    assert pages["mart.dim_bids"]["success"] is False
+    _open_data_docs_in_chromium(settings_for(home).quality_dir, last["run_id"])
 
     # The register follows: the next run loads both, and its history shows the failed run.
     write_rows(
@@ -139,9 +155,117 @@ def test_a_warning_is_recorded_but_still_publishes(tmp_path):
     path.write_text(path.read_text().replace(",300000,", ",6000000,"))
     result = run_flow(home)
     assert result["status"] == "succeeded", result
-    assert result["record"]["checks_warned"] == 1
     with duckdb.connect(str(settings_for(home).published_db), read_only=True) as con:
         warned = con.execute("""
             select suite, expectation, column_name, unexpected_count from audit.quality_results
-            where not success""").fetchall()
+            where not success and suite not like '%.periods'""").fetchall()
+        recorded = con.execute(
+            "select count(*) from audit.quality_results where not success and level = 'warning'"
+        ).fetchone()[0]
+    # (The hand-made county has months without incidents: the trend-gap warning, tested alone.)
     assert warned == [("mart.dim_bids", "expect_column_values_to_be_between", "award_gbp", 1)]
+    assert result["record"]["checks_warned"] == recorded
+
+
+def _open_data_docs_in_chromium(quality_dir: Path, run_id: str) -> None:
+    """From quality/index.html to the run, to the failed dim_bids results, as an analyst would."""
+    from playwright.sync_api import sync_playwright
+
+    chromium = chromium_or_skip()
+    ARTIFACTS.mkdir(exist_ok=True)
+    requested: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.on("request", lambda r: requested.append(r.url))
+        page.goto((quality_dir / "index.html").as_uri())
+        assert "1 suite(s) failed a critical check: not published" in page.inner_text("body")
+        page.click(f"text={run_id}")
+        row = page.locator("tr", has_text="mart.dim_bids")
+        assert "FAILED: critical, not published" in row.inner_text()
+        page.screenshot(path=str(ARTIFACTS / "quality-run.png"), full_page=True)
+        row.locator("text=results").click()
+        text = " ".join(page.inner_text("body").split())
+        page.screenshot(path=str(ARTIFACTS / "quality-dim-bids.png"), full_page=True)
+        browser.close()
+    assert "Expectation Suite: mart.dim_bids" in text and "Status: Failed" in text
+    # The failing column, the rule in words, and the value found.
+    assert "values must be greater than or equal to 1" in text
+    assert "1 unexpected values found" in text
+    assert [url for url in requested if not url.startswith("file://")] == []
+
+
+def test_source_suites_are_written_from_the_contracts():
+    files = {p.stem for p in quality.SOURCE_SUITES_DIR.glob("*.json")}
+    assert files == set(SOURCES), "run `bluelight sources --write`"
+    for name, suite in quality.source_suites().items():
+        assert suite == json.loads(quality.suite_text(quality.source_suite(SOURCES[name]))), (
+            f"expectations/sources/{name}.json is stale: run `bluelight sources --write`"
+        )
+    # Every declared rule is there: e.g. incidents' service is one of the three services.
+    incidents = quality.source_suites()["incidents"]["expectations"]
+    assert {
+        "type": "expect_column_values_to_be_in_set",
+        "kwargs": {"column": "service", "value_set": ["police", "fire", "ambulance"]},
+        "meta": {"level": "critical"},
+    } in incidents
+
+
+def test_a_month_missing_from_a_trend_is_named_in_a_warning(tmp_path):
+    # Police in Testshire sent January, February, April and May 2016: March is missing.
+    # Fire sent January to March: complete. So exactly one series fails, naming 2016-03.
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    con.execute(
+        "create schema marts; create table marts.fct_response_times_monthly (service varchar, "
+        "month date, area_type varchar, area_code varchar, county varchar, "
+        "incident_category varchar)"
+    )
+    months = [("police", f"2016-0{m}-01") for m in (1, 2, 4, 5)]
+    months += [("fire", f"2016-0{m}-01") for m in (1, 2, 3)]
+    con.executemany(
+        "insert into marts.fct_response_times_monthly "
+        "values (?, ?, 'county', 'Testshire', 'Testshire', 'all')",
+        months,
+    )
+    path = quality.MART_SUITES_DIR / "fct_response_times_monthly.periods.json"
+    suite = json.loads(path.read_text())
+    results = quality.check_mart(con, suite, quality.Gate(tmp_path / "quality", "t"))
+    [failed] = [r for r in results if not r.success]
+    assert failed.level == "warning"
+    assert failed.column == "missing_months" and failed.unexpected_count == 1
+    assert failed.sample == ["missing_months=2016-03, service=police, county=Testshire"]
+
+
+def test_bluelight_check_runs_every_suite_on_the_published_warehouse(demo_home, tmp_path):
+    def check(home: Path) -> subprocess.CompletedProcess:
+        env = {**os.environ, "BLUELIGHT_HOME": str(home)}
+        return subprocess.run(
+            [sys.executable, "-m", "flows.cli", "check"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    clean = check(demo_home)
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert "0 critical failure(s)" in clean.stdout
+
+    # A copy whose response-time mart has two months with p90 below the median.
+    copy = tmp_path / "warehouse" / "bluelight.duckdb"
+    copy.parent.mkdir()
+    shutil.copy(settings_for(demo_home).published_db, copy)
+    copy.chmod(0o644)
+    with duckdb.connect(str(copy)) as con:
+        con.execute("""
+            update marts.fct_response_times_monthly set p90_response_minutes = 0.1
+            where (service, month, area_code, incident_category) in (
+                select (service, month, area_code, incident_category)
+                from marts.fct_response_times_monthly order by all limit 2)""")
+    planted = check(tmp_path)
+    assert planted.returncode == 1
+    assert (
+        "CRITICAL mart.fct_response_times_monthly: expect_column_pair_values_a_to_be_greater_than_b"
+        " on column 'p90_response_minutes' failed for 2 row(s)" in planted.stdout
+    )
+    assert (tmp_path / "quality" / "index.html").exists()
