@@ -154,7 +154,7 @@ def check_loaded(settings: Settings, run_id: str, outcomes: list[FileOutcome]):
     gate = quality.Gate(settings.quality_dir, run_id)
     with duckdb.connect(str(settings.build_db)) as con:
         results = quality.check_loaded_rows(con, load_ids, gate)
-        quality.record(con, run_id, results)
+        quality.record(con, run_id, results, settings.quality_dir)
     gate.build_docs(keep_days=settings.keep_versions_days)
     return results
 
@@ -203,7 +203,7 @@ def check_marts(settings: Settings, run_id: str):
     gate = quality.Gate(settings.quality_dir, run_id)
     with duckdb.connect(str(settings.build_db)) as con:
         results = quality.check_marts(con, gate)
-        quality.record(con, run_id, results)
+        quality.record(con, run_id, results, settings.quality_dir)
     gate.build_docs(keep_days=settings.keep_versions_days)
     return results
 
@@ -220,6 +220,7 @@ def write_run_history(settings: Settings, record: runlog.RunRecord) -> None:
         }
     )
     with duckdb.connect(str(settings.build_db)) as con:
+        quality.replay(con, settings.quality_dir)
         # Replace, not delete-all: a run killed after it published has no line in the log, but
         # its row in the warehouse it published stays.
         con.executemany(

@@ -419,28 +419,51 @@ def check_warehouse(
     return results, gate.build_docs()
 
 
-def record(con: duckdb.DuckDBPyConnection, run_id: str, results: list[CheckResult]) -> None:
-    if not results:
-        return
-    now = datetime.now()
-    con.executemany(
-        "insert into audit.quality_results values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+INSERT_RESULT = "insert into audit.quality_results values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+
+
+def record(
+    con: duckdb.DuckDBPyConnection, run_id: str, results: list[CheckResult], quality_dir: Path
+) -> None:
+    """Into audit.quality_results of the build, and beside the run's Data Docs: a run that fails
+    publishes no warehouse, so the next run replays its results from there (`replay`)."""
+    now = datetime.now().isoformat(timespec="seconds")
+    rows = [
         [
-            [
-                run_id,
-                r.suite,
-                r.expectation,
-                r.column,
-                r.level,
-                r.success,
-                r.observed,
-                r.unexpected_count,
-                json.dumps(r.sample),
-                now,
-            ]
-            for r in results
-        ],
-    )
+            run_id,
+            r.suite,
+            r.expectation,
+            r.column,
+            r.level,
+            r.success,
+            r.observed,
+            r.unexpected_count,
+            json.dumps(r.sample),
+            now,
+        ]
+        for r in results
+    ]
+    if not rows:
+        return
+    con.executemany(INSERT_RESULT, rows)
+    kept = quality_dir / "runs" / run_id / "results.jsonl"
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    with kept.open("a") as handle:
+        handle.writelines(json.dumps(row) + "\n" for row in rows)
+
+
+def replay(con: duckdb.DuckDBPyConnection, quality_dir: Path) -> int:
+    """Results of earlier runs that published nothing (failed or killed), from their Data Docs
+    folders, into audit.quality_results of this build; returns how many rows."""
+    query = "select distinct run_id from audit.quality_results"
+    known = {row[0] for row in con.execute(query).fetchall()}
+    rows = []
+    for kept in sorted((quality_dir / "runs").glob("*/results.jsonl")):
+        if kept.parent.name not in known and not kept.parent.name.startswith("check-"):
+            rows += [json.loads(line) for line in kept.read_text().splitlines() if line.strip()]
+    if rows:
+        con.executemany(INSERT_RESULT, rows)
+    return len(rows)
 
 
 def critical_failures(results: list[CheckResult]) -> list[CheckResult]:

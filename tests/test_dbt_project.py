@@ -14,7 +14,7 @@ MODELS = Path(__file__).resolve().parents[1] / "dbt_project" / "models"
 def test_source_and_staging_yaml_are_written_from_the_contracts():
     for path, expected in dbt_yaml.expected_files().items():
         assert path.read_text() == expected, (
-            f"{path.name} is stale: run `bluelight sources --write-dbt`"
+            f"{path.name} is stale: run `bluelight sources --write`"
         )
 
 

@@ -109,6 +109,12 @@ def test_a_critical_check_failure_publishes_nothing_and_keeps_the_file(tmp_path)
             ).fetchall()
         ]
         assert statuses == ["succeeded", "failed", "succeeded"]
+        # The failed run's results are in the audit too, though it published nothing.
+        assert con.execute(
+            "select r.suite, r.column_name, r.unexpected_count from audit.quality_results r "
+            "join audit.load_runs l using (run_id) where l.status = 'failed' and not r.success "
+            "and r.level = 'critical'"
+        ).fetchall() == [("mart.dim_bids", "benefits", 1)]
         assert (
             con.execute("select benefits from marts.dim_bids where bid_id = 'B3'").fetchone()[0]
             == 1
