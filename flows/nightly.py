@@ -164,26 +164,34 @@ def dbt_build(settings: Settings) -> dict:
     """`dbt build` in-process on the build copy; returns counts by status."""
     import os
 
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
     from dbt.cli.main import dbtRunner
 
     os.environ["BLUELIGHT_BUILD_DB"] = str(settings.build_db)
     os.environ["BLUELIGHT_DBT_THREADS"] = str(settings.dbt_threads)
     project = settings.dbt_project_dir
-    result = dbtRunner().invoke(
-        [
-            "build",
-            "--project-dir",
-            str(project),
-            "--profiles-dir",
-            str(project),
-            "--target-path",
-            str(settings.build_dir / "dbt_target"),
-            "--log-path",
-            str(settings.build_dir / "dbt_logs"),
-            "--no-use-colors",
-            "--quiet",
-        ]
-    )
+    try:
+        result = dbtRunner().invoke(
+            [
+                "build",
+                "--project-dir",
+                str(project),
+                "--profiles-dir",
+                str(project),
+                "--target-path",
+                str(settings.build_dir / "dbt_target"),
+                "--log-path",
+                str(settings.build_dir / "dbt_logs"),
+                "--no-use-colors",
+                "--quiet",
+            ]
+        )
+    finally:
+        # The profile keeps the file open for the whole build (reopening it for every model
+        # and test cost a third of the build); release it so the flow and readers can open it.
+        if DuckDBConnectionManager._ENV is not None:
+            DuckDBConnectionManager._ENV.close()
+        DuckDBConnectionManager.close_all_connections()
     if result.exception is not None:
         raise GateFailed(f"dbt build could not run: {result.exception}")
     counts: dict[str, int] = {}
