@@ -226,6 +226,7 @@ def test_bid_period_filter_limits_the_profile(app):
 
 def test_response_times_headlines_and_filters(app):
     _page(app, "response_times")
+    assert [s.value for s in app.subheader] == ["Fire"]  # the only service with incidents
     # All services (only fire in the hand-made inbox). Testshire, the twelve months to May 2016:
     # 5 May 2016 incidents (mean 9.2 min) and two in June 2015 of 10 min each:
     # (5 * 9.2 + 2 * 10) / 7 = 9.43 min; within 10 minutes: 300, 360, 420, 480, 600 and 600 s,
@@ -254,6 +255,8 @@ def test_response_times_headlines_and_filters(app):
     # Up to March 2016 only: Testshire's two June 2015 fires of 10 minutes.
     _period(app, "2015-16", "2015-16")
     assert _metrics(app)["Testshire: mean response"] == "10.0 min"
+    _choose(app, "service", "police")  # police has staff and sites here, but no incidents
+    assert [i.value for i in app.info] == ["No police incidents of this category in 2015-16."]
 
 
 # ---------------------------------------------------------------- Estates
@@ -442,7 +445,8 @@ def test_every_chart_and_table_can_be_downloaded(app):
     for page in ("overview", "bid", "response_times", "estates", "staffing", "data_health"):
         _page(app, page)
         buttons = app.get("download_button")
-        assert buttons, page
+        shown = len(app.get("vega_lite_chart")) + len(app.dataframe)
+        assert len(buttons) == shown > 0, page  # one download under each chart and table
         assert all(b.label == "Download the data (CSV)" for b in buttons)
 
 

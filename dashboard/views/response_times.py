@@ -91,14 +91,12 @@ if service is None:
     )
     last_years = ui.load("response_last_year", None, "all", area, period.end)
     trends = ui.load("response_trend", None, "all", area, period.start, period.end)
-    for each in ui.load("services"):
+    if trends.empty:
+        st.info(f"No incidents in {period}.")
+    for each in sorted(trends.service.unique()):
         st.subheader(each.capitalize())
         headline(last_years[last_years.service == each])
-        trend = trends[trends.service == each]
-        if trend.empty:
-            st.info(f"No {each} incidents in {period}.")
-        else:
-            trend_chart(each, "all", trend.drop(columns=["service"]))
+        trend_chart(each, "all", trends[trends.service == each].drop(columns=["service"]))
     ui.version_caption()
     st.stop()
 

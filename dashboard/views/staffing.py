@@ -107,7 +107,7 @@ if shared.empty:
 else:
     shared_chart = (
         alt.Chart(shared.assign(role=shared.role.str.replace("_", " ")))
-        .mark_line(point=True)
+        .mark_line(point=ui.with_points(shared.month))
         .encode(
             x=ui.month_axis(shared.month),
             y=alt.Y("fte:Q", title="FTE in shared posts"),
