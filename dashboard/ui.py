@@ -4,6 +4,7 @@ pages, number formats, the colour-blind safe palette, and charts with their data
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import logging
 from datetime import date
@@ -243,7 +244,7 @@ def safe_csv(frame: pd.DataFrame) -> bytes:
 def download(frame: pd.DataFrame, name: str, label: str = "Download the data (CSV)") -> None:
     st.download_button(
         label,
-        data=safe_csv(frame),
+        data=functools.partial(safe_csv, frame),  # written when clicked, not at every render
         file_name=f"{name}.csv",
         mime="text/csv",
         key=f"download.{name}",
