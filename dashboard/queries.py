@@ -1,46 +1,116 @@
 """Every SQL query the dashboard runs, with parameters (never built from user input).
 
 Each call opens the published warehouse read-only and closes it before returning, so the
-dashboard never holds the file between requests and never blocks the nightly publish.
+dashboard never holds the file between requests and never blocks the nightly publish. Filters
+arrive as parameters: `area` is a county name or None for every county, `start` and `end` are
+the first and last day of the chosen period.
 """
 
 from __future__ import annotations
 
+import os
+from datetime import date
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
+from flows import publish, runlog
 from flows.settings import Settings
+
+_pinned: Path | None = None  # a warehouse file chosen by path (the benchmark), not by settings
+_run_ids: dict[tuple, str | None] = {}
+
+
+def pin_warehouse(path: Path | str | None) -> None:
+    """Read `path` instead of the settings' published warehouse (None: back to the settings)."""
+    global _pinned
+    _pinned = Path(path) if path is not None else None
 
 
 def warehouse() -> Path:
-    return Settings.from_env().published_db
+    return _pinned or Settings.from_env().published_db
 
 
-def version() -> int:
-    """Changes whenever a new warehouse is published; cache keys include it."""
-    return warehouse().stat().st_mtime_ns
+def run_log() -> Path:
+    """The data directory's run log, which records failed runs the warehouse never saw."""
+    if _pinned is not None:
+        return _pinned.parent.parent / "runs.jsonl"
+    return Settings.from_env().run_log
 
 
-def _query(sql: str, params: list | None = None) -> pd.DataFrame:
-    with duckdb.connect(str(warehouse()), read_only=True) as con:
+def version() -> str:
+    """The run id of the published warehouse: cache keys include it, so a new publish is seen at
+    once. A publish renames a new file into place, so the file's identity (inode, time, size)
+    tells when to read the run id again; between publishes this costs one stat."""
+    path = warehouse()
+    st = path.stat()
+    key = (str(path), st.st_ino, st.st_mtime_ns, st.st_size)
+    if key not in _run_ids:
+        row = publish.publishing_run(path)
+        _run_ids[key] = row[0] if row else f"unpublished-{st.st_mtime_ns}"
+    return _run_ids[key]
+
+
+def _query(sql: str, params: list | None = None, path: Path | None = None) -> pd.DataFrame:
+    # One thread: the marts are small, and opening is a third quicker without a thread pool.
+    with duckdb.connect(str(path or warehouse()), read_only=True, config={"threads": 1}) as con:
         return con.execute(sql, params or []).df()
 
 
-def bids() -> pd.DataFrame:
-    return _query("""
-        select bid_id, title, fund_round, partners, award_gbp, partner_contribution_gbp,
-               go_live_date, benefits
+# ---------------------------------------------------------------- filters' choices
+
+
+def bids(area: str | None = None) -> pd.DataFrame:
+    return _query(
+        """
+        select bid_id, title, fund_round, lead_organisation, partners, county, award_gbp,
+               partner_contribution_gbp, total_cost_gbp, go_live_date, benefits
         from marts.dim_bids
+        where ?::varchar is null or county = ?
         order by go_live_date, bid_id
-    """)
+    """,
+        [area, area],
+    )
 
 
 def services() -> list[str]:
-    return _query("select distinct service from marts.fct_response_times_monthly order by 1")[
-        "service"
-    ].tolist()
+    """Every service with response times, sites or staff."""
+    return _query("""
+        select service from marts.fct_response_times_monthly
+        union
+        select service from marts.fct_estate_sites_yearly
+        union
+        select service from marts.fct_staffing_monthly
+        order by service
+    """)["service"].tolist()
+
+
+def areas() -> list[str]:
+    return _query("select distinct county from marts.dim_areas order by 1")["county"].tolist()
+
+
+def financial_years() -> list[str]:
+    """Every financial year with data in a mart the pages chart, oldest first."""
+    return _query("""
+        with months as (
+            select month from marts.fct_response_times_monthly
+            union all
+            select month from marts.fct_staffing_monthly
+        ),
+        years as (
+            select distinct
+                year(month) - (month(month) < 4)::int as start_year
+            from months
+            union
+            select distinct left(financial_year, 4)::int from marts.fct_estate_sites_yearly
+            union
+            select distinct left(financial_year, 4)::int from marts.fct_benefit_realisation
+        )
+        select start_year::varchar || '-' || right((start_year + 1)::varchar, 2) as financial_year
+        from years
+        order by start_year
+    """)["financial_year"].tolist()
 
 
 def incident_categories(service: str) -> list[str]:
@@ -55,68 +125,157 @@ def incident_categories(service: str) -> list[str]:
     )["incident_category"].tolist()
 
 
-def response_trend(service: str, incident_category: str) -> pd.DataFrame:
-    """Monthly median and 90th percentile response per county."""
-    return _query(
-        """
-        select month, county, incidents, median_response_minutes, p90_response_minutes
-        from marts.fct_response_times_monthly
-        where area_type = 'county' and service = ? and incident_category = ?
-        order by month, county
-    """,
-        [service, incident_category],
+# ---------------------------------------------------------------- overview
+
+
+# One row per bid: money promised against money realised in the latest year, service measures on
+# track, the worst status of its benefits, and its value in present terms. Money benefits are the
+# register's pounds (attributed share only, so a saving two bids share is counted once); recurring
+# savings are a year's, one-off receipts are to date.
+BID_OVERVIEW_SQL = """
+    with benefits as (
+        select bid_id, benefit_id, category, unit,
+               abs(target_value - baseline_value) * attribution_share as promised
+        from marts.dim_benefits
+    ),
+    latest as (
+        select benefit_id, financial_year, attributed_improvement, status
+        from marts.fct_benefit_realisation
+        qualify row_number() over (partition by benefit_id order by financial_year desc) = 1
+    ),
+    per_bid as (
+        select
+            b.bid_id,
+            max(l.financial_year) as latest_year,
+            coalesce(sum(b.promised) filter (
+                where b.unit = 'gbp' and b.category = 'cashable'), 0) as cashable_promised_gbp,
+            coalesce(sum(l.attributed_improvement) filter (
+                where b.unit = 'gbp' and b.category = 'cashable'), 0) as cashable_realised_gbp,
+            coalesce(sum(b.promised) filter (
+                where b.unit = 'gbp' and b.category = 'non_cashable'), 0)
+                as non_cashable_promised_gbp,
+            coalesce(sum(l.attributed_improvement) filter (
+                where b.unit = 'gbp' and b.category = 'non_cashable'), 0)
+                as non_cashable_realised_gbp,
+            count(*) filter (where b.unit <> 'gbp') as service_measures,
+            count(*) filter (where b.unit <> 'gbp' and l.status = 'green')
+                as service_measures_on_track,
+            count(*) filter (where l.status = 'green') as benefits_green,
+            count(*) filter (where l.status = 'amber') as benefits_amber,
+            count(*) filter (where l.status = 'red') as benefits_red,
+            case
+                when bool_or(l.status = 'red') then 'red'
+                when bool_or(l.status = 'amber') then 'amber'
+                when bool_or(l.status = 'green') then 'green'
+                else 'not_due'
+            end as status
+        from benefits as b
+        left join latest as l using (benefit_id)
+        group by b.bid_id
     )
+    select d.bid_id, d.title, d.county, d.go_live_date, p.latest_year,
+           p.cashable_promised_gbp, p.cashable_realised_gbp,
+           p.non_cashable_promised_gbp, p.non_cashable_realised_gbp,
+           p.service_measures, p.service_measures_on_track,
+           p.benefits_green, p.benefits_amber, p.benefits_red, p.status,
+           v.price_base_year, v.pv_benefits_gbp, v.pv_cost_gbp, v.npv_gbp,
+           v.benefit_cost_ratio, v.payback_year
+    from marts.dim_bids as d
+    left join per_bid as p using (bid_id)
+    left join marts.fct_bid_value as v using (bid_id)
+    where ?::varchar is null or d.county = ?
+    order by d.go_live_date, d.bid_id
+"""
 
 
-def response_last_year(service: str, incident_category: str) -> pd.DataFrame:
-    """Incident-weighted mean response over the last twelve months of data, per county."""
+def bid_overview(area: str | None = None, path: Path | None = None) -> pd.DataFrame:
+    return _query(BID_OVERVIEW_SQL, [area, area], path)
+
+
+def benefit_statuses(path: Path | None = None) -> pd.DataFrame:
+    """Each benefit's latest year, actual and status (compared between two versions)."""
     return _query(
         """
-        with recent as (
-            select *
-            from marts.fct_response_times_monthly
-            where area_type = 'county' and service = ? and incident_category = ?
-              and month > (select max(month) from marts.fct_response_times_monthly)
-                          - interval 12 month
-        )
-        select county, sum(incidents) as incidents,
-               sum(mean_response_minutes * incidents) / sum(incidents) as mean_response_minutes
-        from recent
-        group by county
-        order by county
-    """,
-        [service, incident_category],
-    )
-
-
-def go_lives(service: str) -> pd.DataFrame:
-    """Go-live dates of the bids with a benefit for the service (marked on its trend)."""
-    return _query(
-        """
-        select distinct b.bid_id, b.title, b.go_live_date
-        from marts.dim_bids as b
-        inner join marts.dim_benefits as f using (bid_id)
-        where f.beneficiary = ?
-        order by b.go_live_date, b.bid_id
-    """,
-        [service],
-    )
-
-
-def benefit_profile(bid_id: str) -> pd.DataFrame:
-    """Each benefit of a bid per financial year: baseline, profiled target and actual."""
-    return _query(
-        """
-        select r.benefit_id, b.description, b.owner, r.category, r.recurrence, r.unit,
-               r.financial_year, r.period_end_date, r.baseline_value, r.profiled_target_value,
-               r.target_value, r.actual_value, r.improvement, r.attributed_improvement,
-               r.share_of_target_realised, r.status
+        select r.bid_id, r.benefit_id, b.description, r.unit, r.financial_year,
+               r.actual_value, r.status
         from marts.fct_benefit_realisation as r
         inner join marts.dim_benefits as b using (benefit_id)
-        where r.bid_id = ?
-        order by r.benefit_id, r.financial_year
+        qualify row_number() over (partition by r.benefit_id order by r.financial_year desc) = 1
+        order by r.bid_id, r.benefit_id
+    """,
+        path=path,
+    )
+
+
+def previous_version() -> Path | None:
+    """The kept version published just before the one shown (warehouse/versions/)."""
+    shown = version()
+    earlier = [
+        p for p in publish.version_files(publish_root()) if publish.run_id_of_version(p) < shown
+    ]
+    return earlier[-1] if earlier else None
+
+
+def publish_root() -> Path:
+    """The published file whose versions folder holds the kept versions."""
+    path = warehouse()
+    return path.parent.parent / path.name if path.parent.name == "versions" else path
+
+
+def load_run(run_id: str) -> pd.DataFrame:
+    return _query(
+        """
+        select run_id, started_at, finished_at, status, files_loaded, files_skipped,
+               files_rejected, rows_loaded, rows_quarantined, checks_passed, checks_failed,
+               checks_warned, error
+        from audit.load_runs
+        where run_id = ?
+    """,
+        [run_id],
+    )
+
+
+def files_loaded_by(run_id: str) -> pd.DataFrame:
+    return _query(
+        """
+        select source, original_name, version, rows, rows_quarantined, loaded_at
+        from audit.loaded_files
+        where run_id = ? and status = 'loaded'
+        order by source, original_name
+    """,
+        [run_id],
+    )
+
+
+# ---------------------------------------------------------------- one bid
+
+
+def bid_value(bid_id: str) -> pd.DataFrame:
+    """A bid's money in present value: benefits, cost, NPV, benefit-cost ratio, payback year."""
+    return _query(
+        """
+        select price_base_year, pv_cashable_gbp, pv_non_cashable_gbp, pv_benefits_gbp,
+               pv_cost_gbp, npv_gbp, benefit_cost_ratio, payback_year
+        from marts.fct_bid_value
+        where bid_id = ?
     """,
         [bid_id],
+    )
+
+
+def benefit_profile(bid_id: str, start: date, end: date) -> pd.DataFrame:
+    """Each benefit of a bid per financial year in the period: baseline, profiled target, actual."""
+    return _query(
+        """
+        select r.benefit_id, b.description, r.unit, r.financial_year, r.period_end_date,
+               r.baseline_value, r.profiled_target_value, r.target_value, r.actual_value,
+               r.status
+        from marts.fct_benefit_realisation as r
+        inner join marts.dim_benefits as b using (benefit_id)
+        where r.bid_id = ? and r.period_end_date between ? and ?
+        order by r.benefit_id, r.financial_year
+    """,
+        [bid_id, start, end],
     )
 
 
@@ -125,8 +284,9 @@ def benefit_latest(bid_id: str) -> pd.DataFrame:
     return _query(
         """
         select r.benefit_id, b.description, b.owner, r.category, r.recurrence, r.unit,
-               r.financial_year, r.baseline_value, r.target_value, r.actual_value,
-               r.attributed_improvement, r.share_of_target_realised, r.status
+               b.price_base_year, r.financial_year, r.baseline_value, r.target_value,
+               b.target_date, r.actual_value, r.attributed_improvement,
+               r.share_of_target_realised, r.status
         from marts.fct_benefit_realisation as r
         inner join marts.dim_benefits as b using (benefit_id)
         where r.bid_id = ?
@@ -137,46 +297,258 @@ def benefit_latest(bid_id: str) -> pd.DataFrame:
     )
 
 
-def published_version() -> pd.DataFrame:
-    """Which version the dashboard shows: the run that published it, when, and the kept file an
-    auditor can open to see the same figures (`bluelight versions`), from one read-only opening."""
-    from flows import publish
-
-    path = warehouse()
-    with duckdb.connect(str(path), read_only=True) as con:
-        frame = con.execute(publish.PUBLISHING_RUN_SQL).df()
-    frame = frame.rename(columns={"finished_at": "published_at"})
-    if frame.empty:
-        return frame.assign(version_file=pd.Series(dtype=object), kept_versions=0)
-    kept = publish.version_path(path, frame.run_id[0])
-    return frame.assign(
-        version_file=str(kept) if kept.exists() else None,
-        kept_versions=len(publish.version_files(path)),
-    )
-
-
-def bid_value(bid_id: str) -> pd.DataFrame:
-    """A bid's money in present value: benefits, cost, NPV, benefit-cost ratio, payback year."""
-    return _query(
-        """
-        select price_base_year, pv_cashable_gbp, pv_non_cashable_gbp, pv_cost_gbp, npv_gbp,
-               benefit_cost_ratio, payback_year
-        from marts.fct_bid_value
-        where bid_id = ?
-    """,
-        [bid_id],
-    )
-
-
 def benefit_attribution(bid_id: str) -> pd.DataFrame:
     """Each service benefit's plain before/after change beside the difference in differences."""
     return _query(
         """
-        select benefit_id, unit, before_after_change, comparison_change, estimate, ci_low,
-               ci_high
+        select benefit_id, unit, treated_before, treated_after, before_after_change,
+               comparison_before, comparison_after, comparison_change, estimate, ci_low,
+               ci_high, observations, smallest_cell
         from marts.fct_benefit_attribution
         where bid_id = ?
         order by benefit_id
     """,
         [bid_id],
+    )
+
+
+# ---------------------------------------------------------------- response times
+
+
+def response_trend(
+    service: str | None, incident_category: str, area: str | None, start: date, end: date
+) -> pd.DataFrame:
+    """Monthly response per service and county (every service if `service` is None): median,
+    90th percentile, share within the standard and, for fire, the three parts of the response."""
+    return _query(
+        """
+        select service, month, county, incidents, mean_response_minutes,
+               median_response_minutes, p90_response_minutes, share_within_standard,
+               mean_call_handling_seconds / 60 as call_handling_minutes,
+               mean_turnout_seconds / 60 as turnout_minutes,
+               mean_drive_seconds / 60 as drive_minutes
+        from marts.fct_response_times_monthly
+        where area_type = 'county' and (?::varchar is null or service = ?)
+          and incident_category = ? and (?::varchar is null or county = ?)
+          and month between ? and ?
+        order by service, month, county
+    """,
+        [service, service, incident_category, area, area, start, end],
+    )
+
+
+def response_last_year(
+    service: str | None, incident_category: str, area: str | None, end: date
+) -> pd.DataFrame:
+    """Incident-weighted mean response and share within the standard over the twelve months of
+    data up to the end of the period, per service and county."""
+    return _query(
+        """
+        with in_period as (
+            select *
+            from marts.fct_response_times_monthly
+            where area_type = 'county' and (?::varchar is null or service = ?)
+              and incident_category = ? and (?::varchar is null or county = ?) and month <= ?
+        ),
+        recent as (
+            select *
+            from in_period
+            where month > (select max(month) from in_period) - interval 12 month
+        )
+        select service, county, min(month) as first_month, max(month) as last_month,
+               sum(incidents) as incidents,
+               sum(mean_response_minutes * incidents) / sum(incidents) as mean_response_minutes,
+               sum(share_within_standard * incidents) / sum(incidents)
+                   filter (where share_within_standard is not null) as share_within_standard
+        from recent
+        group by service, county
+        order by service, county
+    """,
+        [service, service, incident_category, area, area, end],
+    )
+
+
+def go_lives(area: str | None) -> pd.DataFrame:
+    """Go-live dates of the bids, with the service each has a benefit for (marked on its trend)."""
+    return _query(
+        """
+        select distinct f.beneficiary as service, b.bid_id, b.title, b.county, b.go_live_date
+        from marts.dim_bids as b
+        inner join marts.dim_benefits as f using (bid_id)
+        where ?::varchar is null or b.county = ?
+        order by b.go_live_date, b.bid_id
+    """,
+        [area, area],
+    )
+
+
+# ---------------------------------------------------------------- estates
+
+
+def estate_sites(service: str | None, area: str | None, year: str) -> pd.DataFrame:
+    """Sites in the return for the financial year (the period's last with data), with where they
+    are and whether another service shares them."""
+    return _query(
+        """
+        select site_id, site_name, organisation, service, county, tenure, floor_area_m2,
+               running_cost_gbp, is_co_located, co_located_services, co_located_since,
+               easting, northing
+        from marts.fct_estate_sites_yearly
+        where financial_year = (
+                select max(financial_year) from marts.fct_estate_sites_yearly
+                where financial_year <= ?)
+          and (?::varchar is null or service = ?) and (?::varchar is null or county = ?)
+        order by service, site_id
+    """,
+        [year, service, service, area, area],
+    )
+
+
+def estate_costs(service: str | None, area: str | None, first: str, last: str) -> pd.DataFrame:
+    """Running costs per financial year and service, pounds cash."""
+    return _query(
+        """
+        select financial_year, service, count(*) as sites,
+               sum(running_cost_gbp) as running_cost_gbp,
+               count(*) filter (where is_co_located) as co_located_sites
+        from marts.fct_estate_sites_yearly
+        where financial_year between ? and ?
+          and (?::varchar is null or service = ?) and (?::varchar is null or county = ?)
+        group by financial_year, service
+        order by financial_year, service
+    """,
+        [first, last, service, service, area, area],
+    )
+
+
+def disposals(service: str | None, area: str | None, first: str, last: str) -> pd.DataFrame:
+    return _query(
+        """
+        select financial_year, disposal_date, site_id, site_name, service, county,
+               capital_receipt_gbp
+        from marts.fct_estate_sites_yearly
+        where disposal_date is not null and financial_year between ? and ?
+          and (?::varchar is null or service = ?) and (?::varchar is null or county = ?)
+        order by disposal_date, site_id
+    """,
+        [first, last, service, service, area, area],
+    )
+
+
+# ---------------------------------------------------------------- staffing
+
+
+def staffing(service: str | None, area: str | None, start: date, end: date) -> pd.DataFrame:
+    """FTE per month, service and role; shared posts kept apart. Staffing returns name
+    organisations, not places: an organisation is in a county when it serves one of the county's
+    districts (the boundary lookup), as in fct_cost_per_incident."""
+    return _query(
+        """
+        select s.month, s.service, s.role, s.is_shared_post, sum(s.fte) as fte,
+               sum(s.headcount) as headcount,
+               string_agg(distinct s.organisation, '; ') as organisations
+        from marts.fct_staffing_monthly as s
+        where (?::varchar is null or s.service = ?)
+          and (?::varchar is null or s.organisation in (
+                select unnest([police_force_name, fire_authority_name, ambulance_trust_name])
+                from marts.dim_areas
+                where county = ?))
+          and s.month between ? and ?
+        group by all
+        order by s.month, s.service, s.role
+    """,
+        [service, service, area, area, start, end],
+    )
+
+
+# ---------------------------------------------------------------- data health
+
+
+def source_freshness() -> pd.DataFrame:
+    """The latest freshness check of every source (audit.source_freshness, filled each run)."""
+    return _query("""
+        select source, cadence, last_loaded_at, due_by, status, checked_at, run_id
+        from audit.source_freshness
+        qualify run_id = max(run_id) over ()
+        order by status = 'fresh', source
+    """)
+
+
+def last_loads() -> pd.DataFrame:
+    """When each source last had a file loaded, from audit.loaded_files."""
+    return _query("""
+        select source, max(loaded_at) as last_loaded_at,
+               count(*) filter (where status = 'loaded') as files_loaded,
+               sum(rows) filter (where status = 'loaded') as rows_loaded,
+               arg_max(original_name, loaded_at) as last_file
+        from audit.loaded_files
+        group by source
+        order by source
+    """)
+
+
+def load_runs() -> pd.DataFrame:
+    return _query("""
+        select run_id, started_at, finished_at, status, files_loaded, files_skipped,
+               files_rejected, rows_loaded, rows_quarantined, checks_passed, checks_failed,
+               checks_warned, error
+        from audit.load_runs
+        order by run_id desc
+    """)
+
+
+def quality_results(run_id: str) -> pd.DataFrame:
+    """The quality checks of a run: failures first."""
+    return _query(
+        """
+        select suite, expectation, column_name, level, success, observed_value,
+               unexpected_count, unexpected_sample
+        from audit.quality_results
+        where run_id = ?
+        order by success, level, suite, expectation, column_name
+    """,
+        [run_id],
+    )
+
+
+def quarantine() -> pd.DataFrame:
+    return _query("""
+        select q.run_id, q.source, coalesce(f.original_name, q.source_file) as file,
+               q.source_row, q.column_name, q.value, q.rule, q.quarantined_at
+        from audit.quarantine as q
+        left join audit.loaded_files as f on f.load_id = q.load_id
+        order by q.quarantined_at desc, file, q.source_row
+    """)
+
+
+def rejected_files() -> pd.DataFrame:
+    return _query("""
+        select run_id, source, original_name, row_number, column_name, reason, rejected_at
+        from audit.rejected_files
+        order by rejected_at desc, original_name
+    """)
+
+
+def runs_after_publish(published_run_id: str) -> list[dict]:
+    """Runs in the data directory's log after the one that published the warehouse shown: a
+    failed run publishes nothing, so the warehouse cannot know about it."""
+    return [
+        r
+        for r in runlog.read_log(run_log())
+        if r.get("run_id", "") > published_run_id and r.get("status") != "running"
+    ]
+
+
+def published_version() -> pd.DataFrame:
+    """Which version the dashboard shows: the run that published it, when, and the kept file an
+    auditor can open to see the same figures (`bluelight versions`), from one read-only opening."""
+    path = warehouse()
+    frame = _query(publish.PUBLISHING_RUN_SQL).rename(columns={"finished_at": "published_at"})
+    if frame.empty:
+        return frame.assign(version_file=pd.Series(dtype=object), kept_versions=0)
+    kept = publish.version_path(publish_root(), frame.run_id[0])
+    return frame.assign(
+        version_file=str(kept) if kept.exists() else None,
+        kept_versions=len(publish.version_files(publish_root())),
+        file_size_bytes=os.stat(path).st_size,
     )

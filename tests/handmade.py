@@ -255,3 +255,44 @@ def write_b1_register(inbox: Path, ben1_target: float = 40) -> None:
             ),
         ],
     )
+
+
+def write_dashboard_extras(inbox: Path) -> None:
+    """What the dashboard shows beyond the benefits: a staffing return (one row of it quarantined,
+    a shared post), a staffing file refused, and a fire station in Othershire that ambulance
+    shares. None of it touches a benefit's measure (Testshire police estate, fire call handling,
+    capital receipts), so every known answer above still holds."""
+    staff = [
+        ("2016-04-01", "Test Police", "police", "police_officer", "100", "105", "false"),
+        ("2016-05-01", "Test Police", "police", "police_officer", "98.5", "103", "false"),
+        ("2016-04-01", "Test Fire F1", "fire", "firefighter", "40", "42", "false"),
+        ("2016-05-01", "Test Fire F1", "fire", "firefighter", "40", "42", "false"),
+        ("2016-05-01", "Test Fire F1", "fire", "tri_service_officer", "2", "2", "true"),
+        # Set aside: an FTE that is not a number.
+        ("2016-06-01", "Test Police", "police", "police_officer", "lots", "100", "false"),
+    ]
+    columns = ["month", "organisation", "service", "role", "fte", "headcount", "shared_post"]
+    write_rows(
+        inbox / "staffing" / "test_staffing.csv",
+        "staffing",
+        [dict(zip(columns, row, strict=True)) for row in staff],
+    )
+    broken = inbox / "staffing" / "no_headcount.csv"
+    broken.write_text(
+        "month,organisation,service,role,fte,shared_post\n"
+        "2016-04-01,Test Police,police,pcso,10,false\n",
+        encoding="utf-8",
+    )
+    write_rows(
+        inbox / "estates" / "othershire.csv",
+        "estates",
+        [
+            {
+                **site("S4", "2016-17", "fire", "D3", 300_000),
+                "co_located_services": "ambulance",
+                "co_located_since": "2016-06-01",
+                "easting": 420000,
+                "northing": 520000,
+            }
+        ],
+    )

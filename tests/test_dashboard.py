@@ -1,7 +1,18 @@
-"""The dashboard on a warehouse the tests built: the numbers shown, through AppTest and Chromium."""
+"""The dashboard on a warehouse the tests built: the numbers each page shows, through AppTest, and
+every page served and opened in Chromium.
+
+The warehouse is the hand-made inbox (tests/handmade.py; its figures are worked out in
+tests/test_known_answers.py) plus a staffing return, a refused file, a quarantined row and a
+shared fire station, loaded by one real flow run. An earlier kept version is made by hand from
+a copy of the published file with two figures changed, so "what changed since the last load"
+has something to say without a second run.
+"""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import os
 import shutil
 import socket
@@ -10,12 +21,18 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlparse
 
+import duckdb
+import pandas as pd
 import pytest
-from conftest import ARTIFACTS, run_flow
-from handmade import write_handmade_inbox
+from conftest import ARTIFACTS, run_flow, settings_for
+from handmade import write_dashboard_extras, write_handmade_inbox
 from playwright.sync_api import sync_playwright
 from streamlit.testing.v1 import AppTest
+
+from dashboard import queries, ui
+from flows import publish
 
 # Debian's chromium, headless, with nothing reaching out to the network (DESIGN.md).
 CHROMIUM_FLAGS = [
@@ -29,13 +46,33 @@ CHROMIUM_FLAGS = [
     "--no-first-run",
 ]
 APP = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
+EARLIER_RUN = "20160101T000000-before"
+
+
+def make_earlier_version(published: Path) -> Path:
+    """A kept version 'published before' the real one: the same file, except that BEN1 was on
+    track at 60 s in 2016-17 and B1's net present value was -40,000."""
+    earlier = publish.version_path(published, EARLIER_RUN)
+    shutil.copyfile(published, earlier)
+    os.chmod(earlier, 0o644)
+    with duckdb.connect(str(earlier)) as con:
+        con.execute("""update marts.fct_benefit_realisation set status = 'green', actual_value = 60
+                       where benefit_id = 'BEN1' and financial_year = '2016-17'""")
+        con.execute("update marts.fct_bid_value set npv_gbp = -40000 where bid_id = 'B1'")
+        con.execute(
+            "update audit.load_runs set run_id = ? where status = 'succeeded'", [EARLIER_RUN]
+        )
+    os.chmod(earlier, publish.READ_ONLY)
+    return earlier
 
 
 @pytest.fixture(scope="module")
 def handmade_home(tmp_path_factory):
     home = tmp_path_factory.mktemp("dashboard_home")
     write_handmade_inbox(home / "inbox")
+    write_dashboard_extras(home / "inbox")
     assert run_flow(home)["status"] == "succeeded"
+    make_earlier_version(settings_for(home).published_db)
     return home
 
 
@@ -51,46 +88,406 @@ def app(handmade_home, monkeypatch):
     return at
 
 
-def _metrics(at):
+def _page(at, name: str):
+    at.switch_page(f"views/{name}.py").run()
+    assert not at.exception, at.exception[0].value
+    return at
+
+
+def _metrics(at) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
 
-def test_headline_response_times_are_the_last_twelve_months_weighted_mean(app):
-    # Testshire fire, months after May 2015: 5 May 2016 incidents (mean 9.2 min) and two in
-    # June 2015 of 10 min each: (5 * 9.2 + 2 * 10) / 7 = 9.43 min. Othershire: one of 50 min.
-    metrics = _metrics(app)
-    assert metrics["Testshire: mean response, last 12 months"] == "9.4 min"
-    assert metrics["Othershire: mean response, last 12 months"] == "50.0 min"
+def _filter(at, name: str):
+    return at.sidebar.selectbox(key=f"filter_widget.{name}")
 
 
-def test_category_filter_changes_the_figures(app):
-    category = next(s for s in app.selectbox if s.label == "Incident category")
-    assert category.options == ["all", "primary_fire"]
-    category.set_value("primary_fire").run()
-    assert _metrics(app)["Testshire: mean response, last 12 months"] == "9.4 min"
+def _period(at, first: str, last: str):
+    at.sidebar.select_slider(key="filter_widget.period").set_value((first, last)).run()
+    assert not at.exception, at.exception[0].value
+    return at
+
+
+def _choose(at, name: str, value: str):
+    _filter(at, name).set_value(value).run()
+    assert not at.exception, at.exception[0].value
+    return at
+
+
+def _chart_data(at, index: int) -> list[pd.DataFrame]:
+    """The data a chart on the page was drawn from (one frame per layer's dataset)."""
+    from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
+
+    proto = at.get("vega_lite_chart")[index].proto
+    return [convert_arrow_bytes_to_pandas_df(d.data.data) for d in proto.datasets]
+
+
+def _markdown(at) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
+# ---------------------------------------------------------------- Overview
+
+
+def test_overview_totals_and_each_bid(app):
+    # B1: BEN2 promises 25% of the 300,000 cut in police estate costs (75,000) and realises 25%
+    # of the real saving, 79,463 (test_known_answers: 317,853 * 0.25); BEN1 (call handling) is
+    # amber, so B1 is slipping with 0 of 1 service measures on track. B2: BEN3 promises 75% of
+    # 300,000 and BEN4 1,000,000 of receipts (1,225,000); realised 238,390 + 245,041 = 483,431;
+    # BEN4 is red, so B2 is off track. NPV -36,866 + 164,037 = 127,171; benefit-cost ratio
+    # (76,776 + 467,083) / (113,642 + 303,046) = 1.31.
+    assert _metrics(app) == {
+        "Net present value, all bids": "£127,171",
+        "Benefit-cost ratio, all bids": "1.31",
+        "Cashable, realised a year": "£562,894",
+        "Bids off track or slipping": "2 of 2",
+    }
+    table = app.dataframe[0].value.set_index("Bid")
+    assert table.loc["B1", "Status"] == "▲ Slipping"
+    assert table.loc["B1", "Cashable promised"] == 75_000
+    assert table.loc["B1", "Cashable realised"] == 79_463
+    assert table.loc["B1", "Service on track"] == "0 of 1"
+    assert table.loc["B1", "NPV"] == -36_866
+    assert table.loc["B2", "Status"] == "■ Off track"
+    assert table.loc["B2", "Cashable promised"] == 1_225_000
+    assert table.loc["B2", "Cashable realised"] == 483_431
+    assert table.loc["B2", "Service on track"] == "none"
+    assert table.loc["B2", "Paid back"] == "2016-17"
+    assert "Pounds in real terms at 2015-16 prices." in " ".join(c.value for c in app.caption)
+
+
+def test_overview_says_what_changed_since_the_last_load(app):
+    text = _markdown(app)
+    # The load: nine files loaded, one refused (no headcount column), one row set aside.
+    assert "loaded **9 files** (35 rows)" in text
+    assert "refused 1 and set aside 1 row (see Data health)" in text
+    # Against the earlier version made by hand: BEN1 was on track at 60 s, B1 worth -40,000.
+    assert "**BEN1** (B1, 2016-17): ● On track → **▲ Slipping**; actual 60.0 s → 80.0 s" in text
+    assert "**B1** net present value: -£40,000 → **-£36,866**" in text
+    assert "BEN2" not in text and "**B2**" not in text  # unchanged: not listed
+
+
+def test_overview_area_filter(app):
+    _choose(app, "area", "Othershire")
+    assert [i.value for i in app.info] == ["No bids in this area."]
+    _choose(app, "area", "Testshire")
+    assert _metrics(app)["Net present value, all bids"] == "£127,171"
+
+
+# ---------------------------------------------------------------- Bid
 
 
 def test_a_chosen_bid_shows_each_benefit_against_its_target(app):
-    bid = next(s for s in app.selectbox if s.label == "Bid")
-    assert [o.split(":")[0] for o in bid.options] == ["B1", "B2"]
+    _page(app, "bid")
+    assert [o.split(":")[0] for o in _filter(app, "bid").options] == ["B1", "B2"]
     labels_values = [(m.label, m.value) for m in app.metric]
     # B1's first benefit: call handling 100 s baseline, 40 s target, 80 s actual: amber.
-    assert ("Status 2016-17", "Slipping") in labels_values
+    assert ("Status 2016-17", "▲ Slipping") in labels_values
     assert ("Actual 2016-17", "80.0 s") in labels_values
     # B1's value: a quarter of the real saving (1,200,000 - 900,000 * 84.0/85.7), discounted a
     # year at 3.5%, against 120,000 deflated and discounted alike: NPV -36,866, ratio 0.68.
     assert ("Net present value", "-£36,866") in labels_values
     assert ("Benefit-cost ratio", "0.68") in labels_values
     assert ("Paid back in", "not yet") in labels_values
-    attribution = [i.value for i in app.info]
-    assert any("attributable to the project is **-230.0 s**" in text for text in attribution)
-    bid.set_value(bid.options[1]).run()
+    text = _markdown(app)
+    assert "Partners: Test police, Test fire" in text and "**01 April 2016**" in text
+    # The attribution beside the plain before/after (test_known_answers: -20 s; +210 s; -230 s).
+    attribution = " ".join(i.value for i in app.info)
+    assert "Plain before/after: **-20.0 s**" in attribution
+    assert "comparison areas changed by +210.0 s" in attribution
+    assert "attributable to the project is **-230.0 s**" in attribution
+    assert "Owner: Owner of BEN1" in " ".join(c.value for c in app.caption)
+
+    _choose(app, "bid", "B2")
     labels_values = [(m.label, m.value) for m in app.metric]
     # In 2015-16 prices: 900,000 and 250,000 of 2016-17 cash times 84.0/85.7.
     assert ("Actual 2016-17", "£882,147") in labels_values
     assert ("Actual 2016-17", "£245,041") in labels_values
-    assert ("Status 2016-17", "Off track") in labels_values
-    assert any("Bid B2" in md.value for md in app.markdown)
+    assert ("Status 2016-17", "■ Off track") in labels_values
+    assert app.title[0].value == "B2: Bid B2"
+    assert not app.info  # B2 has no incident measure: no attribution view
+
+
+def test_bid_period_filter_limits_the_profile(app):
+    _page(app, "bid")
+    profile = _chart_data(app, 0)[0]  # BEN1: baseline, target line and actual, by year
+    assert sorted(profile.financial_year.unique()) == ["2015-16", "2016-17"]
+    actual = profile[profile.series == "actual"].set_index("financial_year").value
+    assert actual.to_dict() == {"2015-16": 100, "2016-17": 80}
+    target = profile[profile.series == "target line"].set_index("financial_year").value
+    assert target["2016-17"] == pytest.approx(100 - 60 * 364 / 729)  # test_known_answers
+    _period(app, "2016-17", "2016-17")
+    profile = _chart_data(app, 0)[0]
+    assert profile.financial_year.unique().tolist() == ["2016-17"]
+
+
+# ---------------------------------------------------------------- Response times
+
+
+def test_response_times_headlines_and_filters(app):
+    _page(app, "response_times")
+    assert [s.value for s in app.subheader] == ["Fire"]  # the only service with incidents
+    # All services (only fire in the hand-made inbox). Testshire, the twelve months to May 2016:
+    # 5 May 2016 incidents (mean 9.2 min) and two in June 2015 of 10 min each:
+    # (5 * 9.2 + 2 * 10) / 7 = 9.43 min; within 10 minutes: 300, 360, 420, 480, 600 and 600 s,
+    # 6 of 7 (86%). Othershire: 50 min, none within.
+    assert _metrics(app) == {
+        "Othershire: mean response": "50.0 min",
+        "Othershire: within standard": "0%",
+        "Testshire: mean response": "9.4 min",
+        "Testshire: within standard": "86%",
+    }
+    _choose(app, "service", "fire")
+    category = app.selectbox(key="category.fire")
+    assert category.options == ["all", "primary fire"]
+    category.set_value("primary_fire").run()
+    assert _metrics(app)["Testshire: mean response"] == "9.4 min"
+    assert [s.value for s in app.subheader] == [
+        "Median and 90th percentile",
+        "Share reached within the standard",
+        "Fire: where the minutes go",
+    ]
+    _choose(app, "area", "Testshire")
+    assert _metrics(app) == {
+        "Testshire: mean response": "9.4 min",
+        "Testshire: within standard": "86%",
+    }
+    # Up to March 2016 only: Testshire's two June 2015 fires of 10 minutes.
+    _period(app, "2015-16", "2015-16")
+    assert _metrics(app)["Testshire: mean response"] == "10.0 min"
+    _choose(app, "service", "police")  # police has staff and sites here, but no incidents
+    assert [i.value for i in app.info] == ["No police incidents of this category in 2015-16."]
+
+
+# ---------------------------------------------------------------- Estates
+
+
+def test_estates_sites_costs_and_receipts(app):
+    _page(app, "estates")
+    # 2016-17: S1 800,000 + S2 500,000 + S3 100,000 + S4 (Othershire, shared with ambulance)
+    # 300,000 = 1,700,000 cash; S3 sold for 250,000.
+    assert _metrics(app) == {
+        "Sites, 2016-17": "4",
+        "Co-located sites, 2016-17": "1",
+        "Running costs, 2016-17": "£1,700,000",
+        "Capital receipts": "£250,000",
+    }
+    shared = app.dataframe[0].value
+    assert shared[["Site", "Shared with", "County"]].values.tolist() == [
+        ["S4", "ambulance", "Othershire"]
+    ]
+    sold = app.dataframe[1].value
+    assert sold[["Site", "Capital receipt (£)"]].values.tolist() == [["S3", 250_000]]
+
+    _choose(app, "service", "police")  # S1 800,000 + S3 100,000
+    assert _metrics(app)["Running costs, 2016-17"] == "£900,000"
+    assert _metrics(app)["Sites, 2016-17"] == "2"
+    _choose(app, "service", "All services")
+    _choose(app, "area", "Othershire")
+    assert _metrics(app)["Running costs, 2016-17"] == "£300,000"
+    assert _metrics(app)["Capital receipts"] == "£0"
+    # 2015-16 in both counties: S1 1,000,000 + S2 500,000 + S3 200,000; no sale yet.
+    _choose(app, "area", "All areas")
+    _period(app, "2015-16", "2015-16")
+    assert _metrics(app) == {
+        "Sites, 2015-16": "3",
+        "Co-located sites, 2015-16": "0",
+        "Running costs, 2015-16": "£1,700,000",
+        "Capital receipts": "£0",
+    }
+
+
+# ---------------------------------------------------------------- Staffing
+
+
+def test_staffing_fte_and_shared_posts(app):
+    _page(app, "staffing")
+    # May 2016: police officers 98.5 + firefighters 40 + a tri-service officer 2 = 140.5 FTE
+    # (June's row has an FTE of "lots": set aside). April: 100 + 40 = 140.
+    assert _metrics(app) == {
+        "FTE in post, May 2016": "140.5",
+        "Headcount, May 2016": "147",
+        "Shared posts (FTE), May 2016": "2.0",
+    }
+    assert app.metric[0].delta == "+0.5 since Apr 2016"
+    _choose(app, "service", "police")
+    assert _metrics(app)["FTE in post, May 2016"] == "98.5"
+    assert [i.value for i in app.info] == ["No shared posts in 2015-16 to 2016-17."]
+    # Othershire is served by Test Police, Test Fire F2 and Test Ambulance: police only here.
+    _choose(app, "service", "All services")
+    _choose(app, "area", "Othershire")
+    assert _metrics(app)["FTE in post, May 2016"] == "98.5"
+
+
+# ---------------------------------------------------------------- Data health
+
+
+def test_data_health_shows_load_quality_quarantine_and_refusals(app):
+    _page(app, "data_health")
+    metrics = _metrics(app)
+    assert metrics["Last run"] == "succeeded"
+    assert metrics["Files loaded"] == "9"
+    assert metrics["Rows set aside"] == "1"
+    captions = " ".join(c.value for c in app.caption)
+    assert "No freshness check recorded yet" in captions
+    tables = [d.value for d in app.dataframe]
+    sources = tables[0].set_index("Source")
+    assert sources.loc["staffing", "Files loaded"] == 1
+    assert sources.loc["incidents", "Rows loaded"] == 11
+    held = next(t for t in tables if "Rule broken" in t.columns)
+    assert held[["File", "Column", "Rows"]].values.tolist() == [
+        ["staffing/test_staffing.csv", "fte", 1]
+    ]
+    refused = next(t for t in tables if "reason" in t.columns)
+    assert refused.original_name.tolist() == ["staffing/no_headcount.csv"]
+    assert "headcount" in refused.reason[0]
+    run_id = publish.publishing_run(queries.warehouse())[0]
+    shown = " ".join(i.value for i in app.info)
+    assert f"published by run {run_id}" in shown and "one of 2 kept versions" in shown
+
+
+@pytest.fixture
+def other_home(handmade_home, tmp_path, monkeypatch):
+    """A copy of the hand-made data directory that a test may change."""
+    home = tmp_path / "home"
+    (home / "warehouse" / "versions").mkdir(parents=True)
+    published = settings_for(handmade_home).published_db
+    shutil.copyfile(published, settings_for(home).published_db)
+    shutil.copyfile(settings_for(handmade_home).run_log, settings_for(home).run_log)
+    monkeypatch.setenv("BLUELIGHT_HOME", str(home))
+    return home
+
+
+def test_data_health_freshness_and_a_failed_run_since(other_home):
+    import streamlit as st
+
+    published = settings_for(other_home).published_db
+    os.chmod(published, 0o644)
+    with duckdb.connect(str(published)) as con:
+        con.execute("""insert into audit.source_freshness values
+            ('r1', 'incidents', 'monthly', '2016-06-01', '2016-07-15', 'fresh', '2016-07-01'),
+            ('r1', 'staffing', 'monthly', '2016-05-01', '2016-06-15', 'late', '2016-07-01'),
+            ('r1', 'finance', 'yearly', null, '2016-06-30', 'never', '2016-07-01')""")
+    with settings_for(other_home).run_log.open("a") as log:
+        log.write(
+            json.dumps(
+                {"run_id": "29990101T000000-later", "status": "failed", "error": "dbt build failed"}
+            )
+            + "\n"
+        )
+    st.cache_data.clear()
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.run()
+    _page(at, "data_health")
+    assert "2 of 3 sources late or never loaded" in " ".join(c.value for c in at.caption)
+    freshness = at.dataframe[0].value.set_index("Source")
+    assert freshness.Status.to_dict() == {
+        "finance": "■ never loaded",
+        "staffing": "▲ late",
+        "incidents": "● fresh",
+    }
+    assert _metrics(at)["Last run"] == "failed"
+    assert (
+        "The last run (29990101T000000-later) failed and published nothing: dbt build failed"
+        in (at.warning[0].value)
+    )
+
+
+def test_a_new_publish_is_seen_at_once(other_home, handmade_home):
+    import streamlit as st
+
+    st.cache_data.clear()
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.run()
+    _page(at, "data_health")
+    first = publish.publishing_run(settings_for(handmade_home).published_db)[0]
+    assert f"published by run {first}" in at.info[0].value
+    # A publish renames a new file into place; the cached figures must not outlive it.
+    published = settings_for(other_home).published_db
+    earlier = publish.version_path(settings_for(handmade_home).published_db, EARLIER_RUN)
+    shutil.copyfile(earlier, published.with_name("incoming"))
+    os.replace(published.with_name("incoming"), published)
+    at.run()
+    assert f"published by run {EARLIER_RUN}" in at.info[0].value
+    _page(at, "overview")
+    assert _metrics(at)["Net present value, all bids"] == "£124,037"  # -40,000 + 164,037
+
+
+# ---------------------------------------------------------------- filters across pages
+
+
+def test_filters_persist_across_pages(app):
+    _page(app, "estates")
+    _choose(app, "service", "police")
+    _choose(app, "area", "Testshire")
+    _period(app, "2016-17", "2016-17")
+    _page(app, "staffing")
+    assert _filter(app, "service").value == "police"
+    assert _filter(app, "area").value == "Testshire"
+    assert app.sidebar.select_slider(key="filter_widget.period").value == ("2016-17", "2016-17")
+    assert _metrics(app)["FTE in post, May 2016"] == "98.5"  # police, as chosen on Estates
+    _page(app, "bid")
+    _choose(app, "bid", "B2")
+    _page(app, "overview")
+    assert _filter(app, "area").value == "Testshire"
+    _page(app, "bid")
+    assert _filter(app, "bid").value == "B2"
+    assert app.title[0].value == "B2: Bid B2"
+    _page(app, "response_times")
+    assert _filter(app, "service").value == "police"
+    # Othershire has no bids: the bid filter falls back to none, then to the first bid.
+    _choose(app, "area", "Othershire")
+    _page(app, "bid")
+    assert [i.value for i in app.info] == ["No bids in this area."]
+
+
+def test_every_chart_and_table_can_be_downloaded(app):
+    for page in ("overview", "bid", "response_times", "estates", "staffing", "data_health"):
+        _page(app, page)
+        buttons = app.get("download_button")
+        shown = len(app.get("vega_lite_chart")) + len(app.dataframe)
+        assert len(buttons) == shown > 0, page  # one download under each chart and table
+        assert all(b.label == "Download the data (CSV)" for b in buttons)
+
+
+# ---------------------------------------------------------------- CSV that cannot run a formula
+
+
+def test_csv_cells_that_could_run_a_formula_are_escaped():
+    frame = pd.DataFrame(
+        {
+            "=cmd": ['=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)", "\tTab", "\rCR"],
+            "text": ["plain", "a=b", "", "O'Neil", "-", "ok, with a comma"],
+            "number": [-5, 1.5, 0, 10, -0.25, 7],
+        }
+    )
+    data = ui.safe_csv(frame)
+    assert data.startswith("\ufeff".encode())  # Excel reads it as UTF-8
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+    assert rows[0] == ["'=cmd", "text", "number"]
+    assert [r[0] for r in rows[1:]] == [
+        '\'=HYPERLINK("http://x")',
+        "'+1+1",
+        "'-2+3",
+        "'@SUM(A1)",
+        "'\tTab",
+        "'\rCR",
+    ]
+    assert [r[1] for r in rows[1:]] == ["plain", "a=b", "", "O'Neil", "'-", "ok, with a comma"]
+    assert [r[2] for r in rows[1:]] == ["-5.0", "1.5", "0.0", "10.0", "-0.25", "7.0"]  # numbers
+
+
+# ---------------------------------------------------------------- served, in Chromium
+
+PAGES = {
+    # page link text: (url path, the headline figure it must show)
+    "Overview": ("", "£127,171"),
+    "Bid": ("bid", "-£36,866"),
+    "Response times": ("response_times", "9.4 min"),
+    "Estates": ("estates", "£1,700,000"),
+    "Staffing": ("staffing", "140.5"),
+    "Data health": ("data_health", "succeeded"),
+}
 
 
 def _free_port() -> int:
@@ -99,8 +496,15 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _is_local(url: str) -> bool:
+    return url.startswith(("data:", "blob:", "about:")) or urlparse(url).hostname in (
+        "127.0.0.1",
+        "localhost",
+    )
+
+
 @pytest.mark.browser
-def test_served_dashboard_renders_in_headless_chromium(handmade_home, tmp_path):
+def test_served_dashboard_renders_every_page_in_headless_chromium(handmade_home, tmp_path):
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if not chromium:
         pytest.skip("Chromium is not installed (apt-get install chromium); .ci/run installs it")
@@ -110,12 +514,11 @@ def test_served_dashboard_renders_in_headless_chromium(handmade_home, tmp_path):
         "BLUELIGHT_HOME": str(handmade_home),
         "BLUELIGHT_DASHBOARD_PORT": str(port),
     }
+    log = (tmp_path / "streamlit.log").open("w")
     server = subprocess.Popen(
-        [sys.executable, "-m", "flows.cli", "dashboard"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+        [sys.executable, "-m", "flows.cli", "dashboard"], env=env, stdout=log, stderr=log
     )
+    outside, shown, exceptions = [], {}, {}
     try:
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60
@@ -128,21 +531,53 @@ def test_served_dashboard_renders_in_headless_chromium(handmade_home, tmp_path):
         else:
             pytest.fail("the dashboard did not start within 60 s")
         ARTIFACTS.mkdir(exist_ok=True)
-        screenshot = ARTIFACTS / "dashboard.png"
         with sync_playwright() as playwright:
+            # Playwright gives the browser a new, empty profile of its own.
             browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
-            page = browser.new_page(viewport={"width": 1366, "height": 900})
+            # A laptop's width; tall, so the screenshot holds the whole page.
+            page = browser.new_page(viewport={"width": 1280, "height": 2400}, accept_downloads=True)
+            page.on("request", lambda r: None if _is_local(r.url) else outside.append(r.url))
             page.goto(url)
-            # The headline figure, rendered by the browser from the warehouse.
-            page.get_by_text("9.4 min").first.wait_for(timeout=60_000)
-            page.get_by_text("Actual 2016-17").first.wait_for(timeout=30_000)
-            title = page.get_by_role("heading", level=1).first.inner_text()
-            exceptions = page.locator("[data-testid='stException']").count()
-            page.screenshot(path=str(screenshot), full_page=True)
+            for name, (path, headline) in PAGES.items():
+                # Through the navigation, as a commissioner would: the session (and its
+                # filters) carries over from page to page.
+                page.get_by_role("link", name=name, exact=True).first.click()
+                page.wait_for_url(f"{url}/{path}")
+                page.get_by_text(headline, exact=True).first.wait_for(timeout=30_000)
+                # Every page ends with the version it shows: then the page has run to its end.
+                page.get_by_text("Warehouse published by run").first.wait_for(timeout=30_000)
+                page.wait_for_timeout(800)  # let the charts draw before the screenshot
+                shown[name] = page.get_by_role("heading", level=1).first.inner_text()
+                exceptions[name] = page.locator("[data-testid='stException']").count()
+                slug = path or "overview"
+                page.screenshot(path=str(ARTIFACTS / f"dashboard-{slug}.png"), full_page=True)
+                if name == "Overview":
+                    with page.expect_download() as download:
+                        page.get_by_text("Download the data (CSV)").first.click()
+                    overview_csv = Path(download.value.path()).read_text(encoding="utf-8-sig")
             browser.close()
     finally:
         server.terminate()
         server.wait(timeout=20)
-    assert title == "Blue-light collaboration: are the benefits real?"
-    assert exceptions == 0
-    assert screenshot.exists() and screenshot.stat().st_size > 10_000
+        log.close()
+    assert exceptions == dict.fromkeys(PAGES, 0)
+    assert shown["Overview"] == "Are our collaborations delivering what their bids promised?"
+    assert shown["Bid"] == "B1: Bid B1"
+    assert outside == []  # no map tiles, fonts or icons fetched from outside the machine
+    rows = {r["Bid"]: r for r in csv.DictReader(io.StringIO(overview_csv))}
+    assert float(rows["B1"]["Cashable promised"]) == 75_000
+    assert float(rows["B2"]["NPV"]) == 164_037
+    for path, _ in PAGES.values():
+        shot = ARTIFACTS / f"dashboard-{path or 'overview'}.png"
+        assert shot.stat().st_size > 10_000
+
+
+def test_bench_measures_every_page(handmade_home):
+    from dashboard import bench
+
+    published = settings_for(handmade_home).published_db
+    results = bench.measure(published, repeats=1)
+    assert list(results) == list(bench.PAGES)
+    for timings in results.values():
+        assert 0 < timings["cold_median"] == timings["cold_p95"] < 60
+    assert queries._pinned is None  # the dashboard reads its settings' warehouse again

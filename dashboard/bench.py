@@ -1,0 +1,112 @@
+"""How long each dashboard page takes to render on a warehouse: `python -m dashboard.bench [path]`.
+
+Each page is rendered by Streamlit's AppTest (the app's own scripts, server side, in this
+process): "cold" with the query cache cleared, so every query opens the warehouse and runs, as
+on the first view after a publish; "warm" straight after, from the cache. `measure()` returns the
+median and 95th percentile per page, for other benchmarks (`bluelight bench`) to call.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import statistics
+import time
+from pathlib import Path
+
+APP = Path(__file__).with_name("app.py")
+# Page, and the filters set before it renders (the rest at their defaults: every area, service
+# and year). Response times draws most for one service: fire adds categories and its split.
+PAGES = {
+    "Overview": ("views/overview.py", {}),
+    "Bid": ("views/bid.py", {}),
+    "Response times": ("views/response_times.py", {}),
+    "Response, fire": ("views/response_times.py", {"service": "fire"}),
+    "Estates": ("views/estates.py", {}),
+    "Staffing": ("views/staffing.py", {}),
+    "Data health": ("views/data_health.py", {}),
+}
+BUDGET_SECONDS = 1.0
+
+
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def measure(warehouse: Path | str, repeats: int = 5) -> dict[str, dict[str, float]]:
+    """Per page: median and 95th percentile seconds, cold (cache cleared) and warm."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from dashboard import queries
+
+    queries.pin_warehouse(warehouse)
+    logging.disable(logging.WARNING)  # AppTest has no server, which Streamlit notes at every run
+    results = {}
+    try:
+        for name, (page, filters) in PAGES.items():
+            cold, warm = [], []
+            for _ in range(repeats):
+                at = AppTest.from_file(str(APP), default_timeout=60)
+                at.run()  # a page switch needs one run first
+                for key, value in filters.items():
+                    at.session_state[f"filter.{key}"] = value
+                at.switch_page(page)
+                st.cache_data.clear()
+                start = time.perf_counter()
+                at.run()
+                cold.append(time.perf_counter() - start)
+                start = time.perf_counter()
+                at.run()
+                warm.append(time.perf_counter() - start)
+                if at.exception:
+                    raise RuntimeError(f"{name}: {at.exception[0].value}")
+            results[name] = {
+                "cold_median": statistics.median(cold),
+                "cold_p95": _p95(cold),
+                "warm_median": statistics.median(warm),
+                "warm_p95": _p95(warm),
+            }
+    finally:
+        queries.pin_warehouse(None)
+        logging.disable(logging.NOTSET)
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    from flows.settings import Settings
+
+    parser = argparse.ArgumentParser(prog="python -m dashboard.bench", description=__doc__)
+    parser.add_argument(
+        "warehouse",
+        nargs="?",
+        type=Path,
+        default=None,
+        help="warehouse file (default: the published warehouse of BLUELIGHT_HOME)",
+    )
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args(argv)
+    path = args.warehouse or Settings.from_env().published_db
+    if not path.exists():
+        parser.error(f"no warehouse at {path}")
+    size = path.stat().st_size / 1e6
+    print(f"Dashboard page renders on {path} ({size:,.1f} MB), {args.repeats} times each")
+    results = measure(path, args.repeats)
+    print(f"{'page':<16}{'cold median':>12}{'cold p95':>10}{'warm median':>13}{'warm p95':>10}")
+    for name, r in results.items():
+        print(
+            f"{name:<16}{r['cold_median']:>11.3f}s{r['cold_p95']:>9.3f}s"
+            f"{r['warm_median']:>12.3f}s{r['warm_p95']:>9.3f}s"
+        )
+    slow = [n for n, r in results.items() if r["cold_p95"] >= BUDGET_SECONDS]
+    print(
+        f"Every page under {BUDGET_SECONDS:.0f} s cold (95th percentile)"
+        if not slow
+        else f"Over {BUDGET_SECONDS:.0f} s cold: {', '.join(slow)}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

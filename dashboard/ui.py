@@ -1,0 +1,327 @@
+"""What every page of the dashboard shares: cached queries, the filters that persist across
+pages, number formats, the colour-blind safe palette, and charts with their data as a safe CSV."""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import logging
+from datetime import date
+from typing import Any
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from dashboard import queries
+
+# Okabe-Ito (Okabe and Ito, 2008): stays distinct for colour-blind readers. One colour per
+# service, per status and per series, the same on every page.
+OKABE_ITO = {
+    "blue": "#0072B2",
+    "orange": "#E69F00",
+    "bluish_green": "#009E73",
+    "vermillion": "#D55E00",
+    "reddish_purple": "#CC79A7",
+    "sky_blue": "#56B4E9",
+    "yellow": "#F0E442",
+    "grey": "#999999",
+    "black": "#000000",
+}
+PALETTE = [
+    OKABE_ITO[c]
+    for c in ("blue", "orange", "bluish_green", "reddish_purple", "sky_blue", "vermillion", "black")
+]
+SERVICE_COLOURS = {
+    "police": OKABE_ITO["blue"],
+    "fire": OKABE_ITO["vermillion"],
+    "ambulance": OKABE_ITO["bluish_green"],
+}
+STATUS_LABEL = {"green": "On track", "amber": "Slipping", "red": "Off track", "not_due": "Not due"}
+STATUS_COLOURS = {
+    "On track": OKABE_ITO["bluish_green"],
+    "Slipping": OKABE_ITO["orange"],
+    "Off track": OKABE_ITO["vermillion"],
+    "Not due": OKABE_ITO["grey"],
+}
+STATUS_MARK = {"green": "●", "amber": "▲", "red": "■", "not_due": "○"}  # shape as well as colour
+UNITS = {"seconds": "s", "minutes": "min", "gbp": "£"}
+
+ALL_SERVICES = "All services"
+ALL_AREAS = "All areas"
+
+
+# ---------------------------------------------------------------- cached queries
+
+
+@st.cache_data(show_spinner=False, max_entries=500)
+def _cached(name: str, warehouse: str, run_id: str, *args: Any):
+    """A query's result, cached per warehouse file and the run that published it."""
+    return getattr(queries, name)(*args)
+
+
+def load(name: str, *args: Any):
+    """Run `queries.<name>(*args)` on the published warehouse, cached until the next publish."""
+    return _cached(name, str(queries.warehouse()), queries.version(), *args)
+
+
+# ---------------------------------------------------------------- filters
+
+# A widget's state is dropped when the page that drew it is not drawn (st.navigation runs one
+# page at a time), so each filter's value lives in a plain session key (`filter.<name>`) that no
+# widget owns; a page that draws the filter seeds its widget from it, and the widget's on_change
+# copies the choice back. (Streamlit 1.67's `persist_state="session"` keeps a copy per page, so a
+# filter changed on one page came back with its old value on another: not used.)
+logging.getLogger("streamlit.elements.lib.policies").setLevel(logging.ERROR)  # seeding is meant
+
+
+def _remember(widget_key: str, store_key: str) -> None:
+    st.session_state[store_key] = st.session_state[widget_key]
+
+
+def _persisted_widget(name: str, choices: list, default, draw, **kwargs):
+    """Draw the filter `name` seeded from its plain session key; returns the filter's value. A
+    kept value the choices no longer offer (a bid outside the area chosen since) falls back to
+    `default`."""
+    store, widget = f"filter.{name}", f"filter_widget.{name}"
+    value = st.session_state.get(store, default)
+    if not _valid(value, choices):
+        value = default
+    st.session_state[store] = value
+    st.session_state[widget] = value  # every run: a widget drawn on another page starts afresh
+    draw(key=widget, on_change=_remember, args=(widget, store), **kwargs)
+    return st.session_state[store]
+
+
+def _valid(value, choices: list) -> bool:
+    if isinstance(value, tuple | list):
+        return len(value) == 2 and all(v in choices for v in value)
+    return value in choices
+
+
+def area_filter() -> str | None:
+    """The county chosen, or None for every county."""
+    options = [ALL_AREAS, *load("areas")]
+    chosen = _persisted_widget(
+        "area", options, ALL_AREAS, st.sidebar.selectbox, label="Area", options=options
+    )
+    return None if chosen == ALL_AREAS else chosen
+
+
+def service_filter() -> str | None:
+    """The service chosen, or None for every service."""
+    options = [ALL_SERVICES, *load("services")]
+    chosen = _persisted_widget(
+        "service", options, ALL_SERVICES, st.sidebar.selectbox, label="Service", options=options
+    )
+    return None if chosen == ALL_SERVICES else chosen
+
+
+def bid_filter(area: str | None) -> str | None:
+    """The bid chosen (of the area's bids), or None if the area has none."""
+    bids = load("bids", area)
+    if bids.empty:
+        return None
+    options = bids["bid_id"].tolist()
+    titles = dict(zip(bids.bid_id, bids.title, strict=True))
+    return _persisted_widget(
+        "bid",
+        options,
+        options[0],
+        st.sidebar.selectbox,
+        label="Bid",
+        options=options,
+        format_func=lambda b: f"{b}: {titles[b]}",
+    )
+
+
+class Period:
+    """A run of financial years (April to March), as the period filter chose it."""
+
+    def __init__(self, first: str, last: str):
+        self.first, self.last = first, last
+        self.start = date(int(first[:4]), 4, 1)
+        self.end = date(int(last[:4]) + 1, 3, 31)
+
+    def __str__(self) -> str:
+        return self.first if self.first == self.last else f"{self.first} to {self.last}"
+
+
+def period_filter() -> Period:
+    years = load("financial_years")
+    if not years:
+        return Period("2000-01", "2000-01")
+    chosen = _persisted_widget(
+        "period",
+        years,
+        (years[0], years[-1]),
+        st.sidebar.select_slider,
+        label="Period (financial years)",
+        options=years,
+        value=(years[0], years[-1]),  # a pair makes it a range slider
+    )
+    return Period(*chosen)
+
+
+def filters_note() -> None:
+    st.sidebar.caption("Filters stay as chosen when you move between pages.")
+
+
+# ---------------------------------------------------------------- numbers
+
+
+def pounds(value: float | None) -> str:
+    if value is None or pd.isna(value):
+        return "n/a"
+    return f"-£{-value:,.0f}" if round(value) < 0 else f"£{value:,.0f}"
+
+
+def value_in_unit(value: float | None, unit: str) -> str:
+    if value is None or pd.isna(value):
+        return "n/a"
+    if unit == "gbp":
+        return pounds(value)
+    return f"{value:,.1f} {UNITS.get(unit, unit)}"
+
+
+def signed_in_unit(value: float | None, unit: str) -> str:
+    if value is None or pd.isna(value):
+        return "n/a"
+    if unit == "gbp":
+        return ("+" if value >= 0 else "") + pounds(value)
+    return f"{value:+,.1f} {UNITS.get(unit, unit)}"
+
+
+def status_text(status: str) -> str:
+    return f"{STATUS_MARK.get(status, '')} {STATUS_LABEL.get(status, status)}".strip()
+
+
+def price_base_note(years) -> str:
+    """The price base of money figures, said once per page."""
+    years = sorted({y for y in years if isinstance(y, str)})
+    if not years:
+        return ""
+    if len(years) == 1:
+        return f"Pounds in real terms at {years[0]} prices."
+    return (
+        "Pounds in real terms at each bid's price base year ("
+        + ", ".join(years)
+        + "); totals add them as they are."
+    )
+
+
+# ---------------------------------------------------------------- CSV and charts
+
+# OWASP "CSV Injection": a cell that begins with one of these is read as a formula by
+# spreadsheets; a single quote in front makes it text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value):
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def safe_csv(frame: pd.DataFrame) -> bytes:
+    """The frame as CSV (UTF-8 with a byte-order mark, for Excel) that cannot run a formula when
+    opened in a spreadsheet: text cells beginning with =, +, -, @, tab or carriage return get a
+    leading single quote (column names too). Numbers stay numbers: -5 is not a formula."""
+    out = pd.DataFrame(
+        {
+            safe_cell(str(c)): frame[c].map(safe_cell) if frame[c].dtype == object else frame[c]
+            for c in frame.columns
+        }
+    )
+    buffer = io.StringIO()
+    out.to_csv(
+        buffer, index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n"
+    )  # RFC 4180; quotes a lone CR too
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def download(frame: pd.DataFrame, name: str, label: str = "Download the data (CSV)") -> None:
+    st.download_button(
+        label,
+        data=functools.partial(safe_csv, frame),  # written when clicked, not at every render
+        file_name=f"{name}.csv",
+        mime="text/csv",
+        key=f"download.{name}",
+        on_click="ignore",
+    )
+
+
+def chart(altair_chart: alt.TopLevelMixin, data: pd.DataFrame, name: str) -> None:
+    """A chart and, under it, its data as a safe CSV."""
+    st.altair_chart(altair_chart, width="stretch")
+    download(data, name)
+
+
+def table(frame: pd.DataFrame, name: str, money: tuple[str, ...] = (), **kwargs) -> None:
+    """A table and its data as a safe CSV; `money` columns shown as pounds (-£5, not £-5)."""
+    shown = frame.style.format(pounds, subset=list(money)) if money else frame
+    st.dataframe(shown, hide_index=True, width="stretch", **kwargs)
+    download(frame, name)
+
+
+def service_scale(services) -> alt.Scale:
+    domain = [s for s in SERVICE_COLOURS if s in set(services)] or list(SERVICE_COLOURS)
+    return alt.Scale(domain=domain, range=[SERVICE_COLOURS[s] for s in domain])
+
+
+def palette_scale(domain: list) -> alt.Scale:
+    return alt.Scale(domain=domain, range=PALETTE[: len(domain)] or PALETTE)
+
+
+def month_axis(months: pd.Series, title: str = "Month") -> alt.X:
+    """A time axis labelled by month (or by year over two years): never the same label twice."""
+    months = pd.to_datetime(months)
+    span = (months.max() - months.min()).days if len(months) else 0
+    ticks = {"interval": "year", "step": 1} if span > 730 else {"interval": "month", "step": 1}
+    return alt.X(
+        "month:T",
+        title=title,
+        axis=alt.Axis(format="%Y" if span > 730 else "%b %Y", tickCount=ticks, labelOverlap=True),
+    )
+
+
+def with_points(months: pd.Series) -> bool:
+    """Mark each point on a line when there are few months (a single month has no line)."""
+    return pd.Series(months).nunique() <= 24
+
+
+def go_live_layer(go_lives: pd.DataFrame, start: date, end: date):
+    """Dashed rules at go-live dates within the period, labelled by bid (None if there are none)."""
+    marks = go_lives[
+        (pd.to_datetime(go_lives.go_live_date) >= pd.Timestamp(start))
+        & (pd.to_datetime(go_lives.go_live_date) <= pd.Timestamp(end))
+    ].copy()
+    if marks.empty:
+        return None
+    marks["label_y"] = [10 + 14 * i for i in range(len(marks))]  # staggered: labels never overlap
+    rules = (
+        alt.Chart(marks)
+        .mark_rule(color="#444444", strokeDash=[4, 3])
+        .encode(
+            x="go_live_date:T",
+            tooltip=["bid_id", "title", alt.Tooltip("go_live_date:T", format="%d %b %Y")],
+        )
+    )
+    labels = (
+        alt.Chart(marks)
+        .mark_text(align="left", dx=3, fontSize=11, color="#222222")
+        .encode(x="go_live_date:T", y=alt.Y("label_y:Q", scale=None), text="bid_id")
+    )
+    return rules + labels
+
+
+def version_caption() -> None:
+    """Which published warehouse the page shows."""
+    shown = load("published_version")
+    if shown.empty:
+        st.caption("The warehouse records no succeeded run.")
+        return
+    st.caption(
+        f"Warehouse published by run {shown.run_id[0]} at {shown.published_at[0]:%d %b %Y %H:%M}."
+    )

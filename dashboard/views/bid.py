@@ -1,0 +1,178 @@
+"""Bid: one bid's partners, award and go-live; each benefit's profile over time (baseline, target
+line, actuals), status and owner; and the attribution view beside the plain before/after."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from dashboard import ui
+
+area = ui.area_filter()
+bid_id = ui.bid_filter(area)
+period = ui.period_filter()
+ui.filters_note()
+
+if bid_id is None:
+    st.title("Bid")
+    st.info("No bids in this area.")
+    st.stop()
+
+bid = ui.load("bids", area).set_index("bid_id").loc[bid_id]
+st.title(f"{bid_id}: {bid.title}")
+st.markdown(
+    f"**{bid.fund_round}**, led by {bid.lead_organisation} for {bid.county}. "
+    f"Partners: {bid.partners.replace(';', ', ')}. Award {ui.pounds(bid.award_gbp)} plus "
+    f"{ui.pounds(bid.partner_contribution_gbp)} from partners (cash); live from "
+    f"**{bid.go_live_date:%d %B %Y}**."
+)
+
+value = ui.load("bid_value", bid_id)
+if not value.empty:
+    v = value.iloc[0]
+    a, b, c, d = st.columns(4)
+    a.metric(
+        "Net present value",
+        ui.pounds(v.npv_gbp),
+        help=f"Benefits to date minus cost, pounds at {v.price_base_year} prices, discounted "
+        "at 3.5% a year to that year (HM Treasury Green Book).",
+    )
+    b.metric("Benefit-cost ratio", f"{v.benefit_cost_ratio:.2f}")
+    c.metric(
+        "Cashable, present value",
+        ui.pounds(v.pv_cashable_gbp),
+        help="Cashable benefits to date in present value.",
+    )
+    d.metric("Paid back in", v.payback_year or "not yet")
+    st.caption(
+        f"Money in pounds at {v.price_base_year} prices (real terms, the register's price base)."
+    )
+
+attribution = ui.load("benefit_attribution", bid_id).set_index("benefit_id")
+latest = ui.load("benefit_latest", bid_id)
+profile = ui.load("benefit_profile", bid_id, period.start, period.end)
+SERIES = {
+    "baseline_value": "baseline",
+    "profiled_target_value": "target line",
+    "actual_value": "actual",
+}
+series_scale = ui.palette_scale(list(SERIES.values()))
+
+for row in latest.itertuples():
+    st.subheader(f"{row.benefit_id}: {row.description}")
+    st.caption(
+        f"Owner: {row.owner}. {row.category.replace('_', '-').capitalize()}, "
+        f"{row.recurrence.replace('_', '-')}; target by {row.target_date:%d %B %Y}"
+        + (f"; pounds at {row.price_base_year} prices." if row.unit == "gbp" else ".")
+    )
+    a, b, c, d = st.columns(4)
+    a.metric("Status " + row.financial_year, ui.status_text(row.status))
+    b.metric("Baseline", ui.value_in_unit(row.baseline_value, row.unit))
+    c.metric("Target", ui.value_in_unit(row.target_value, row.unit))
+    d.metric(
+        "Actual " + row.financial_year,
+        ui.value_in_unit(row.actual_value, row.unit),
+        help="Share of the promised change realised: "
+        + (
+            f"{row.share_of_target_realised:.0%}"
+            if pd.notna(row.share_of_target_realised)
+            else "n/a"
+        ),
+    )
+    mine = profile[profile.benefit_id == row.benefit_id]
+    left, right = (
+        st.columns([3, 2]) if row.benefit_id in attribution.index else (st.container(), None)
+    )
+    with left:
+        if mine.empty:
+            st.info(f"No figures for {row.benefit_id} in {period}.")
+        else:
+            series = mine.melt(
+                id_vars=["financial_year", "status"],
+                value_vars=list(SERIES),
+                var_name="series",
+                value_name="value",
+            )
+            series["series"] = series["series"].map(SERIES)
+            series["unit"] = row.unit
+            line = (
+                alt.Chart(series)
+                .mark_line(point=True)
+                .encode(
+                    x=alt.X("financial_year:O", title="Financial year"),
+                    y=alt.Y(
+                        "value:Q",
+                        title="£ (real terms)" if row.unit == "gbp" else row.unit,
+                        scale=alt.Scale(zero=False),
+                    ),
+                    color=alt.Color(
+                        "series:N",
+                        scale=series_scale,
+                        title=None,
+                        legend=alt.Legend(symbolType="stroke", symbolStrokeWidth=2),
+                    ),
+                    strokeDash=alt.StrokeDash(
+                        "series:N",
+                        scale=alt.Scale(
+                            domain=list(SERIES.values()), range=[[2, 2], [6, 3], [1, 0]]
+                        ),
+                        title=None,
+                    ),
+                    tooltip=[
+                        "financial_year",
+                        "series",
+                        alt.Tooltip("value:Q", format=",.1f"),
+                        "status",
+                    ],
+                )
+                .properties(height=230)
+            )
+            ui.chart(line, series, f"{row.benefit_id}_profile")
+    if right is not None:
+        att = attribution.loc[row.benefit_id]
+        unit = att.unit
+        with right:
+            st.markdown("**How much is the collaboration's doing?**")
+            frame = pd.DataFrame(
+                {
+                    "figure": [
+                        "Before/after (plain)",
+                        "Comparison areas' change",
+                        "Attributable change",
+                    ],
+                    "change": [att.before_after_change, att.comparison_change, att.estimate],
+                    "low": [None, None, att.ci_low],
+                    "high": [None, None, att.ci_high],
+                }
+            )
+            bars = (
+                alt.Chart(frame)
+                .mark_bar()
+                .encode(
+                    y=alt.Y("figure:N", sort=None, title=None, axis=alt.Axis(labelLimit=220)),
+                    x=alt.X("change:Q", title=f"Change ({ui.UNITS.get(unit, unit)})"),
+                    color=alt.Color(
+                        "figure:N", scale=ui.palette_scale(frame.figure.tolist()), legend=None
+                    ),
+                    tooltip=["figure", alt.Tooltip("change:Q", format="+,.1f")],
+                )
+            )
+            whisker = (
+                alt.Chart(frame.dropna())
+                .mark_rule(color="#000000", strokeWidth=2)
+                .encode(y=alt.Y("figure:N", sort=None), x="low:Q", x2="high:Q")
+            )
+            ui.chart(
+                (bars + whisker).properties(height=150), frame, f"{row.benefit_id}_attribution"
+            )
+            st.info(
+                f"Plain before/after: **{ui.signed_in_unit(att.before_after_change, unit)}**. "
+                f"The comparison areas changed by {ui.signed_in_unit(att.comparison_change, unit)} "
+                "over the same years, so the change attributable to the project is "
+                f"**{ui.signed_in_unit(att.estimate, unit)}** (95% interval "
+                f"{ui.signed_in_unit(att.ci_low, unit)} to {ui.signed_in_unit(att.ci_high, unit)}"
+                f"; {int(att.observations):,} incidents, {int(att.smallest_cell):,} in the "
+                "smallest group)."
+            )
+ui.version_caption()

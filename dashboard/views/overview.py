@@ -1,0 +1,182 @@
+"""Overview: per bid, money promised against money realised, service measures on track, status,
+net present value and benefit-cost ratio; totals across bids; what changed since the last load."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from dashboard import queries, ui
+
+st.title("Are our collaborations delivering what their bids promised?")
+area = ui.area_filter()
+ui.filters_note()
+
+bids = ui.load("bid_overview", area)
+if bids.empty:
+    st.info("No bids in this area.")
+    st.stop()
+
+# ---- totals across bids
+pv_benefits, pv_cost = bids.pv_benefits_gbp.sum(), bids.pv_cost_gbp.sum()
+a, b, c, d = st.columns(4)
+a.metric(
+    "Net present value, all bids",
+    ui.pounds(bids.npv_gbp.sum()),
+    help="Money benefits to date minus cost (award plus partners' contributions), in present "
+    "value: real terms, discounted at 3.5% a year (HM Treasury Green Book).",
+)
+b.metric("Benefit-cost ratio, all bids", f"{pv_benefits / pv_cost:.2f}" if pv_cost else "n/a")
+c.metric(
+    "Cashable, realised a year",
+    ui.pounds(bids.cashable_realised_gbp.sum()),
+    help="Latest year, against "
+    f"{ui.pounds(bids.cashable_promised_gbp.sum())} promised (attributed shares only).",
+)
+off = int((bids.status == "red").sum())
+slipping = int((bids.status == "amber").sum())
+d.metric(
+    "Bids off track or slipping",
+    f"{off + slipping} of {len(bids)}",
+    help=f"{off} off track, {slipping} slipping: the worst status of each bid's benefits.",
+)
+st.caption(
+    ui.price_base_note(bids.price_base_year)
+    + " Recurring savings are a year's; one-off receipts are to date. A saving shared by two "
+    "bids counts once, split by each bid's attribution share."
+)
+
+# ---- per bid
+non_cashable = bool(bids.non_cashable_promised_gbp.any() or bids.non_cashable_realised_gbp.any())
+columns = {
+    "Bid": bids.bid_id,
+    "Status": bids.status.map(ui.status_text),
+    "Cashable promised": bids.cashable_promised_gbp.round(0),
+    "Cashable realised": bids.cashable_realised_gbp.round(0),
+}
+if non_cashable:
+    columns["Non-cashable promised"] = bids.non_cashable_promised_gbp.round(0)
+    columns["Non-cashable realised"] = bids.non_cashable_realised_gbp.round(0)
+columns |= {
+    "Service on track": [
+        f"{on} of {n}" if n else "none"
+        for on, n in zip(bids.service_measures_on_track, bids.service_measures, strict=True)
+    ],
+    "NPV": bids.npv_gbp.round(0),
+    "BCR": bids.benefit_cost_ratio.round(2),
+    "Paid back": bids.payback_year.fillna("not yet"),
+}
+table = pd.DataFrame(columns)
+st.subheader("Each bid")
+ui.table(
+    table,
+    "bids_overview",
+    money=tuple(c for c in table.columns if "promised" in c or "realised" in c or c == "NPV"),
+    column_config={
+        "BCR": st.column_config.NumberColumn(format="%.2f", help="Benefit-cost ratio"),
+        "Service on track": st.column_config.TextColumn(
+            help="Service measures (response times) at or above 90% of their profiled target"
+        ),
+    },
+)
+years = ", ".join(sorted(set(bids.latest_year.dropna())))
+st.caption(
+    f"Status: the worst of the bid's benefits in their latest year ({years}). "
+    "Realised: the latest year's; promised: the register's target, the bid's attributed share."
+)
+
+st.subheader("Money promised and realised")
+for kind in ("cashable", "non_cashable") if non_cashable else ("cashable",):
+    frame = pd.DataFrame(
+        {
+            "bid_id": bids.bid_id,
+            "bid": bids.bid_id + " " + bids.title,
+            "promised_gbp": bids[f"{kind}_promised_gbp"],
+            "realised_gbp": bids[f"{kind}_realised_gbp"],
+        }
+    )
+    frame = frame[(frame.promised_gbp != 0) | (frame.realised_gbp != 0)]
+    if frame.empty:
+        continue
+    # A bullet chart: the promise as a wide pale bar, what is realised as a narrow bar on it.
+    base = alt.Chart(frame).encode(
+        y=alt.Y("bid:N", title=None, sort=None, axis=alt.Axis(labelLimit=320)),
+        tooltip=[
+            "bid",
+            alt.Tooltip("promised_gbp:Q", format=",.0f", title="promised (£)"),
+            alt.Tooltip("realised_gbp:Q", format=",.0f", title="realised (£)"),
+        ],
+    )
+    promised = base.mark_bar(size=26, color=ui.OKABE_ITO["sky_blue"], opacity=0.6).encode(
+        x=alt.X(
+            "promised_gbp:Q",
+            title=f"{kind.replace('_', '-').capitalize()} pounds (real terms)",
+            axis=alt.Axis(format="~s"),
+        )
+    )
+    realised = base.mark_bar(size=10, color=ui.OKABE_ITO["blue"]).encode(x="realised_gbp:Q")
+    ui.chart(
+        (promised + realised).properties(height=60 + 40 * len(frame)),
+        frame,
+        f"{kind}_promised_realised",
+    )
+st.caption("Wide pale bar: promised. Narrow dark bar: realised in the latest year.")
+
+# ---- what changed since the last load
+st.subheader("What changed since the last load")
+shown = ui.load("published_version")
+run_id = shown.run_id[0] if not shown.empty else None
+if run_id:
+    run = ui.load("load_run", run_id)
+    if not run.empty:
+        r = run.iloc[0]
+        st.markdown(
+            f"The last load (run {run_id}, {r.finished_at:%d %b %Y %H:%M}) loaded "
+            f"**{r.files_loaded} files** ({r.rows_loaded:,} rows), skipped {r.files_skipped} "
+            f"already loaded, refused {r.files_rejected} and set aside {r.rows_quarantined:,} "
+            f"{'row' if r.rows_quarantined == 1 else 'rows'} (see Data health)."
+        )
+previous = queries.previous_version()
+if previous is None:
+    st.info("This is the first kept version of the warehouse: nothing earlier to compare with.")
+else:
+    before = ui.load("benefit_statuses", previous)
+    after = ui.load("benefit_statuses")
+    both = after.merge(before, on="benefit_id", how="outer", suffixes=("", "_before"))
+    changed = both[
+        (both.status != both.status_before)
+        | (both.financial_year != both.financial_year_before)
+        | ((both.actual_value - both.actual_value_before).abs() > 1e-6)
+    ]
+    value_before = ui.load("bid_overview", area, previous).set_index("bid_id")
+    npv_moves = [
+        (bid, value_before.npv_gbp.get(bid), npv)
+        for bid, npv in zip(bids.bid_id, bids.npv_gbp, strict=True)
+        if bid not in value_before.index or abs(value_before.npv_gbp.get(bid) - npv) > 0.5
+    ]
+    st.caption(
+        f"Compared with the version published before it ({previous.name}, kept in "
+        "warehouse/versions/)."
+    )
+    if changed.empty and not npv_moves:
+        st.success("No benefit's status, figure or year and no bid's value changed.")
+    for row in changed.itertuples():
+        if pd.isna(row.status_before):
+            st.markdown(
+                f"- **{row.benefit_id}** ({row.bid_id}) is new: {ui.status_text(row.status)}"
+            )
+            continue
+        if pd.isna(row.status):
+            st.markdown(f"- **{row.benefit_id}** is no longer in the register")
+            continue
+        st.markdown(
+            f"- **{row.benefit_id}** ({row.bid_id}, {row.financial_year}): "
+            f"{ui.status_text(row.status_before)} → **{ui.status_text(row.status)}**; actual "
+            f"{ui.value_in_unit(row.actual_value_before, row.unit)} → "
+            f"{ui.value_in_unit(row.actual_value, row.unit)}"
+        )
+    for bid, npv_before, npv in npv_moves:
+        was = "new" if npv_before is None else ui.pounds(npv_before)
+        st.markdown(f"- **{bid}** net present value: {was} → **{ui.pounds(npv)}**")
+ui.version_caption()

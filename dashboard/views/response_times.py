@@ -1,0 +1,209 @@
+"""Response times: monthly median and 90th percentile per service, area and incident category,
+the share within the standard, go-live dates marked; fire split into call handling, turnout and
+drive time."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from dashboard import ui
+
+st.title("Response times")
+service = ui.service_filter()
+area = ui.area_filter()
+period = ui.period_filter()
+ui.filters_note()
+
+STATISTICS = {"median_response_minutes": "median", "p90_response_minutes": "90th percentile"}
+FIRE_PARTS = {
+    "call_handling_minutes": "call handling",
+    "turnout_minutes": "turnout",
+    "drive_minutes": "drive",
+}
+
+
+def headline(last_year) -> None:
+    """Per county: mean response and share within the standard over the last twelve months."""
+    for column, row in zip(
+        st.columns(max(len(last_year), 1)), last_year.itertuples(), strict=False
+    ):
+        with column:
+            st.markdown(
+                f"**{row.county}**, {row.first_month:%b %Y} to {row.last_month:%b %Y} "
+                f"({int(row.incidents):,} incidents)"
+            )
+            left, right = st.columns(2)
+            left.metric(f"{row.county}: mean response", f"{row.mean_response_minutes:.1f} min")
+            share = row.share_within_standard
+            right.metric(
+                f"{row.county}: within standard",
+                "no standard" if pd.isna(share) else f"{share:.0%}",
+            )
+
+
+def trend_chart(service: str, category: str, trend) -> None:
+    long = trend.melt(
+        id_vars=["month", "county"],
+        value_vars=list(STATISTICS),
+        var_name="statistic",
+        value_name="minutes",
+    )
+    long["statistic"] = long["statistic"].map(STATISTICS)
+    counties = sorted(long.county.unique())
+    lines = (
+        alt.Chart(long)
+        .mark_line(point=ui.with_points(long.month))
+        .encode(
+            x=ui.month_axis(long.month, "Month of call"),
+            y=alt.Y("minutes:Q", title="Minutes from call to first arrival"),
+            color=alt.Color("county:N", scale=ui.palette_scale(counties), title="County"),
+            strokeDash=alt.StrokeDash(
+                "statistic:N",
+                scale=alt.Scale(domain=list(STATISTICS.values()), range=[[1, 0], [5, 3]]),
+                title="Statistic",
+            ),
+            tooltip=[
+                "county",
+                "statistic",
+                alt.Tooltip("month:T", format="%b %Y"),
+                alt.Tooltip("minutes:Q", format=".1f"),
+            ],
+        )
+        .properties(height=300)
+    )
+    go_lives = ui.load("go_lives", area)
+    marks = ui.go_live_layer(go_lives[go_lives.service == service], period.start, period.end)
+    ui.chart(lines + marks if marks is not None else lines, long, f"{service}_{category}_trend")
+
+
+st.caption(
+    f"{period}. Dashed vertical lines: go-live of each Police Innovation Fund project with a "
+    "benefit for the service. A change at go-live is not all the project's doing: compare the "
+    "counties, and see each bid's attribution on the Bid page."
+)
+
+if service is None:
+    st.info(
+        "Every service, all incidents. Choose a service in the sidebar for its incident "
+        "categories, the share within the standard and, for fire, the parts of the response."
+    )
+    last_years = ui.load("response_last_year", None, "all", area, period.end)
+    trends = ui.load("response_trend", None, "all", area, period.start, period.end)
+    if trends.empty:
+        st.info(f"No incidents in {period}.")
+    for each in sorted(trends.service.unique()):
+        st.subheader(each.capitalize())
+        headline(last_years[last_years.service == each])
+        trend_chart(each, "all", trends[trends.service == each].drop(columns=["service"]))
+    ui.version_caption()
+    st.stop()
+
+categories = ui.load("incident_categories", service)
+category = st.selectbox(
+    "Incident category",
+    categories,
+    format_func=lambda c: c.replace("_", " "),
+    key=f"category.{service}",
+)
+headline(ui.load("response_last_year", service, category, area, period.end))
+trend = ui.load("response_trend", service, category, area, period.start, period.end)
+if trend.empty:
+    st.info(f"No {service} incidents of this category in {period}.")
+    ui.version_caption()
+    st.stop()
+
+st.subheader("Median and 90th percentile")
+trend_chart(service, category, trend)
+
+standard = trend.dropna(subset=["share_within_standard"])
+if not standard.empty:
+    st.subheader("Share reached within the standard")
+    share = (
+        alt.Chart(standard)
+        .mark_line(point=alt.OverlayMarkDef(size=20))
+        .encode(
+            x=ui.month_axis(standard.month, "Month of call"),
+            y=alt.Y(
+                "share_within_standard:Q",
+                title="Share within the standard",
+                axis=alt.Axis(format="%"),
+                scale=alt.Scale(domain=[0, 1]),
+            ),
+            color=alt.Color(
+                "county:N", scale=ui.palette_scale(sorted(trend.county.unique())), title="County"
+            ),
+            tooltip=[
+                "county",
+                alt.Tooltip("month:T", format="%b %Y"),
+                alt.Tooltip("share_within_standard:Q", format=".0%"),
+                "incidents",
+            ],
+        )
+        .properties(height=220)
+    )
+    ui.chart(
+        share,
+        standard[["month", "county", "incidents", "share_within_standard"]],
+        f"{service}_{category}_within_standard",
+    )
+
+if service == "fire":
+    st.subheader("Fire: where the minutes go")
+    # Per financial year, each part's mean over the year's incidents: months are too noisy to
+    # read a split from.
+    yearly = trend.assign(
+        financial_year=[
+            f"{m.year - (m.month < 4)}-{(m.year - (m.month < 4) + 1) % 100:02d}"
+            for m in pd.to_datetime(trend.month)
+        ]
+    )
+    weighted = yearly[list(FIRE_PARTS)].mul(yearly.incidents, axis=0)
+    weighted[["county", "financial_year", "incidents"]] = yearly[
+        ["county", "financial_year", "incidents"]
+    ]
+    sums = weighted.groupby(["county", "financial_year"], as_index=False).sum()
+    parts = sums.melt(
+        id_vars=["county", "financial_year", "incidents"],
+        value_vars=list(FIRE_PARTS),
+        var_name="part",
+        value_name="minutes",
+    )
+    parts["minutes"] = parts.minutes / parts.incidents
+    parts["part"] = parts["part"].map(FIRE_PARTS)
+    parts["part_order"] = parts.part.map({p: i for i, p in enumerate(FIRE_PARTS.values())})
+    counties = sorted(parts.county.unique())
+    for column, county in zip(st.columns(len(counties)), counties, strict=True):
+        with column:
+            st.markdown(f"**{county}**")
+            mine = parts[parts.county == county]
+            stacked = (
+                alt.Chart(mine)
+                .mark_bar()
+                .encode(
+                    x=alt.X("financial_year:O", title="Financial year"),
+                    y=alt.Y("minutes:Q", stack="zero", title="Mean minutes"),
+                    color=alt.Color(
+                        "part:N",
+                        scale=ui.palette_scale(list(FIRE_PARTS.values())),
+                        sort=list(FIRE_PARTS.values()),
+                        title=None,
+                        legend=alt.Legend(orient="bottom"),
+                    ),
+                    order=alt.Order("part_order:Q"),
+                    tooltip=[
+                        "financial_year",
+                        "part",
+                        alt.Tooltip("minutes:Q", format=".2f"),
+                        "incidents",
+                    ],
+                )
+                .properties(height=380)  # the whole chart: labels and legend take 150 px
+            )
+            ui.chart(stacked, mine.drop(columns=["part_order"]), f"fire_{category}_{county}_parts")
+    st.caption(
+        "Call handling: call to first resource mobilised. Turnout: mobilised to leaving the "
+        "station. Drive: leaving to first arrival. Each year's mean over its incidents."
+    )
+ui.version_caption()
