@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import shutil
 import subprocess
 import sys
 
@@ -129,6 +130,20 @@ def _nothing():
     yield
 
 
+def _bench(args: argparse.Namespace, settings: Settings) -> int:
+    from flows import bench
+
+    home = settings.home / "bench" / args.tier
+    report = bench.run_bench(args.tier, home, seed=settings.demo_seed)
+    text = bench.render(report)
+    print(text)
+    if not args.no_doc:
+        print(f"Written to {bench.write_doc(report, text)}")
+    if not args.keep:
+        shutil.rmtree(home, ignore_errors=True)
+    return 0
+
+
 def _versions(args: argparse.Namespace, settings: Settings) -> int:
     from datetime import datetime, time
 
@@ -212,6 +227,19 @@ def main(argv: list[str] | None = None) -> int:
         metavar="YYYY-MM-DD",
         help="print only the path of the version that was published at the end of that day",
     )
+    bench_verb = verbs.add_parser(
+        "bench",
+        help="run a demo tier end to end and print each stage's time, rows per second, peak "
+        "memory, start-up cost, warehouse size and the ratio to plain DuckDB; writes "
+        "docs/performance.md",
+    )
+    bench_verb.add_argument(
+        "--tier", default="county", choices=["county", "region", "national-year", "national"]
+    )
+    bench_verb.add_argument("--keep", action="store_true", help="keep the tier's data directory")
+    bench_verb.add_argument(
+        "--no-doc", action="store_true", help="print only; do not write docs/performance.md"
+    )
     check = verbs.add_parser(
         "check",
         help="run every quality suite on the published warehouse (or the build copy); "
@@ -238,6 +266,7 @@ def main(argv: list[str] | None = None) -> int:
         "dashboard": _dashboard,
         "versions": _versions,
         "check": _check,
+        "bench": _bench,
         "sources": _sources,
     }
     return handler[args.verb](args, settings)

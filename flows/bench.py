@@ -1,0 +1,296 @@
+"""`bluelight bench`: a demo tier end to end, measured, beside plain DuckDB doing the same work.
+
+Prints one table (and writes it to docs/performance.md with the machine it ran on): each stage's
+wall time and rows per second, the pipeline's peak memory, the fixed start-up (Python and
+Prefect, dbt parse), the warehouse size, a plain-DuckDB baseline (the same incident files read and
+the headline response-time mart computed in one SQL script), the quality gate's share, and one
+more night (a day's incidents) on top. Every step runs as its own process, as a user would.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from flows.settings import PROJECT_ROOT, Settings
+
+# Tiers: multiples of the demo county pair's incident volume (812,000 incidents over 14 years at
+# scale 1). The generator keeps the two counties' geography; the tiers scale their volume.
+TIERS = {
+    "county": 1.0,
+    "region": 10.0,
+    "national-year": 250.0,  # ~14.5 million incidents: one national year's volume
+    "national": 2500.0,  # ~145 million incidents
+}
+PERFORMANCE_DOC = PROJECT_ROOT / "docs" / "performance.md"
+
+# The baseline: plain DuckDB reads the same incident files and computes the headline mart
+# (incidents, mean, median and 90th percentile response per service, county and month).
+BASELINE_SQL = """
+create table boundaries as select * from read_csv('{inbox}/boundaries/*.csv', all_varchar=true);
+create table incidents as
+    select * from read_csv('{inbox}/incidents/*.csv', all_varchar=true, union_by_name=true);
+create table response_monthly as
+    select i.service, b.county, date_trunc('month', i.call_time::timestamp) as month,
+           count(*) as incidents,
+           avg(epoch(i.first_arrival_time::timestamp - i.call_time::timestamp)) / 60 as mean_min,
+           quantile_cont(epoch(i.first_arrival_time::timestamp - i.call_time::timestamp), 0.5)
+               / 60 as median_min,
+           quantile_cont(epoch(i.first_arrival_time::timestamp - i.call_time::timestamp), 0.9)
+               / 60 as p90_min
+    from incidents as i join boundaries as b using (district_code)
+    group by all;
+"""
+
+
+@dataclass
+class Measured:
+    seconds: float
+    peak_mb: float
+    output: str = ""
+
+
+@dataclass
+class Report:
+    tier: str
+    scale: float
+    rows: int = 0
+    incidents: int = 0
+    generate_s: float = 0.0
+    baseline: Measured | None = None
+    pipeline: Measured | None = None
+    stages: dict = field(default_factory=dict)
+    startup: dict = field(default_factory=dict)
+    warehouse_mb: float = 0.0
+    increment: Measured | None = None
+    increment_stages: dict = field(default_factory=dict)
+    increment_rows: int = 0
+    dashboard: dict = field(default_factory=dict)
+
+
+# Runs a command and reports its largest process's peak memory: a fresh parent per measure, so
+# one measure's peak never stands in for another's.
+_WRAPPER = (
+    "import resource, subprocess, sys; code = subprocess.call(sys.argv[1:]); "
+    "print('PEAK_KB', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); "
+    "sys.exit(code)"
+)
+
+
+def _measure(command: list[str], env: dict | None = None, cwd: Path | None = None) -> Measured:
+    """Wall time and peak resident memory of the command's largest process."""
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", _WRAPPER, *command],
+        env={**os.environ, **(env or {})},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+    )
+    seconds = time.perf_counter() - start
+    output, _, peak = done.stderr.rpartition("PEAK_KB ")
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{done.stdout[-3000:]}{output[-3000:]}")
+    return Measured(seconds, int(peak.split()[0]) / 1024, done.stdout + output)
+
+
+def _python(code: str, env: dict | None = None) -> Measured:
+    return _measure([sys.executable, "-c", code], env=env, cwd=PROJECT_ROOT)
+
+
+def _startup(home: Path) -> dict:
+    """The fixed cost every run pays whatever the data: Python imports and Prefect starting
+    (a temporary server when none is configured), and dbt parsing the project."""
+    env = {"BLUELIGHT_HOME": str(home), "BLUELIGHT_BUILD_DB": str(home / "startup.duckdb")}
+    imports = _python("import flows.nightly", env)
+    prefect = _python("from prefect import flow\n@flow\ndef empty():\n    return 1\nempty()", env)
+    project = PROJECT_ROOT / "dbt_project"
+    parse_args = (
+        f"from dbt.cli.main import dbtRunner; r = dbtRunner().invoke(['parse', '--project-dir', "
+        f"'{project}', '--profiles-dir', '{project}', '--target-path', '{home}/startup_target', "
+        f"'--log-path', '{home}/startup_logs', '--quiet']); assert r.success"
+    )
+    full = _python(parse_args, env)
+    partial = _python(parse_args, env)  # the project unchanged: dbt's partial parse
+    return {
+        "python imports": imports.seconds,
+        "Prefect flow start (temporary server)": prefect.seconds,
+        "dbt parse, first run": full.seconds,
+        "dbt parse, unchanged project": partial.seconds,
+    }
+
+
+def _one_more_day(inbox: Path, scale: float, seed: int) -> int:
+    """A night's incidents: the first day after the demo's last year, for every county/service."""
+    import numpy as np
+
+    from flows import demo_data
+
+    rng = np.random.default_rng(seed + 1)
+    fy = demo_data.LAST_FY + 1
+    folder = inbox / "incidents"
+    folder.mkdir(parents=True, exist_ok=True)
+    frames = []
+    for county in demo_data.COUNTIES:
+        for service in ("fire", "ambulance", "police"):
+            frame = demo_data._incidents(rng, county, service, fy, scale)
+            frames.append(frame[frame["call_time"].str.startswith(f"{fy}-04-01")])
+    import pandas as pd
+
+    day = pd.concat(frames)
+    day.to_csv(folder / f"incidents_{fy}-04-01.csv", index=False, lineterminator="\n")
+    return len(day)
+
+
+def _run(home: Path) -> tuple[Measured, dict]:
+    measured = _measure(
+        [sys.executable, "-m", "flows.cli", "run"],
+        env={"BLUELIGHT_HOME": str(home), "PREFECT_LOGGING_LEVEL": "WARNING"},
+        cwd=PROJECT_ROOT,
+    )
+    record = json.loads(Settings(home=home).run_log.read_text().splitlines()[-1])
+    if record["status"] != "succeeded":
+        raise RuntimeError(f"the run failed: {record['error']}")
+    return measured, record
+
+
+def run_bench(tier: str, home: Path, seed: int = 2014, progress=print) -> Report:
+    from flows.demo_data import write_demo_inbox
+
+    scale = TIERS[tier]
+    report = Report(tier, scale)
+    if home.exists():
+        shutil.rmtree(home)
+    settings = Settings(home=home)
+    progress(f"[1/6] writing the {tier} tier's inbox (scale {scale:g}) to {settings.inbox}")
+    start = time.perf_counter()
+    counts = write_demo_inbox(settings.inbox, seed=seed, scale=scale, progress=lambda *_: None)
+    report.generate_s = time.perf_counter() - start
+    report.rows = sum(counts.values())
+    report.incidents = counts["incidents"]
+
+    progress("[2/6] plain DuckDB baseline on the same files")
+    script = BASELINE_SQL.format(inbox=settings.inbox)
+    baseline_db = home / "baseline.duckdb"
+    report.baseline = _python(
+        f"import duckdb; con = duckdb.connect({str(baseline_db)!r}); con.execute({script!r}); "
+        "print(con.sql('select count(*) from response_monthly').fetchone()[0])"
+    )
+    baseline_db.unlink()
+
+    progress("[3/6] fixed start-up: imports, Prefect, dbt parse")
+    report.startup = _startup(home / "startup")
+
+    progress(f"[4/6] the nightly flow on {report.rows:,} rows (bluelight run)")
+    report.pipeline, record = _run(home)
+    report.stages = record["stage_seconds"]
+    report.warehouse_mb = settings.published_db.stat().st_size / 1e6
+
+    progress("[5/6] one more night: a day's incidents on top")
+    report.increment_rows = _one_more_day(settings.inbox, scale, seed)
+    report.increment, record = _run(home)
+    report.increment_stages = record["stage_seconds"]
+
+    progress("[6/6] dashboard queries on the published warehouse")
+    report.dashboard = _dashboard_timings(settings.published_db)
+    return report
+
+
+def _dashboard_timings(db: Path) -> dict:
+    """Each dashboard page rendered with its queries' cache cleared (dashboard/bench.py)."""
+    from dashboard import bench as dashboard_bench
+
+    return dashboard_bench.measure(db, repeats=10)
+
+
+def render(report: Report) -> str:
+    """The report as Markdown tables."""
+    rows = report.rows
+    pipeline = report.pipeline.seconds
+    stage_total = sum(report.stages.values())
+    fixed = pipeline - stage_total
+    lines = [
+        f"### Tier `{report.tier}` (scale {report.scale:g}: {rows:,} rows, "
+        f"{report.incidents:,} of them incidents)",
+        "",
+        f"Measured {datetime.now():%Y-%m-%d %H:%M} on {machine()}.",
+        "",
+        "| stage | wall s | rows/s |",
+        "|---|---:|---:|",
+    ]
+    for stage, seconds in report.stages.items():
+        rate = f"{rows / seconds:,.0f}" if seconds > 0.05 and stage != "fetch" else ""
+        lines.append(f"| {stage} | {seconds:.1f} | {rate} |")
+    lines += [
+        f"| start-up and hand-over (Prefect, imports, outside the stages) | {fixed:.1f} | |",
+        f"| **whole run (`bluelight run`)** | **{pipeline:.1f}** | {rows / pipeline:,.0f} |",
+        "",
+        "| measure | value |",
+        "|---|---:|",
+        f"| generating the inbox (not part of the run) | {report.generate_s:.1f} s |",
+        f"| peak memory of the run (largest process) | {report.pipeline.peak_mb:,.0f} MB |",
+        f"| published warehouse | {report.warehouse_mb:,.1f} MB |",
+        f"| plain DuckDB baseline (read the files, compute the monthly mart) | "
+        f"{report.baseline.seconds:.1f} s |",
+        f"| whole run / baseline | {pipeline / report.baseline.seconds:.1f}x |",
+        f"| run without start-up / baseline | {stage_total / report.baseline.seconds:.1f}x |",
+        f"| quality gate (checks on loaded rows + marts) | "
+        f"{report.stages.get('check_loaded', 0) + report.stages.get('check_marts', 0):.1f} s |",
+    ]
+    for name, seconds in report.startup.items():
+        lines.append(f"| start-up: {name} | {seconds:.1f} s |")
+    inc = report.increment.seconds
+    lines += [
+        f"| one more night ({report.increment_rows:,} incidents) | {inc:.1f} s "
+        f"({100 * inc / pipeline:.0f}% of the full run) |",
+        "| one more night, by stage | "
+        + ", ".join(f"{k} {v:.1f} s" for k, v in report.increment_stages.items())
+        + " |",
+    ]
+    for page, timing in report.dashboard.items():
+        lines.append(
+            f"| dashboard page {page}, cold cache: median / 95th percentile of 10 | "
+            f"{timing['cold_median'] * 1000:.0f} / {timing['cold_p95'] * 1000:.0f} ms |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def machine() -> str:
+    memory_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores ({cpu}), {memory_gb:.0f} GB, Python {platform.python_version()}"
+
+
+BEGIN, END = "<!-- bench results: begin -->", "<!-- bench results: end -->"
+
+
+def write_doc(report: Report, text: str) -> Path:
+    """Replace this tier's section between the markers of docs/performance.md; the prose
+    around them is kept."""
+    doc = PERFORMANCE_DOC.read_text()
+    before, rest = doc.split(BEGIN + "\n")
+    inside, after = rest.split(END)
+    sections = {
+        part.split("`")[1]: "### " + part
+        for part in inside.split("### ")
+        if part.startswith("Tier `")
+    }
+    sections[report.tier] = text
+    ordered = [sections[t].rstrip() + "\n" for t in TIERS if t in sections]
+    PERFORMANCE_DOC.write_text(before + BEGIN + "\n" + "\n".join(ordered) + END + after)
+    return PERFORMANCE_DOC
