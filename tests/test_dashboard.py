@@ -26,7 +26,7 @@ from urllib.parse import urlparse
 import duckdb
 import pandas as pd
 import pytest
-from conftest import ARTIFACTS, run_flow, settings_for
+from conftest import ARTIFACTS, CHROMIUM_FLAGS, chromium_or_skip, run_flow, settings_for
 from handmade import write_dashboard_extras, write_handmade_inbox
 from playwright.sync_api import sync_playwright
 from streamlit.testing.v1 import AppTest
@@ -34,17 +34,6 @@ from streamlit.testing.v1 import AppTest
 from dashboard import queries, ui
 from flows import publish
 
-# Debian's chromium, headless, with nothing reaching out to the network (DESIGN.md).
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 APP = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
 EARLIER_RUN = "20160101T000000-before"
 
@@ -505,9 +494,7 @@ def _is_local(url: str) -> bool:
 
 @pytest.mark.browser
 def test_served_dashboard_renders_every_page_in_headless_chromium(handmade_home, tmp_path):
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if not chromium:
-        pytest.skip("Chromium is not installed (apt-get install chromium); .ci/run installs it")
+    chromium = chromium_or_skip()
     port = _free_port()
     env = {
         **os.environ,
