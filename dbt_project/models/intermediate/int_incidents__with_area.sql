@@ -1,7 +1,19 @@
+-- Incremental, like its staging model: only incidents loaded since the last build are joined.
+{{ config(
+    materialized='incremental',
+    unique_key=['service', 'incident_id'],
+    incremental_strategy='delete+insert',
+) }}
+
 with
 
 incidents as (
     select * from {{ ref('stg_agency__incidents') }}
+    {%- if is_incremental() %}
+        where _load_id > (
+            select coalesce(max(built._load_id), '') from {{ this }} as built
+        )
+    {%- endif %}
 ),
 
 districts as (
@@ -23,6 +35,7 @@ joined as (
         incidents.call_handling_seconds,
         incidents.turnout_seconds,
         incidents.drive_seconds,
+        incidents._load_id,
         incidents._source_file,
         incidents._source_row
     from incidents

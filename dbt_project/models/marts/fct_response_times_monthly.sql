@@ -1,10 +1,29 @@
 -- Response time (call to first arrival) per service, area, incident category and month, for
 -- each district and for each county as a whole; incident_category 'all' covers every category.
 -- Percentiles are continuous (linear interpolation between the two nearest incidents).
+--
+-- Incremental by month: a run recomputes every month an incident loaded since the last build
+-- falls in, or fell in before a newer version moved it (raw keeps every version), and leaves
+-- the other months as they were. `bluelight run --full-refresh` rebuilds it.
+{{ config(materialized='incremental', unique_key='month', incremental_strategy='delete+insert') }}
+
 with
 
 incidents as (
     select * from {{ ref('int_incidents__with_area') }}
+    {%- if is_incremental() %}
+        where call_month in (
+            select distinct cast(date_trunc('month', raw.parse_timestamp(versions.call_time)) as date)
+            from {{ source('agency', 'incidents') }} as versions
+            semi join {{ source('agency', 'incidents') }} as arrived
+                on
+                    versions.service = arrived.service
+                    and versions.incident_id = arrived.incident_id
+                    and arrived._load_id > (
+                        select coalesce(max(built.last_load_id), '') from {{ this }} as built
+                    )
+        )
+    {%- endif %}
 ),
 
 standards as (
@@ -38,7 +57,8 @@ aggregated as (
         avg(call_handling_seconds) as mean_call_handling_seconds,
         avg(turnout_seconds) as mean_turnout_seconds,
         avg(drive_seconds) as mean_drive_seconds,
-        avg(cast(is_within_standard as integer)) as share_within_standard
+        avg(cast(is_within_standard as integer)) as share_within_standard,
+        max(_load_id) as last_load_id
     from incidents_against_standard
     group by grouping sets (
         (service, call_month, county, incident_category),
@@ -63,7 +83,8 @@ final as (
         mean_call_handling_seconds,
         mean_turnout_seconds,
         mean_drive_seconds,
-        share_within_standard
+        share_within_standard,
+        last_load_id
     from aggregated
 )
 

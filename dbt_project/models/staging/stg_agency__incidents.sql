@@ -1,7 +1,23 @@
+-- Incremental: a run parses only the loads that arrived since the last build (the bookmark is
+-- the newest _load_id already here: load ids rise with time), and a newer version of an incident
+-- replaces the older one by key. `bluelight run --full-refresh` rebuilds it from raw.
+{{ config(
+    materialized='incremental',
+    unique_key=['service', 'incident_id'],
+    incremental_strategy='delete+insert',
+) }}
+
 with
 
-source as (
+accepted as (
     {{ accepted_rows('incidents') }}
+),
+
+source as (
+    select * from accepted
+    {%- if is_incremental() %}
+        where _load_id > (select coalesce(max(built._load_id), '') from {{ this }} as built)
+    {%- endif %}
 ),
 
 typed as (
