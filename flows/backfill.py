@@ -100,7 +100,10 @@ def failed_run(run_log: Path, run_id: str) -> dict:
     """The record of the failed run `run_id`; refuses a run that published or never was."""
     records = [r for r in runlog.read_log(run_log) if r.get("run_id") == run_id]
     if not records:
-        raise BackfillError(f"no run {run_id} in {run_log}")
+        raise BackfillError(
+            f"no run {run_id} in {run_log} (a run killed before it ended has no record: "
+            "`bluelight run` finishes its work)"
+        )
     record = records[-1]
     if record["status"] != "failed":
         raise BackfillError(f"run {run_id} {record['status']} and published: nothing to rerun")
