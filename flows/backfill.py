@@ -39,7 +39,8 @@ class Batch:
     rerun_of: str | None = None
 
 
-def _date(text: str, option: str) -> str:
+def parse_date(text: str, option: str) -> str:
+    """A YYYY-MM-DD date given to `option`, or a BackfillError saying what is wanted."""
     try:
         return date.fromisoformat(text).isoformat()
     except ValueError:
@@ -52,9 +53,9 @@ def plan(
     """The runs a backfill from `folder` makes, in the order it makes them."""
     if not folder.is_dir():
         raise BackfillError(f"--from {folder}: no such folder")
-    as_of = as_of and _date(as_of, "--as-of")
-    since = since and _date(since, "--since")
-    until = until and _date(until, "--until")
+    as_of = as_of and parse_date(as_of, "--as-of")
+    since = since and parse_date(since, "--since")
+    until = until and parse_date(until, "--until")
     dated = sorted(p for p in folder.iterdir() if p.is_dir() and DATE_FOLDER.fullmatch(p.name))
     if not dated:
         if since or until:
@@ -68,7 +69,7 @@ def plan(
             "--since/--until instead of --as-of"
         )
     for p in dated:
-        _date(p.name, f"the folder {p}")
+        parse_date(p.name, f"the folder {p}")
     chosen = [
         Batch(p, p.name)
         for p in dated

@@ -30,6 +30,12 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     from flows.nightly import nightly
 
     try:
+        if args.rerun and (args.from_dir or args.as_of):
+            raise backfill.BackfillError(
+                "--rerun runs as of the failed run's time: no --from/--as-of"
+            )
+        if (args.since or args.until) and not args.from_dir:
+            raise backfill.BackfillError("--since/--until pick dated folders of --from DIR")
         if args.rerun:
             failed = backfill.failed_run(settings.run_log, args.rerun)
             print(
@@ -40,7 +46,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         elif args.from_dir:
             batches = backfill.plan(args.from_dir, args.as_of, args.since, args.until)
         else:
-            batches = [backfill.Batch(None, args.as_of)]
+            as_of = args.as_of and backfill.parse_date(args.as_of, "--as-of")
+            batches = [backfill.Batch(None, as_of)]
         for n, batch in enumerate(batches):
             if batch.folder is not None:
                 copied = backfill.stage(batch.folder, settings.inbox)

@@ -105,6 +105,26 @@ def check(con: duckdb.DuckDBPyConnection, run_id: str, as_of: datetime) -> list[
     return verdicts
 
 
+def previous(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, str]:
+    """Each source's status in the last run judged before this one (run ids sort by time)."""
+    return dict(
+        con.execute(
+            "select source, status from audit.source_freshness where run_id = "
+            "(select max(run_id) from audit.source_freshness where run_id < ?)",
+            [run_id],
+        ).fetchall()
+    )
+
+
 def warnings(verdicts: list[Freshness]) -> list[str]:
     """One line per source that should worry the operator."""
     return [f"{v.source} {v.status}: {v.note}" for v in verdicts if v.warns]
+
+
+def gone_late(verdicts: list[Freshness], before: dict[str, str]) -> list[str]:
+    """Sources late now that were not at the last run: worth a notice, once, not every night."""
+    return [
+        f"{v.source} has gone late: {v.note}"
+        for v in verdicts
+        if v.status == "late" and before.get(v.source) != "late"
+    ]

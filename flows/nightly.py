@@ -59,9 +59,15 @@ def discover(settings: Settings) -> list[ingest.InboxFile]:
     return ingest.discover(settings.inbox)
 
 
+def read_failed(task, task_run, state) -> bool:
+    """Retry only when reading or copying failed (OSError): anything else is the data's doing,
+    and a retry would only repeat it."""
+    return isinstance(state.result(raise_on_failure=False), OSError)
+
+
 # Retried: the inbox may be a network share that drops a read. A contract breach is not an
-# exception here (it is returned as a rejection), so a retry never repeats a data error.
-@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
+# exception here (it is returned as a rejection), and other errors are not retried.
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10], retry_condition_fn=read_failed)
 def ingest_file(
     settings: Settings, item: ingest.InboxFile, run_id: str, n: int, as_of: datetime
 ) -> FileOutcome:
@@ -154,10 +160,15 @@ def ingest_file(
 
 
 @task(cache_policy=NO_CACHE)
-def check_freshness(settings: Settings, run_id: str, as_of: datetime) -> list[str]:
-    """Judge every source against its cadence as of the run's as-of time; the warnings."""
+def check_freshness(
+    settings: Settings, run_id: str, as_of: datetime
+) -> tuple[list[str], list[str]]:
+    """Judge every source against its cadence as of the run's as-of time: the warnings, and the
+    sources that have gone late since the last run."""
     with duckdb.connect(str(settings.build_db)) as con:
-        return freshness.warnings(freshness.check(con, run_id, as_of))
+        before = freshness.previous(con, run_id)
+        verdicts = freshness.check(con, run_id, as_of)
+    return freshness.warnings(verdicts), freshness.gone_late(verdicts, before)
 
 
 @task(cache_policy=NO_CACHE)
@@ -318,10 +329,12 @@ def as_of_time(as_of: str | None) -> datetime:
     return datetime.fromisoformat(as_of)
 
 
-def _report(settings: Settings, outcomes: list[FileOutcome], record: runlog.RunRecord) -> None:
+def _report(
+    settings: Settings, outcomes: list[FileOutcome], late: list[str], record: runlog.RunRecord
+) -> None:
     """Tell the operator about a failed or partly failed run (runlog.recorded_run's `finish`)."""
     refused = [(o.path, o.reason or "") for o in outcomes if o.status == "rejected"]
-    record.alerts = notify.alerts(record, refused, settings)
+    record.alerts = notify.alerts(record, refused, settings, late)
     if not record.alerts:
         return
     try:
@@ -350,12 +363,13 @@ def nightly(home: str | None = None, as_of: str | None = None, rerun_of: str | N
     run_id = runlog.new_run_id()
     when = as_of_time(as_of)
     outcomes: list[FileOutcome] = []
+    late: list[str] = []  # sources gone late since the last run
     with runlog.run_lock(settings.home):
         try:
             with runlog.recorded_run(
                 settings.run_log,
                 run_id,
-                finish=lambda record: _report(settings, outcomes, record),
+                finish=lambda record: _report(settings, outcomes, late, record),
                 as_of=when.isoformat(),
                 rerun_of=rerun_of,
             ) as record:
@@ -384,7 +398,8 @@ def nightly(home: str | None = None, as_of: str | None = None, rerun_of: str | N
                 record.rows_loaded = sum(o.rows for o in outcomes)
                 record.rows_quarantined = sum(o.quarantined for o in outcomes)
                 with record.stage("freshness"):
-                    record.warnings = check_freshness(settings, run_id, when)
+                    record.warnings, gone_late = check_freshness(settings, run_id, when)
+                    late.extend(gone_late)
                 with record.stage("check_loaded"):
                     results = check_loaded(settings, run_id, outcomes)
                     _tally(record, results)
@@ -399,7 +414,7 @@ def nightly(home: str | None = None, as_of: str | None = None, rerun_of: str | N
                     # Why this run will be reported, in its own row (how the report went follows
                     # in the next run's replay of the log).
                     refused = [(o.path, o.reason or "") for o in outcomes if o.status == "rejected"]
-                    record.alerts = notify.alerts(record, refused, settings)
+                    record.alerts = notify.alerts(record, refused, settings, late)
                     write_run_history(settings, record)
                     publish_build(settings)
                 # Published: the files are in the archive, so the inbox can let them go.

@@ -1,6 +1,7 @@
 """Telling the operator about a failed or partly failed run, the same night.
 
-Owns: when a run needs telling about (`alerts`), what the message says (`message`: the run id,
+Owns: when a run needs telling about (`alerts`: it failed, refused a file, quarantined many
+rows, or a source has gone late), what the message says (`message`: the run id,
 the reasons, where to look) and delivery to a webhook and/or by email (`deliver`). A webhook gets
 a JSON POST of `{"text": ...}`, which Teams and Slack incoming webhooks both accept; email goes
 over SMTP (the standard library's smtplib). A notice that cannot be delivered is logged and
@@ -13,6 +14,7 @@ import json
 import smtplib
 import ssl
 import urllib.request
+from collections.abc import Sequence
 from email.message import EmailMessage
 
 from prefect import task
@@ -22,8 +24,14 @@ from flows.runlog import RunRecord, logger
 from flows.settings import Settings
 
 
-def alerts(record: RunRecord, refused: list[tuple[str, str]], settings: Settings) -> list[str]:
-    """Why this run needs telling about; empty when it does not. `refused` is (file, reason)."""
+def alerts(
+    record: RunRecord,
+    refused: list[tuple[str, str]],
+    settings: Settings,
+    gone_late: Sequence[str] = (),
+) -> list[str]:
+    """Why this run needs telling about; empty when it does not. `refused` is (file, reason);
+    `gone_late` the sources late now that were not at the last run (flows/freshness.py)."""
     found = []
     if record.status == "failed":
         found.append(
@@ -40,6 +48,7 @@ def alerts(record: RunRecord, refused: list[tuple[str, str]], settings: Settings
             f"{record.rows_quarantined:,} row(s) quarantined (alert at "
             f"{settings.quarantine_alert_rows:,}, BLUELIGHT_QUARANTINE_ALERT_ROWS)"
         )
+    found += gone_late
     return found
 
 
@@ -50,7 +59,7 @@ def message(
     if record.status == "failed":
         subject = f"Bluelight run {record.run_id} failed: nothing published"
     else:
-        subject = f"Bluelight run {record.run_id} partly failed: published with problems"
+        subject = f"Bluelight run {record.run_id} published, with problems to look at"
     run = f"run_id = '{record.run_id}'"
     look = [
         f"the run's record: {settings.run_log} (also audit.load_runs where {run})",

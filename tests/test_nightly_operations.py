@@ -249,7 +249,7 @@ def test_serve_registers_the_nightly_deployment_and_a_run_triggered_through_the_
     # served run's own process (the settings reached it through the environment).
     assert json.loads(alerts)[0].startswith("1 file(s) refused: parking/notes.csv: no source")
     (text,) = receivers.posts_about(run_id)
-    assert f"Bluelight run {run_id} partly failed: published with problems" in text
+    assert f"Bluelight run {run_id} published, with problems to look at" in text
     assert "parking/notes.csv" in text
     assert "Warnings:\n- staffing never" in text
     assert f"the run in the Prefect UI: {served['ui']}/runs/flow-run/{run.id}" in text
@@ -396,9 +396,15 @@ def test_freshness_judged_against_each_cadence_as_of_a_date():
         "from audit.source_freshness where run_id = 'R1'"
     ).fetchone()
     assert rows == (13, 13, as_of, as_of)
-    # Judged again a week later, the nightly extract is late too.
-    later = {v.source: v.status for v in freshness.check(con, "R2", datetime(2026, 4, 7))}
-    assert (later["incidents"], later["staffing"]) == ("late", "late")
+    # Judged again a week later, the nightly extract is late too: it has gone late since R1, so
+    # it is worth a notice; staffing was late already (no notice every night it stays late).
+    before = freshness.previous(con, "R2")
+    later = freshness.check(con, "R2", datetime(2026, 4, 7))
+    assert before["staffing"] == "late"
+    assert {v.source: v.status for v in later}["incidents"] == "late"
+    (gone,) = freshness.gone_late(later, before)
+    # 03-30 02:00 to 04-07 00:00 is 7 days and 22 hours: whole days are counted.
+    assert gone.startswith("incidents has gone late: nothing new for 7 days (last 2026-03-30")
 
 
 def test_a_notice_that_cannot_be_delivered_is_recorded_and_the_load_goes_on(tmp_path):
@@ -424,7 +430,7 @@ def test_a_notice_that_cannot_be_delivered_is_recorded_and_the_load_goes_on(tmp_
     assert notify.alerts(record, [], below) == []
 
 
-def test_backfill_plans_dated_folders_oldest_first_within_the_range(tmp_path):
+def test_backfill_plans_dated_folders_oldest_first_within_the_range(tmp_path, capsys):
     for day in ("2026-03-03", "2026-03-01", "2026-03-02"):
         (tmp_path / "archive" / day / "incidents").mkdir(parents=True)
     archive = tmp_path / "archive"
@@ -439,8 +445,21 @@ def test_backfill_plans_dated_folders_oldest_first_within_the_range(tmp_path):
     assert backfill.plan(flat, as_of="2026-03-01") == [backfill.Batch(flat, "2026-03-01")]
     with pytest.raises(backfill.BackfillError, match="--as-of takes a date as YYYY-MM-DD"):
         backfill.plan(flat, as_of="1 March")
+    assert cli.main(["run", "--since", "2026-03-02"]) == 2  # a range needs dated folders
+    assert cli.main(["run", "--as-of", "2026-02-30"]) == 2  # no such day: refused before a run
     # A backfill into an inbox with files waiting would load them as of the wrong date.
     (tmp_path / "inbox" / "bids").mkdir(parents=True)
     (tmp_path / "inbox" / "bids" / "tonight.csv").write_text("bid_id\n")
     with pytest.raises(backfill.BackfillError, match="the inbox already holds 1 file"):
         backfill.stage(flat, tmp_path / "inbox")
+    assert "--as-of takes a date as YYYY-MM-DD, not '2026-02-30'" in capsys.readouterr().err
+
+
+def test_a_file_read_is_retried_when_the_share_drops_it_not_when_the_data_is_wrong():
+    from prefect.states import Failed
+
+    from flows.nightly import ingest_file, read_failed
+
+    assert ingest_file.retries == 2 and ingest_file.retry_condition_fn is read_failed
+    assert read_failed(ingest_file, None, Failed(data=OSError("share went away")))
+    assert not read_failed(ingest_file, None, Failed(data=ValueError("bad bytes in row 9")))
