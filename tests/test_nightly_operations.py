@@ -129,7 +129,7 @@ def receivers():
 def served(tmp_path_factory, receivers):
     """A real Prefect server on loopback, `bluelight serve` against it, and one run of the served
     deployment triggered through the API on tonight's files (the hand-made inbox, the third bid
-    with its register, and a file in no source's folder), seen to the end."""
+    with its register, and a file in no source's folder), seen to the end; then both stopped."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
     from prefect.exceptions import ObjectNotFound
@@ -191,14 +191,15 @@ def served(tmp_path_factory, receivers):
             tasks = client.read_task_runs(
                 flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run.id]))
             )
-            yield {
-                "home": home,
-                "deployment": found,
-                "flow_run": final,
-                "task_names": {t.name.rsplit("-", 1)[0] for t in tasks},
-                "logs": root,
-                "ui": f"http://127.0.0.1:{port}",
-            }
+        # Not yielded inside the `with`: the tests that follow would talk to this server.
+        result = {
+            "home": home,
+            "deployment": found,
+            "flow_run": final,
+            "task_names": {t.name.rsplit("-", 1)[0] for t in tasks},
+            "logs": root,
+            "ui": f"http://127.0.0.1:{port}",
+        }
     finally:
         for process in (serve, server):
             if process is not None:
@@ -211,6 +212,7 @@ def served(tmp_path_factory, receivers):
             handle.close()
     outside = netwatch_log.read_text() if netwatch_log.exists() else ""
     assert outside == "", f"the server or the served runs reached beyond this machine:\n{outside}"
+    return result
 
 
 def test_serve_registers_the_nightly_deployment_and_a_run_triggered_through_the_api_publishes(
