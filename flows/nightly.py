@@ -329,12 +329,15 @@ def as_of_time(as_of: str | None) -> datetime:
     return datetime.fromisoformat(as_of)
 
 
+def _refused(outcomes: list[FileOutcome]) -> list[tuple[str, str]]:
+    return [(o.path, o.reason or "") for o in outcomes if o.status == "rejected"]
+
+
 def _report(
     settings: Settings, outcomes: list[FileOutcome], late: list[str], record: runlog.RunRecord
 ) -> None:
     """Tell the operator about a failed or partly failed run (runlog.recorded_run's `finish`)."""
-    refused = [(o.path, o.reason or "") for o in outcomes if o.status == "rejected"]
-    record.alerts = notify.alerts(record, refused, settings, late)
+    record.alerts = notify.alerts(record, _refused(outcomes), settings, late)
     if not record.alerts:
         return
     try:
@@ -413,8 +416,7 @@ def nightly(home: str | None = None, as_of: str | None = None, rerun_of: str | N
                 with record.stage("publish"):
                     # Why this run will be reported, in its own row (how the report went follows
                     # in the next run's replay of the log).
-                    refused = [(o.path, o.reason or "") for o in outcomes if o.status == "rejected"]
-                    record.alerts = notify.alerts(record, refused, settings, late)
+                    record.alerts = notify.alerts(record, _refused(outcomes), settings, late)
                     write_run_history(settings, record)
                     publish_build(settings)
                 # Published: the files are in the archive, so the inbox can let them go.
