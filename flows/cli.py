@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 from flows.settings import PROJECT_ROOT, Settings
 
@@ -27,16 +28,108 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
+    from flows import backfill
     from flows.nightly import nightly
 
-    result = nightly(home=str(settings.home), return_state=True)
-    if result.is_failed():
+    try:
+        if args.rerun and (args.from_dir or args.as_of):
+            raise backfill.BackfillError(
+                "--rerun runs as of the failed run's time: no --from/--as-of"
+            )
+        if (args.since or args.until) and not args.from_dir:
+            raise backfill.BackfillError("--since/--until pick dated folders of --from DIR")
+        if args.rerun:
+            failed = backfill.failed_run(settings.run_log, args.rerun)
+            print(
+                f"Rerunning {args.rerun} as of {failed.get('as_of') or 'now'}; it failed with: "
+                f"{failed.get('error')}"
+            )
+            batches = [backfill.Batch(None, failed.get("as_of"), args.rerun)]
+        elif args.from_dir:
+            batches = backfill.plan(args.from_dir, args.as_of, args.since, args.until)
+        else:
+            as_of = args.as_of and backfill.parse_date(args.as_of, "--as-of")
+            batches = [backfill.Batch(None, as_of)]
+        for n, batch in enumerate(batches):
+            if batch.folder is not None:
+                copied = backfill.stage(batch.folder, settings.inbox)
+                print(
+                    f"{batch.folder}: {copied} file(s) into the inbox, as of {batch.as_of or 'now'}"
+                )
+            result = nightly(
+                home=str(settings.home),
+                as_of=batch.as_of,
+                rerun_of=batch.rerun_of,
+                return_state=True,
+            )
+            if result.is_failed():
+                print(
+                    f"The run failed; the published warehouse is unchanged: "
+                    f"{settings.published_db}. Its files stay in the inbox: put the cause right, "
+                    "then `bluelight run --rerun RUN_ID` (the run id is in the summary above).",
+                    file=sys.stderr,
+                )
+                if n + 1 < len(batches):
+                    print(
+                        f"Stopped before {batches[n + 1].as_of}: after the rerun, go on with "
+                        f"`bluelight run --from {args.from_dir} --since {batches[n + 1].as_of}`.",
+                        file=sys.stderr,
+                    )
+                return 1
+    except backfill.BackfillError as error:
+        print(error, file=sys.stderr)
+        return 2
+    print(f"Published: {settings.published_db}")
+    return 0
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    """Register the nightly deployment on the Prefect server and run it on its schedule."""
+    from prefect.client.orchestration import get_client
+    from prefect.deployments.runner import EntrypointType
+    from prefect.schedules import Cron
+    from prefect.settings import get_current_settings
+
+    from flows.nightly import nightly
+
+    url = get_current_settings().api.url
+    start = (
+        "Start one with `prefect server start` (it listens on http://127.0.0.1:4200), "
+        "then `export PREFECT_API_URL=http://127.0.0.1:4200/api` and run `bluelight serve` again."
+    )
+    if not url:
+        print(f"No Prefect server is set: PREFECT_API_URL is empty. {start}", file=sys.stderr)
+        return 2
+    with get_client(sync_client=True) as client:
+        problem = client.api_healthcheck()
+    if problem is not None:
         print(
-            f"The run failed; the published warehouse is unchanged: {settings.published_db}",
+            f"No Prefect server answers at PREFECT_API_URL={url} ({problem}). {start}",
             file=sys.stderr,
         )
-        return 1
-    print(f"Published: {settings.published_db}")
+        return 2
+    try:
+        schedule = Cron(settings.schedule_cron, timezone=settings.schedule_timezone)
+    except ValueError as error:
+        print(
+            f"The schedule {settings.schedule_cron!r} in {settings.schedule_timezone} is not "
+            f"valid (BLUELIGHT_SCHEDULE_CRON, BLUELIGHT_SCHEDULE_TZ): {error}",
+            file=sys.stderr,
+        )
+        return 2
+    print(
+        f"Serving the nightly load of {settings.home} at {settings.schedule_cron!r} "
+        f"({settings.schedule_timezone}) from {url} (Ctrl+C to stop).",
+        flush=True,
+    )
+    nightly.serve(
+        name="nightly",
+        schedules=[schedule],
+        parameters={"home": str(settings.home)},
+        limit=1,  # one load at a time per data directory (runlog.run_lock holds it too)
+        entrypoint_type=EntrypointType.MODULE_PATH,  # the installed package, wherever it is
+        print_starting_message=False,
+    )
     return 0
 
 
@@ -87,7 +180,7 @@ def _sources(args: argparse.Namespace, settings: Settings) -> int:
             continue
         print(
             f"{source.name}  (inbox/{source.name}/; {', '.join(source.formats)}; "
-            f"key: {', '.join(source.key)})"
+            f"key: {', '.join(source.key)}; expected {source.cadence.describe()})"
         )
         print(f"  {source.description}")
         if args.name:
@@ -216,7 +309,35 @@ def main(argv: list[str] | None = None) -> int:
         help="share of the demo county's incident volume (default 1.0)",
     )
     demo.add_argument("--no-dashboard", action="store_true", help="stop after publishing")
-    verbs.add_parser("run", help="run the nightly flow on whatever is in the inbox")
+    run = verbs.add_parser(
+        "run",
+        help="run the nightly flow on whatever is in the inbox; or backfill, or rerun a failed run",
+    )
+    run.add_argument(
+        "--from",
+        dest="from_dir",
+        type=Path,
+        metavar="DIR",
+        help="load an archived set of files: DIR laid out like the inbox (DIR/<source>/...), or "
+        "dated folders of them (DIR/YYYY-MM-DD/<source>/...), one run per date, oldest first",
+    )
+    run.add_argument(
+        "--as-of",
+        metavar="YYYY-MM-DD",
+        help="the date the files count as arrived on (freshness is judged as of then)",
+    )
+    run.add_argument("--since", metavar="YYYY-MM-DD", help="with dated folders: the first date")
+    run.add_argument("--until", metavar="YYYY-MM-DD", help="with dated folders: the last date")
+    run.add_argument(
+        "--rerun",
+        metavar="RUN_ID",
+        help="run a failed run again, as of its time, on the files it left in the inbox",
+    )
+    verbs.add_parser(
+        "serve",
+        help="register the nightly deployment on the Prefect server (PREFECT_API_URL) and run "
+        "it on its schedule (BLUELIGHT_SCHEDULE_CRON, default 02:00 Europe/London)",
+    )
     verbs.add_parser("dashboard", help="serve the Streamlit dashboard on the published warehouse")
     versions = verbs.add_parser(
         "versions",
@@ -263,6 +384,7 @@ def main(argv: list[str] | None = None) -> int:
     handler = {
         "demo": _demo,
         "run": _run,
+        "serve": _serve,
         "dashboard": _dashboard,
         "versions": _versions,
         "check": _check,

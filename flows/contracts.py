@@ -72,6 +72,33 @@ class Lookup:
 
 
 @dataclass(frozen=True)
+class Cadence:
+    """How often a source sends something new, and how long after that it is late."""
+
+    name: str
+    every_days: int | None  # None: only when something changes, so never late once loaded
+    grace_days: int = 0
+
+    def describe(self) -> str:
+        if self.every_days is None:
+            return self.name
+        days = "day" if self.every_days == 1 else f"{self.every_days} days"
+        grace = "1 day" if self.grace_days == 1 else f"{self.grace_days} days"
+        return f"{self.name} (every {days}; late {grace} after that)"
+
+
+# Late means nothing new for a whole cadence plus its grace: a nightly extract is late after two
+# nights without one (a file that comes in the morning is not an alarm); the others allow for a
+# publisher's usual slippage.
+NIGHTLY = Cadence("nightly", 1, 1)
+MONTHLY = Cadence("monthly", 31, 10)
+QUARTERLY = Cadence("quarterly", 92, 21)
+HALF_YEARLY = Cadence("half-yearly", 183, 31)
+ANNUAL = Cadence("annual", 366, 60)
+ON_CHANGE = Cadence("on change", None)
+
+
+@dataclass(frozen=True)
 class Source:
     name: str
     description: str
@@ -82,6 +109,13 @@ class Source:
     lookups: tuple[Lookup, ...] = ()
     kind: str = "agency"  # agency extract, or "published" statistics read by flows/published.py
     publisher: str | None = None
+    # Expected cadence (audit.source_freshness). Published statistics are optional: one never
+    # loaded is listed, not warned about; an agency extract never loaded is a warning.
+    cadence: Cadence = ON_CHANGE
+
+    @property
+    def optional(self) -> bool:
+        return self.kind == "published"
 
     @property
     def column_names(self) -> list[str]:
@@ -118,6 +152,7 @@ SOURCES: dict[str, Source] = {
                 C("ambulance_trust_name", "varchar", "Ambulance trust name."),
             ),
             key=("district_code",),
+            cadence=ANNUAL,
         ),
         Source(
             "incidents",
@@ -157,6 +192,7 @@ SOURCES: dict[str, Source] = {
                 C("first_arrival_time", "timestamp", "Time the first resource arrived."),
             ),
             key=("service", "incident_id"),
+            cadence=NIGHTLY,
             row_rules=(
                 RowRule(
                     "first arrival before the call",
@@ -190,6 +226,7 @@ SOURCES: dict[str, Source] = {
                 C("shared_post", "boolean", "Posts shared between services (e.g. tri-service)."),
             ),
             key=("organisation", "month", "role"),
+            cadence=MONTHLY,
         ),
         Source(
             "estates",
@@ -254,6 +291,7 @@ SOURCES: dict[str, Source] = {
                 ),
             ),
             key=("site_id", "financial_year"),
+            cadence=ANNUAL,
             lookups=(Lookup("district_code", "boundaries", "district_code"),),
         ),
         Source(
@@ -277,6 +315,7 @@ SOURCES: dict[str, Source] = {
                 C("go_live_date", "date", "Date the collaboration went live."),
             ),
             key=("bid_id",),
+            cadence=ON_CHANGE,
         ),
         Source(
             "benefits_register",
@@ -361,6 +400,7 @@ SOURCES: dict[str, Source] = {
                 ),
             ),
             key=("benefit_id",),
+            cadence=QUARTERLY,
             lookups=(Lookup("bid_id", "bids", "bid_id"),),
         ),
         Source(
@@ -391,6 +431,7 @@ SOURCES: dict[str, Source] = {
                 C("spend_gbp", "double", "Outturn spend, pounds cash.", min=0, max=5_000_000_000),
             ),
             key=("organisation", "financial_year", "line"),
+            cadence=ANNUAL,
         ),
         # Published statistics, read by flows/published.py as their publishers release them.
         Source(
@@ -412,6 +453,7 @@ SOURCES: dict[str, Source] = {
                 ),
             ),
             key=("table_name", "as_at_date", "force_name"),
+            cadence=HALF_YEARLY,
             formats=("ods", "xlsx"),
             kind="published",
             publisher="Home Office",
@@ -434,6 +476,7 @@ SOURCES: dict[str, Source] = {
                 ),
             ),
             key=("period", "org_code", "measure_code"),
+            cadence=MONTHLY,
             formats=("csv",),
             kind="published",
             publisher="NHS England",
@@ -449,6 +492,7 @@ SOURCES: dict[str, Source] = {
                 C("vintage", "varchar", "Boundary year of the lookup, e.g. 2016."),
             ),
             key=("vintage", "district_code"),
+            cadence=ANNUAL,
             formats=("csv",),
             kind="published",
             publisher="Office for National Statistics",
@@ -464,6 +508,7 @@ SOURCES: dict[str, Source] = {
                 C("vintage", "varchar", "Boundary year of the lookup, e.g. 2021."),
             ),
             key=("vintage", "district_code"),
+            cadence=ANNUAL,
             formats=("csv",),
             kind="published",
             publisher="Office for National Statistics",
@@ -500,6 +545,7 @@ SOURCES: dict[str, Source] = {
                 ),
             ),
             key=("frs_code", "station_name"),
+            cadence=ANNUAL,
             formats=("csv", "xlsx", "ods"),
             kind="published",
             publisher="Home Office",
@@ -546,6 +592,7 @@ SOURCES: dict[str, Source] = {
                 C("drive_minutes", "double", "Mean drive minutes.", required=False, min=0, max=60),
             ),
             key=("financial_year", "frs_code", "fire_type"),
+            cadence=ANNUAL,
             formats=("csv", "xlsx", "ods"),
             kind="published",
             publisher="Home Office",

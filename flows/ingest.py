@@ -84,6 +84,16 @@ create table if not exists audit.source_freshness (
     run_id varchar, source varchar, cadence varchar, last_loaded_at timestamp,
     due_by timestamp, status varchar, checked_at timestamp
 );
+-- Added at the end, so readers of the first columns are unaffected (and warehouses built before
+-- gain them): the as-of time a run loaded for (a backfill's past date), a rerun's failed run,
+-- late sources, why a run was reported and how telling the operator went; a note in words.
+alter table audit.loaded_files add column if not exists as_of timestamp;
+alter table audit.load_runs add column if not exists as_of timestamp;
+alter table audit.load_runs add column if not exists rerun_of varchar;
+alter table audit.load_runs add column if not exists warnings json;
+alter table audit.load_runs add column if not exists alerts json;
+alter table audit.load_runs add column if not exists notified varchar;
+alter table audit.source_freshness add column if not exists note varchar;
 """
 
 

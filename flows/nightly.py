@@ -1,8 +1,9 @@
-"""The nightly flow (Prefect): discover -> ingest -> check loaded rows -> dbt build ->
-check marts -> publish. One flow, small tasks; retries only where I/O can fail.
+"""The nightly flow (Prefect): discover -> ingest -> freshness -> check loaded rows -> dbt build
+-> check marts -> publish. One flow, small tasks; retries only where I/O can fail.
 
 A failed run publishes nothing: the last good warehouse stays in place, files that were not
-refused stay in the inbox for the next run, and the run's record still lands in runs.jsonl.
+refused stay in the inbox for the next run, and the run's record still lands in runs.jsonl. A
+failed or partly failed run is reported to the operator (flows/notify.py).
 """
 
 from __future__ import annotations
@@ -10,14 +11,14 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, time
 from pathlib import Path
 
 import duckdb
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from flows import ingest, publish, quality, runlog
+from flows import freshness, ingest, notify, publish, quality, runlog
 from flows.settings import Settings
 
 
@@ -58,10 +59,18 @@ def discover(settings: Settings) -> list[ingest.InboxFile]:
     return ingest.discover(settings.inbox)
 
 
+def read_failed(task, task_run, state) -> bool:
+    """Retry only when reading or copying failed (OSError): anything else is the data's doing,
+    and a retry would only repeat it."""
+    return isinstance(state.result(raise_on_failure=False), OSError)
+
+
 # Retried: the inbox may be a network share that drops a read. A contract breach is not an
-# exception here (it is returned as a rejection), so a retry never repeats a data error.
-@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
-def ingest_file(settings: Settings, item: ingest.InboxFile, run_id: str, n: int) -> FileOutcome:
+# exception here (it is returned as a rejection), and other errors are not retried.
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10], retry_condition_fn=read_failed)
+def ingest_file(
+    settings: Settings, item: ingest.InboxFile, run_id: str, n: int, as_of: datetime
+) -> FileOutcome:
     name = item.relative(settings.inbox)
     sha256 = ingest.sha256_of(item.path)
     with duckdb.connect(str(settings.build_db)) as con:
@@ -90,9 +99,11 @@ def ingest_file(settings: Settings, item: ingest.InboxFile, run_id: str, n: int)
         if earlier:
             # Recorded, not loaded: the archive already holds these bytes.
             con.execute(
-                "insert into audit.loaded_files select ?, ?, source, ?, archive_path, sha256, 0, 0,"
-                " null, ?, 'skipped' from audit.loaded_files where load_id = ?",
-                [f"{run_id}-{n:04d}", run_id, name, datetime.now(), earlier],
+                "insert into audit.loaded_files (load_id, run_id, source, original_name, "
+                "archive_path, sha256, rows, rows_quarantined, version, loaded_at, status, as_of) "
+                "select ?, ?, source, ?, archive_path, sha256, 0, 0, null, ?, 'skipped', ? "
+                "from audit.loaded_files where load_id = ?",
+                [f"{run_id}-{n:04d}", run_id, name, datetime.now(), as_of, earlier],
             )
             return FileOutcome(name, item.folder, "skipped", reason=f"already loaded as {earlier}")
         try:
@@ -125,7 +136,9 @@ def ingest_file(settings: Settings, item: ingest.InboxFile, run_id: str, n: int)
             ).fetchone()[0]
         )
         con.execute(
-            "insert into audit.loaded_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'loaded')",
+            "insert into audit.loaded_files (load_id, run_id, source, original_name, "
+            "archive_path, sha256, rows, rows_quarantined, version, loaded_at, status, as_of) "
+            "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'loaded', ?)",
             [
                 load_id,
                 run_id,
@@ -137,12 +150,25 @@ def ingest_file(settings: Settings, item: ingest.InboxFile, run_id: str, n: int)
                 quarantined,
                 version,
                 loaded_at,
+                as_of,
             ],
         )
         con.execute("commit")
     return FileOutcome(
         name, item.folder, "loaded", rows=rows, quarantined=quarantined, load_id=load_id
     )
+
+
+@task(cache_policy=NO_CACHE)
+def check_freshness(
+    settings: Settings, run_id: str, as_of: datetime
+) -> tuple[list[str], list[str]]:
+    """Judge every source against its cadence as of the run's as-of time: the warnings, and the
+    sources that have gone late since the last run."""
+    with duckdb.connect(str(settings.build_db)) as con:
+        before = freshness.previous(con, run_id)
+        verdicts = freshness.check(con, run_id, as_of)
+    return freshness.warnings(verdicts), freshness.gone_late(verdicts, before)
 
 
 @task(cache_policy=NO_CACHE)
@@ -232,8 +258,11 @@ def write_run_history(settings: Settings, record: runlog.RunRecord) -> None:
         # Replace, not delete-all: a run killed after it published has no line in the log, but
         # its row in the warehouse it published stays.
         con.executemany(
-            "insert or replace into audit.load_runs "
-            "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "insert or replace into audit.load_runs (run_id, started_at, finished_at, status, "
+            "files_loaded, files_skipped, files_rejected, rows_loaded, rows_quarantined, "
+            "checks_passed, checks_failed, checks_warned, stage_seconds, error, as_of, rerun_of, "
+            "warnings, alerts, notified) "
+            "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 [
                     r["run_id"],
@@ -250,6 +279,11 @@ def write_run_history(settings: Settings, record: runlog.RunRecord) -> None:
                     r["checks_warned"],
                     json.dumps(r["stage_seconds"]),
                     r["error"],
+                    r.get("as_of"),
+                    r.get("rerun_of"),
+                    json.dumps(r.get("warnings", [])),
+                    json.dumps(r.get("alerts", [])),
+                    r.get("notified"),
                 ]
                 for r in rows
             ],
@@ -287,24 +321,74 @@ def summary(record: runlog.RunRecord, outcomes: list[FileOutcome]) -> str:
         "  stages: " + ", ".join(f"{k} {v:.1f}s" for k, v in record.stage_seconds.items()),
     ]
     lines += [f"  rejected {o.path}: {o.reason}" for o in outcomes if o.status == "rejected"]
+    lines += [f"  warning: {w}" for w in record.warnings]
     if record.error:
         lines.append(f"  error: {record.error}")
+    if record.as_of:
+        lines.append(
+            f"  as of {record.as_of}" + (f", rerun of {record.rerun_of}" if record.rerun_of else "")
+        )
+    if record.notified:
+        lines.append(f"  operator told: {record.notified}")
     return "\n".join(lines)
 
 
+def as_of_time(as_of: str | None) -> datetime:
+    """The moment a run loads for: now, or the end of a backfill's date (YYYY-MM-DD)."""
+    if not as_of:
+        return datetime.now().replace(microsecond=0)
+    if len(as_of) == 10:
+        return datetime.combine(datetime.strptime(as_of, "%Y-%m-%d").date(), time(23, 59, 59))
+    return datetime.fromisoformat(as_of)
+
+
+def _refused(outcomes: list[FileOutcome]) -> list[tuple[str, str]]:
+    return [(o.path, o.reason or "") for o in outcomes if o.status == "rejected"]
+
+
+def _report(
+    settings: Settings, outcomes: list[FileOutcome], late: list[str], record: runlog.RunRecord
+) -> None:
+    """Tell the operator about a failed or partly failed run (runlog.recorded_run's `finish`)."""
+    record.alerts = notify.alerts(record, _refused(outcomes), settings, late)
+    if not record.alerts:
+        return
+    try:
+        from prefect.runtime import flow_run
+        from prefect.utilities.urls import url_for
+
+        ui_url = url_for("flow-run", obj_id=flow_run.id)
+    except Exception:  # no UI address (a temporary server): the notice says the rest
+        ui_url = None
+    subject, text = notify.message(record, settings, summary(record, outcomes), ui_url)
+    record.notified = notify.deliver(settings, subject, text)
+
+
 @flow(name="bluelight-nightly", log_prints=True)
-def nightly(home: str | None = None) -> dict:
-    """Load whatever is in the inbox, check it, build the marts and publish if all is well."""
+def nightly(home: str | None = None, as_of: str | None = None, rerun_of: str | None = None) -> dict:
+    """Load whatever is in the inbox, check it, build the marts and publish if all is well.
+
+    `as_of` (YYYY-MM-DD, for a backfill) is the date the files count as arrived on, and the date
+    freshness is judged at; `rerun_of` names the failed run this one reruns.
+    """
     settings = Settings.from_env()
     if home:
         settings = dataclasses.replace(settings, home=Path(home))
     settings.ensure_dirs()
     logger = get_run_logger()
     run_id = runlog.new_run_id()
+    when = as_of_time(as_of)
     outcomes: list[FileOutcome] = []
+    late: list[str] = []  # sources gone late since the last run
     with runlog.run_lock(settings.home):
         try:
-            with runlog.recorded_run(settings.run_log, run_id) as record:
+            with runlog.recorded_run(
+                settings.run_log,
+                run_id,
+                finish=lambda record: _report(settings, outcomes, late, record),
+                as_of=when.isoformat(),
+                rerun_of=rerun_of,
+            ) as record:
                 with record.stage("prepare"):
                     prepare_build(settings)
                 with record.stage("fetch"):
@@ -314,7 +398,7 @@ def nightly(home: str | None = None) -> dict:
                     found = discover(settings)
                     logger.info("%d file(s) in the inbox", len(found))
                     for n, item in enumerate(found, start=1):
-                        outcome = ingest_file(settings, item, run_id, n)
+                        outcome = ingest_file(settings, item, run_id, n, when)
                         outcomes.append(outcome)
                         logger.info(
                             "[%d/%d] %s: %s%s",
@@ -329,6 +413,9 @@ def nightly(home: str | None = None) -> dict:
                 record.files_rejected = sum(o.status == "rejected" for o in outcomes)
                 record.rows_loaded = sum(o.rows for o in outcomes)
                 record.rows_quarantined = sum(o.quarantined for o in outcomes)
+                with record.stage("freshness"):
+                    record.warnings, gone_late = check_freshness(settings, run_id, when)
+                    late.extend(gone_late)
                 with record.stage("check_loaded"):
                     results = check_loaded(settings, run_id, outcomes)
                     _tally(record, results)
@@ -340,6 +427,9 @@ def nightly(home: str | None = None) -> dict:
                     _tally(record, results)
                     _gate(results, "the marts")
                 with record.stage("publish"):
+                    # Why this run will be reported, in its own row (how the report went follows
+                    # in the next run's replay of the log).
+                    record.alerts = notify.alerts(record, _refused(outcomes), settings, late)
                     write_run_history(settings, record)
                     publish_build(settings)
                 # Published: the files are in the archive, so the inbox can let them go.

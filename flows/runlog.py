@@ -13,6 +13,7 @@ import logging
 import os
 import time
 import uuid
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -35,6 +36,11 @@ class RunRecord:
     checks_warned: int = 0
     stage_seconds: dict = field(default_factory=dict)
     error: str | None = None
+    as_of: str | None = None  # the moment the run loads for: now, or a backfill's past date
+    rerun_of: str | None = None  # the failed run this one reruns
+    warnings: list = field(default_factory=list)  # late sources (flows/freshness.py)
+    alerts: list = field(default_factory=list)  # why the operator was told (flows/notify.py)
+    notified: str | None = None  # how telling them went
 
     @contextmanager
     def stage(self, name: str):
@@ -101,9 +107,20 @@ def run_lock(home: Path):
 
 
 @contextmanager
-def recorded_run(log_path: Path, run_id: str):
-    """Yield a RunRecord; append it to the log on the way out, as succeeded or failed."""
-    record = RunRecord(run_id=run_id, started_at=datetime.now().isoformat(timespec="seconds"))
+def recorded_run(
+    log_path: Path,
+    run_id: str,
+    finish: Callable[[RunRecord], None] | None = None,
+    **fields,
+):
+    """Yield a RunRecord; append it to the log on the way out, as succeeded or failed.
+
+    `finish` sees the record once its outcome is known, before it is written (the run's report
+    to the operator goes there, so the record says how that went); it must not raise.
+    """
+    record = RunRecord(
+        run_id=run_id, started_at=datetime.now().isoformat(timespec="seconds"), **fields
+    )
     try:
         yield record
         record.status = "succeeded"
@@ -113,6 +130,12 @@ def recorded_run(log_path: Path, run_id: str):
         raise
     finally:
         record.finished_at = datetime.now().isoformat(timespec="seconds")
+        if finish is not None:
+            try:
+                finish(record)
+            except Exception as exc:  # the record is written whatever the report did
+                logger().exception("reporting run %s failed", run_id)
+                record.notified = record.notified or f"not sent: {type(exc).__name__}: {exc}"
         line = (json.dumps(asdict(record)) + "\n").encode("utf-8")
         with log_path.open("ab+") as handle:
             # A line cut short by a killed run must not swallow this one: start a line of its own.

@@ -18,6 +18,7 @@ TELEMETRY_OFF = {
     "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
     "PREFECT_CLOUD_ENABLE_ORCHESTRATION_TELEMETRY": "false",
+    "PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT": "false",
     "GX_ANALYTICS_ENABLED": "false",
     "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
 }
@@ -61,6 +62,47 @@ class Settings:
     """Publisher web addresses to fetch each night, by source name (`BLUELIGHT_PUBLISHED_URLS`,
     `source=url` pairs separated by spaces); each download lands in `inbox/<source>/`."""
 
+    schedule_cron: str = "0 2 * * *"
+    """When `bluelight serve` runs the nightly flow (`BLUELIGHT_SCHEDULE_CRON`, cron syntax)."""
+
+    schedule_timezone: str = "Europe/London"
+    """The schedule's clock (`BLUELIGHT_SCHEDULE_TZ`, IANA name): 02:00 stays 02:00 local time
+    across the clock changes."""
+
+    notify_webhook: str | None = None
+    """Address a failed or partly failed run is posted to as JSON `{"text": ...}`, which Teams and
+    Slack incoming webhooks accept (`BLUELIGHT_NOTIFY_WEBHOOK`)."""
+
+    smtp_host: str | None = None
+    """Mail server a failed or partly failed run is emailed through (`BLUELIGHT_SMTP_HOST`)."""
+
+    smtp_port: int = 25
+    """Its port (`BLUELIGHT_SMTP_PORT`)."""
+
+    smtp_from: str = "bluelight@localhost"
+    """Sender of the email (`BLUELIGHT_SMTP_FROM`)."""
+
+    smtp_to: tuple[str, ...] = ()
+    """Recipients, separated by commas or spaces (`BLUELIGHT_SMTP_TO`); no recipients, no email."""
+
+    smtp_user: str | None = None
+    """Login, if the server wants one (`BLUELIGHT_SMTP_USER`, with `BLUELIGHT_SMTP_PASSWORD`)."""
+
+    smtp_password: str | None = None
+    """Password for `smtp_user` (`BLUELIGHT_SMTP_PASSWORD`)."""
+
+    smtp_starttls: bool = False
+    """Upgrade the connection with STARTTLS before logging in (`BLUELIGHT_SMTP_STARTTLS`)."""
+
+    quarantine_alert_rows: int = 100
+    """A run that quarantines at least this many rows is reported as partly failed
+    (`BLUELIGHT_QUARANTINE_ALERT_ROWS`)."""
+
+    @property
+    def notifying(self) -> bool:
+        """Whether any way of telling the operator is configured."""
+        return bool(self.notify_webhook or (self.smtp_host and self.smtp_to))
+
     @classmethod
     def from_env(cls) -> Settings:
         """Settings from `BLUELIGHT_*` environment variables, defaults for the rest."""
@@ -81,6 +123,24 @@ class Settings:
         if env.get("BLUELIGHT_PUBLISHED_URLS"):
             pairs = (item.split("=", 1) for item in env["BLUELIGHT_PUBLISHED_URLS"].split())
             kwargs["published_urls"] = {source: url for source, url in pairs}
+        texts = {
+            "BLUELIGHT_SCHEDULE_CRON": "schedule_cron",
+            "BLUELIGHT_SCHEDULE_TZ": "schedule_timezone",
+            "BLUELIGHT_NOTIFY_WEBHOOK": "notify_webhook",
+            "BLUELIGHT_SMTP_HOST": "smtp_host",
+            "BLUELIGHT_SMTP_FROM": "smtp_from",
+            "BLUELIGHT_SMTP_USER": "smtp_user",
+            "BLUELIGHT_SMTP_PASSWORD": "smtp_password",
+        }
+        kwargs.update({name: env[var] for var, name in texts.items() if env.get(var)})
+        if env.get("BLUELIGHT_SMTP_PORT"):
+            kwargs["smtp_port"] = int(env["BLUELIGHT_SMTP_PORT"])
+        if env.get("BLUELIGHT_SMTP_TO"):
+            kwargs["smtp_to"] = tuple(env["BLUELIGHT_SMTP_TO"].replace(",", " ").split())
+        if env.get("BLUELIGHT_SMTP_STARTTLS"):
+            kwargs["smtp_starttls"] = env["BLUELIGHT_SMTP_STARTTLS"].lower() in ("1", "true", "yes")
+        if env.get("BLUELIGHT_QUARANTINE_ALERT_ROWS"):
+            kwargs["quarantine_alert_rows"] = int(env["BLUELIGHT_QUARANTINE_ALERT_ROWS"])
         return cls(**kwargs)
 
     # The layout of the data directory (DESIGN.md, "The data directory").
