@@ -60,6 +60,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
                 home=str(settings.home),
                 as_of=batch.as_of,
                 rerun_of=batch.rerun_of,
+                full_refresh=args.full_refresh and n == 0,
                 return_state=True,
             )
             if result.is_failed():
@@ -328,6 +329,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     run.add_argument("--since", metavar="YYYY-MM-DD", help="with dated folders: the first date")
     run.add_argument("--until", metavar="YYYY-MM-DD", help="with dated folders: the last date")
+    run.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild dbt's incremental models from raw (after a change to the response standards "
+        "seed or a model; a new boundaries file does it by itself)",
+    )
     run.add_argument(
         "--rerun",
         metavar="RUN_ID",

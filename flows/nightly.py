@@ -186,8 +186,9 @@ def check_loaded(settings: Settings, run_id: str, outcomes: list[FileOutcome]):
 
 
 @task(cache_policy=NO_CACHE)
-def dbt_build(settings: Settings) -> dict:
-    """`dbt build` in-process on the build copy; returns counts by status."""
+def dbt_build(settings: Settings, full_refresh: bool = False) -> dict:
+    """`dbt build` in-process on the build copy; returns counts by status. `full_refresh`
+    rebuilds the incremental models from raw too."""
     import os
 
     from dbt.adapters.duckdb.connections import DuckDBConnectionManager
@@ -210,6 +211,7 @@ def dbt_build(settings: Settings) -> dict:
                 str(settings.build_dir / "dbt_logs"),
                 "--no-use-colors",
                 "--quiet",
+                *(["--full-refresh"] if full_refresh else []),
             ]
         )
     finally:
@@ -365,11 +367,18 @@ def _report(
 
 
 @flow(name="bluelight-nightly", log_prints=True)
-def nightly(home: str | None = None, as_of: str | None = None, rerun_of: str | None = None) -> dict:
+def nightly(
+    home: str | None = None,
+    as_of: str | None = None,
+    rerun_of: str | None = None,
+    full_refresh: bool = False,
+) -> dict:
     """Load whatever is in the inbox, check it, build the marts and publish if all is well.
 
     `as_of` (YYYY-MM-DD, for a backfill) is the date the files count as arrived on, and the date
-    freshness is judged at; `rerun_of` names the failed run this one reruns.
+    freshness is judged at; `rerun_of` names the failed run this one reruns; `full_refresh`
+    rebuilds dbt's incremental models from raw (done anyway when a boundaries file arrives:
+    incidents already built carry the old district-to-county mapping).
     """
     settings = Settings.from_env()
     if home:
@@ -421,7 +430,12 @@ def nightly(home: str | None = None, as_of: str | None = None, rerun_of: str | N
                     _tally(record, results)
                     _gate(results, "the loaded rows")
                 with record.stage("dbt_build"):
-                    dbt_build(settings)
+                    boundaries = any(
+                        o.source == "boundaries" and o.status == "loaded" for o in outcomes
+                    )
+                    if boundaries and not full_refresh:
+                        logger.info("a boundaries file arrived: incremental models rebuilt in full")
+                    dbt_build(settings, full_refresh or boundaries)
                 with record.stage("check_marts"):
                     results = check_marts(settings, run_id)
                     _tally(record, results)
