@@ -45,9 +45,19 @@ def prepare_build(settings: Settings) -> None:
         publish.recover_interrupted(con, settings)
 
 
+def download_may_recover(task, task_run, state) -> bool:
+    """Retry a download the network or a busy server spoilt; not a wrong address (HTTP 404)."""
+    return getattr(state.result(raise_on_failure=False), "transient", False)
+
+
 # Publishers' sites drop connections: retried with back-off. An unchanged release is the same
 # bytes, so ingest records it as already loaded and skips it.
-@task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[10, 60, 300])
+@task(
+    cache_policy=NO_CACHE,
+    retries=3,
+    retry_delay_seconds=[10, 60, 300],
+    retry_condition_fn=download_may_recover,
+)
 def fetch_published(settings: Settings, source: str, url: str) -> str:
     from flows.published import download
 

@@ -564,7 +564,12 @@ def read_fire1001(path: Path, name: str) -> pd.DataFrame:
 
 
 class DownloadError(Exception):
-    """A publisher's file could not be fetched."""
+    """A publisher's file could not be fetched; `transient` when trying again may help (the
+    network, a timeout, HTTP 429 or 5xx), not for a wrong address (HTTP 404) or a refused one."""
+
+    def __init__(self, message: str, transient: bool = False):
+        super().__init__(message)
+        self.transient = transient
 
 
 def _safe_name(raw: str) -> str:
@@ -601,14 +606,17 @@ def download(url: str, dest_dir: Path, timeout: float = 60) -> Path:
                     shutil.copyfileobj(response, out, 1 << 20)
                 expected = response.headers.get("Content-Length")
                 if expected and partial.stat().st_size != int(expected):
-                    raise DownloadError(f"{url}: got {partial.stat().st_size} of {expected} bytes")
+                    raise DownloadError(
+                        f"{url}: got {partial.stat().st_size} of {expected} bytes", True
+                    )
                 partial.replace(target)
             finally:
                 partial.unlink(missing_ok=True)
     except urllib.error.HTTPError as exc:
-        raise DownloadError(f"{url}: HTTP {exc.code} {exc.reason}") from exc
+        transient = exc.code == 429 or exc.code >= 500
+        raise DownloadError(f"{url}: HTTP {exc.code} {exc.reason}", transient) from exc
     except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
-        raise DownloadError(f"{url}: {getattr(exc, 'reason', exc)}") from exc
+        raise DownloadError(f"{url}: {getattr(exc, 'reason', exc)}", transient=True) from exc
     return target
 
 

@@ -7,6 +7,7 @@ the CSV); the files themselves stay in ../shared/data/public and are never copie
 from __future__ import annotations
 
 import functools
+import socket
 import threading
 import urllib.parse
 from datetime import datetime, time
@@ -612,9 +613,16 @@ def test_download_fetches_the_publishers_bytes(publisher, tmp_path):
 
 
 def test_download_http_error_raises_and_leaves_nothing(publisher, tmp_path):
-    with pytest.raises(published.DownloadError, match="HTTP 404"):
+    with pytest.raises(published.DownloadError, match="HTTP 404") as wrong_address:
         published.download(f"{publisher}/no/such/file.ods", tmp_path / "downloads")
     assert list((tmp_path / "downloads").iterdir()) == []
+    assert not wrong_address.value.transient  # the nightly task does not retry a 404
+    with socket.socket() as closed:  # a port nothing listens on: the network's fault, retried
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    with pytest.raises(published.DownloadError) as refused:
+        published.download(f"http://127.0.0.1:{port}/x.ods", tmp_path / "downloads")
+    assert refused.value.transient
     with pytest.raises(published.DownloadError, match="only http and https"):
         published.download(f"file://{tmp_path}/x.csv", tmp_path / "downloads")
 
