@@ -83,6 +83,34 @@ def run_flow(home: Path) -> dict:
     return state.result()
 
 
+# Columns that name the run that built a row: two runs of the same files differ only there.
+RUN_SPECIFIC_COLUMNS = {"last_load_id"}
+
+
+def mart_rows(con, table: str) -> list[tuple]:
+    """A mart's rows as a rerun must reproduce them: sorted, run-specific columns left out,
+    doubles to 12 significant digits (a parallel sum may differ in its last bit run to run)."""
+    schema, name = table.split(".")
+    columns = [
+        c
+        for (c,) in con.execute(
+            "select column_name from information_schema.columns "
+            "where table_schema = ? and table_name = ? order by ordinal_position",
+            [schema, name],
+        ).fetchall()
+        if c not in RUN_SPECIFIC_COLUMNS
+    ]
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    rows = con.execute(f"select {quoted} from {table}")
+    return sorted(
+        (
+            tuple(float(f"{v:.12g}") if isinstance(v, float) else v for v in row)
+            for row in rows.fetchall()
+        ),
+        key=repr,
+    )
+
+
 def settings_for(home: Path) -> Settings:
     return Settings(home=home)
 

@@ -318,11 +318,14 @@ def test_data_health_shows_load_quality_quarantine_and_refusals(app):
     assert metrics["Files loaded"] == "9"
     assert metrics["Rows set aside"] == "1"
     captions = " ".join(c.value for c in app.caption)
-    assert "No freshness check recorded yet" in captions
+    # The run's own freshness check: the seven agency sources came tonight (fresh); the six
+    # published statistics were never sent (optional: listed, not warned about).
+    assert "6 of 13 sources late or never loaded" in captions
     tables = [d.value for d in app.dataframe]
     sources = tables[0].set_index("Source")
-    assert sources.loc["staffing", "Files loaded"] == 1
-    assert sources.loc["incidents", "Rows loaded"] == 11
+    assert sources.loc["staffing", "Status"] == "● fresh"
+    assert sources.loc["ambsys", "Status"] == "■ never loaded"
+    assert sources.loc["incidents", "Expected"] == "nightly"
     held = next(t for t in tables if "Rule broken" in t.columns)
     assert held[["File", "Column", "Rows"]].values.tolist() == [
         ["staffing/test_staffing.csv", "fte", 1]
@@ -353,7 +356,8 @@ def test_data_health_freshness_and_a_failed_run_since(other_home):
     published = settings_for(other_home).published_db
     os.chmod(published, 0o644)
     with duckdb.connect(str(published)) as con:
-        con.execute("""insert into audit.source_freshness values
+        con.execute("""insert into audit.source_freshness
+            (run_id, source, cadence, last_loaded_at, due_by, status, checked_at) values
             ('r1', 'incidents', 'monthly', '2016-06-01', '2016-07-15', 'fresh', '2016-07-01'),
             ('r1', 'staffing', 'monthly', '2016-05-01', '2016-06-15', 'late', '2016-07-01'),
             ('r1', 'finance', 'yearly', null, '2016-06-30', 'never', '2016-07-01')""")

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 import pytest
-from conftest import settings_for
+from conftest import mart_rows, settings_for
 from handmade import benefit, write_handmade_inbox, write_rows
 from receivers import Receivers
 
@@ -92,11 +92,6 @@ def _wait(what: str, seconds: float, probe):
     raise AssertionError(f"{what} did not happen within {seconds} s")
 
 
-def _stable(value):
-    """Doubles to 12 significant digits (as tests/test_publishing.py compares marts)."""
-    return float(f"{value:.12g}") if isinstance(value, float) else value
-
-
 def marts(home: Path) -> dict:
     with duckdb.connect(str(settings_for(home).published_db), read_only=True) as con:
         tables = [
@@ -106,16 +101,7 @@ def marts(home: Path) -> dict:
                 "where table_schema = 'marts' order by 1"
             ).fetchall()
         ]
-        return {
-            t: sorted(
-                (
-                    tuple(_stable(v) for v in row)
-                    for row in con.sql(f"select * from marts.{t}").fetchall()
-                ),
-                key=repr,
-            )
-            for t in tables
-        }
+        return {t: mart_rows(con, f"marts.{t}") for t in tables}
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import run_flow, settings_for
+from conftest import mart_rows, run_flow, settings_for
 from handmade import benefit, fire_incident, site, write_handmade_inbox, write_rows
 
 from flows import ingest, publish, runlog
@@ -272,11 +272,6 @@ def write_night(inbox: Path, night: int) -> None:
     (inbox / "bids" / "notes.txt").write_text("call Sam about B3\n")
 
 
-def _stable(value):
-    """Doubles to 12 significant digits: a parallel sum may differ in its last bit run to run."""
-    return float(f"{value:.12g}") if isinstance(value, float) else value
-
-
 def warehouse_state(home: Path) -> dict:
     """Everything a rerun must reproduce: every mart row, raw rows per source, and what the audit
     schema says was loaded, quarantined and refused (run ids and times aside)."""
@@ -288,13 +283,7 @@ def warehouse_state(home: Path) -> dict:
         ).fetchall()
         for schema, table in tables:
             if schema == "marts":
-                state[f"{schema}.{table}"] = sorted(
-                    (
-                        tuple(_stable(v) for v in row)
-                        for row in con.execute(f"select * from {schema}.{table}").fetchall()
-                    ),
-                    key=repr,
-                )
+                state[f"{schema}.{table}"] = mart_rows(con, f"{schema}.{table}")
             else:
                 state[f"{schema}.{table}"] = con.execute(
                     f"select count(*), count(distinct _source_sha256) from {schema}.{table}"

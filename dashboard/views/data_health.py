@@ -86,6 +86,7 @@ else:
                 "due_by": "Next due by",
                 "status": "Status",
                 "checked_at": "Checked",
+                "note": "Why",
             }
         ),
         "source_freshness",
