@@ -176,6 +176,7 @@ def _with_server(home: Path, env: dict) -> float:
 def _one_more_day(inbox: Path, scale: float, seed: int) -> int:
     """A night's incidents: the first day after the demo's last year, for every county/service."""
     import numpy as np
+    import pandas as pd
 
     from flows import demo_data
 
@@ -188,8 +189,6 @@ def _one_more_day(inbox: Path, scale: float, seed: int) -> int:
         for service in ("fire", "ambulance", "police"):
             frame = demo_data._incidents(rng, county, service, fy, scale)
             frames.append(frame[frame["call_time"].str.startswith(f"{fy}-04-01")])
-    import pandas as pd
-
     day = pd.concat(frames)
     day.to_csv(folder / f"incidents_{fy}-04-01.csv", index=False, lineterminator="\n")
     return len(day)

@@ -202,7 +202,7 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
     print(f"Checking {db} against every suite in {quality.SUITES_DIR} ...")
     try:
         # The build copy is written by a run: wait for none. The published file is read-only.
-        with runlog.run_lock(settings.home) if args.build else _nothing():
+        with runlog.run_lock(settings.home) if args.build else contextlib.nullcontext():
             results, docs = quality.check_warehouse(db, settings.quality_dir)
     except runlog.RunInProgress as exc:
         print(f"Not checked: {exc}", file=sys.stderr)
@@ -217,11 +217,6 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
         f"Data Docs: {docs}"
     )
     return 1 if critical else 0
-
-
-@contextlib.contextmanager
-def _nothing():
-    yield
 
 
 def _bench(args: argparse.Namespace, settings: Settings) -> int:

@@ -195,33 +195,37 @@ def check_loaded(settings: Settings, run_id: str, outcomes: list[FileOutcome]):
     return results
 
 
-@task(cache_policy=NO_CACHE)
-def dbt_build(settings: Settings, full_refresh: bool = False) -> dict:
-    """`dbt build` in-process on the build copy; returns counts by status. `full_refresh`
-    rebuilds the incremental models from raw too."""
+def invoke_dbt(
+    command: list[str],
+    build_db: Path,
+    work_dir: Path,
+    threads: int = 1,
+    project: Path | None = None,
+):
+    """dbt in-process on a build copy of the warehouse (never the published file), its target
+    and logs in `work_dir`; the file is released when dbt is done."""
     import os
 
     from dbt.adapters.duckdb.connections import DuckDBConnectionManager
     from dbt.cli.main import dbtRunner
 
-    os.environ["BLUELIGHT_BUILD_DB"] = str(settings.build_db)
-    os.environ["BLUELIGHT_DBT_THREADS"] = str(settings.dbt_threads)
-    project = settings.dbt_project_dir
+    project = project or Settings().dbt_project_dir
+    os.environ["BLUELIGHT_BUILD_DB"] = str(build_db)
+    os.environ["BLUELIGHT_DBT_THREADS"] = str(threads)
     try:
-        result = dbtRunner().invoke(
+        return dbtRunner().invoke(
             [
-                "build",
+                *command,
                 "--project-dir",
                 str(project),
                 "--profiles-dir",
                 str(project),
                 "--target-path",
-                str(settings.build_dir / "dbt_target"),
+                str(work_dir / "dbt_target"),
                 "--log-path",
-                str(settings.build_dir / "dbt_logs"),
+                str(work_dir / "dbt_logs"),
                 "--no-use-colors",
                 "--quiet",
-                *(["--full-refresh"] if full_refresh else []),
             ]
         )
     finally:
@@ -230,6 +234,19 @@ def dbt_build(settings: Settings, full_refresh: bool = False) -> dict:
         if DuckDBConnectionManager._ENV is not None:
             DuckDBConnectionManager._ENV.close()
         DuckDBConnectionManager.close_all_connections()
+
+
+@task(cache_policy=NO_CACHE)
+def dbt_build(settings: Settings, full_refresh: bool = False) -> dict:
+    """`dbt build` in-process on the build copy; returns counts by status. `full_refresh`
+    rebuilds the incremental models from raw too."""
+    result = invoke_dbt(
+        ["build", *(["--full-refresh"] if full_refresh else [])],
+        settings.build_db,
+        settings.build_dir,
+        threads=settings.dbt_threads,
+        project=settings.dbt_project_dir,
+    )
     if result.exception is not None:
         raise GateFailed(f"dbt build could not run: {result.exception}")
     counts: dict[str, int] = {}

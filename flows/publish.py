@@ -14,7 +14,6 @@ them, which was the one in force when the kept window opens.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import stat
@@ -24,7 +23,7 @@ from pathlib import Path
 
 import duckdb
 
-from flows import runlog
+from flows import ingest, runlog
 from flows.settings import Settings
 
 VERSION_PREFIX = "bluelight-"
@@ -115,7 +114,7 @@ def recover_interrupted(con: duckdb.DuckDBPyConnection, settings: Settings) -> l
                     folder,
                     original,
                     str(path),
-                    _sha256(path),
+                    ingest.sha256_of(path),
                     int(fields["row"]) if fields.get("row") else None,
                     fields.get("column") or None,
                     fields["reason"],
@@ -148,14 +147,6 @@ def _read_reason(path: Path) -> dict[str, str] | None:
     if not fields.get("file"):
         return None
     return {**fields, "reason": reason[:-1]}
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _fsync(path: Path) -> None:

@@ -75,7 +75,6 @@ class CheckResult:
     observed: str | None
     unexpected_count: int
     sample: list
-    batch: str = ""
 
     def describe(self) -> str:
         where = f" on column {self.column!r}" if self.column else ""
@@ -269,7 +268,7 @@ class Gate:
         )
         results = []
         for identifier, validation in outcome.run_results.items():
-            found = [_check_result(i, suite_name, batch, identify_by) for i in validation.results]
+            found = [_check_result(i, suite_name, identify_by) for i in validation.results]
             failed = {r.level for r in found if not r.success}
             self.pages.append(
                 {
@@ -303,7 +302,7 @@ class Gate:
         return self.docs_dir / "index.html"
 
 
-def _check_result(item, suite_name: str, batch: str, identify_by) -> CheckResult:
+def _check_result(item, suite_name: str, identify_by) -> CheckResult:
     config = item.expectation_config
     detail = item.result or {}
     column = (
@@ -324,7 +323,6 @@ def _check_result(item, suite_name: str, batch: str, identify_by) -> CheckResult
         observed=None if observed is None else str(observed),
         unexpected_count=int(detail.get("unexpected_count") or 0),
         sample=[_plain(v) for v in sample[:SAMPLE_ROWS]],
-        batch=batch,
     )
 
 

@@ -224,8 +224,8 @@ def write_handmade_inbox(inbox: Path) -> None:
     )
 
 
-def write_b1_register(inbox: Path, ben1_target: float = 40) -> None:
-    """B1's benefits register; a test may resend it with BEN1's target moved."""
+def write_b1_register(inbox: Path, ben1_target: float = 40, ben2_target: float = 900_000) -> None:
+    """B1's benefits register; a test may resend it with a target moved."""
     write_rows(
         inbox / "benefits_register" / "B1.xlsx",
         "benefits_register",
@@ -249,7 +249,7 @@ def write_b1_register(inbox: Path, ben1_target: float = 40) -> None:
                 "gbp",
                 "decrease",
                 1_200_000,
-                900_000,
+                ben2_target,
                 "2017-03-31",
                 0.25,
             ),
@@ -296,3 +296,40 @@ def write_dashboard_extras(inbox: Path) -> None:
             }
         ],
     )
+
+
+B3 = {
+    "bid_id": "B3",
+    "title": "Bid B3",
+    "fund_round": "PIF 2016/17",
+    "lead_organisation": "Test PCC",
+    "partners": "Test police;Test fire",
+    "county": "Testshire",
+    "award_gbp": 100_000,
+    "partner_contribution_gbp": 0,
+    "go_live_date": "2016-04-01",
+}
+
+
+def write_b3(inbox: Path, register: bool) -> None:
+    """A third bid; every bid needs a benefits register, so without one the marts' check fails."""
+    write_rows(inbox / "bids" / "bids_b3.csv", "bids", [B3])
+    if register:
+        write_rows(
+            inbox / "benefits_register" / "B3.xlsx",
+            "benefits_register",
+            [
+                benefit(
+                    "BEN5",
+                    "B3",
+                    "fire_call_handling_mean_seconds",
+                    "seconds",
+                    "decrease",
+                    100,
+                    80,
+                    "2018-03-31",
+                    1.0,
+                    category="non_financial",
+                )
+            ],
+        )

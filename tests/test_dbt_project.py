@@ -31,36 +31,18 @@ def test_every_model_and_column_is_documented():
             assert column.get("description"), f"{name}.{column['name']}"
 
 
-def test_dbt_docs_describe_every_column_of_every_mart(demo_home, tmp_path, monkeypatch):
+def test_dbt_docs_describe_every_column_of_every_mart(demo_home, tmp_path):
     import json
     import shutil
 
-    from dbt.cli.main import dbtRunner
-
-    from flows.settings import PROJECT_ROOT
+    from flows.nightly import invoke_dbt
 
     warehouse = tmp_path / "copy.duckdb"
     shutil.copyfile(demo_home / "warehouse" / "bluelight.duckdb", warehouse)
-    monkeypatch.setenv("BLUELIGHT_BUILD_DB", str(warehouse))
-    project = PROJECT_ROOT / "dbt_project"
-    result = dbtRunner().invoke(
-        [
-            "docs",
-            "generate",
-            "--project-dir",
-            str(project),
-            "--profiles-dir",
-            str(project),
-            "--target-path",
-            str(tmp_path / "target"),
-            "--log-path",
-            str(tmp_path / "logs"),
-            "--quiet",
-        ]
-    )
+    result = invoke_dbt(["docs", "generate"], warehouse, tmp_path)
     assert result.success, result.exception
-    manifest = json.loads((tmp_path / "target" / "manifest.json").read_text())
-    catalog = json.loads((tmp_path / "target" / "catalog.json").read_text())
+    manifest = json.loads((tmp_path / "dbt_target" / "manifest.json").read_text())
+    catalog = json.loads((tmp_path / "dbt_target" / "catalog.json").read_text())
     marts = [n for n in catalog["nodes"].values() if n["metadata"]["schema"] == "marts"]
     assert len(marts) >= 15
     for node in marts:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from datetime import datetime
 
@@ -11,7 +10,7 @@ import pytest
 from conftest import run_flow, settings_for
 from handmade import fire_incident, write_handmade_inbox, write_rows
 
-from flows.settings import PROJECT_ROOT
+from flows.nightly import invoke_dbt
 
 INCREMENTAL = {
     "staging.stg_agency__incidents": "service, incident_id",
@@ -63,33 +62,9 @@ def test_a_night_on_top_equals_a_full_rebuild_even_when_a_correction_moves_an_in
     rebuilt = tmp_path / "rebuilt.duckdb"
     shutil.copy(published, rebuilt)
     rebuilt.chmod(0o644)
-    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
-    from dbt.cli.main import dbtRunner
-
-    os.environ["BLUELIGHT_BUILD_DB"] = str(rebuilt)
-    project = PROJECT_ROOT / "dbt_project"
-    try:
-        result = dbtRunner().invoke(
-            [
-                "run",
-                "--full-refresh",
-                "--select",
-                "stg_agency__incidents+",
-                "--project-dir",
-                str(project),
-                "--profiles-dir",
-                str(project),
-                "--target-path",
-                str(tmp_path / "target"),
-                "--log-path",
-                str(tmp_path / "logs"),
-                "--quiet",
-            ]
-        )
-    finally:
-        if DuckDBConnectionManager._ENV is not None:
-            DuckDBConnectionManager._ENV.close()
-        DuckDBConnectionManager.close_all_connections()
+    result = invoke_dbt(
+        ["run", "--full-refresh", "--select", "stg_agency__incidents+"], rebuilt, tmp_path
+    )
     assert result.success, result.exception
     for table, order in INCREMENTAL.items():
         assert _rows(published, table, order) == _rows(rebuilt, table, order), table

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pytest
 from conftest import mart_rows, settings_for
-from handmade import benefit, write_handmade_inbox, write_rows
+from handmade import write_b3, write_handmade_inbox
 from receivers import Receivers
 
 from flows import backfill, cli, freshness, ingest, notify
@@ -37,42 +37,6 @@ STAGE_TASKS = {
     "write_run_history",
     "publish_build",
 }
-
-B3 = {
-    "bid_id": "B3",
-    "title": "Bid B3",
-    "fund_round": "PIF 2016/17",
-    "lead_organisation": "Test PCC",
-    "partners": "Test police;Test fire",
-    "county": "Testshire",
-    "award_gbp": 100_000,
-    "partner_contribution_gbp": 0,
-    "go_live_date": "2016-04-01",
-}
-
-
-def write_b3(inbox: Path, register: bool) -> None:
-    """A third bid; every bid needs a benefits register, so without one the marts' check fails."""
-    write_rows(inbox / "bids" / "bids_b3.csv", "bids", [B3])
-    if register:
-        write_rows(
-            inbox / "benefits_register" / "B3.xlsx",
-            "benefits_register",
-            [
-                benefit(
-                    "BEN5",
-                    "B3",
-                    "fire_call_handling_mean_seconds",
-                    "seconds",
-                    "decrease",
-                    100,
-                    80,
-                    "2018-03-31",
-                    1.0,
-                    category="non_financial",
-                )
-            ],
-        )
 
 
 def _free_port() -> int:

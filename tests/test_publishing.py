@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from conftest import mart_rows, run_flow, settings_for
-from handmade import benefit, fire_incident, site, write_handmade_inbox, write_rows
+from handmade import fire_incident, site, write_b1_register, write_handmade_inbox, write_rows
 
 from flows import ingest, publish, runlog
 from flows.settings import PROJECT_ROOT, Settings
@@ -231,35 +231,7 @@ def write_night(inbox: Path, night: int) -> None:
     write_rows(inbox / "incidents" / f"fire_night{night}.csv", "incidents", [*rows, late])
     if night != 2:
         return
-    write_rows(
-        inbox / "benefits_register" / "B1.xlsx",
-        "benefits_register",
-        [
-            benefit(
-                "BEN1",
-                "B1",
-                "fire_call_handling_mean_seconds",
-                "seconds",
-                "decrease",
-                100,
-                50,  # was 40
-                "2018-03-31",
-                1.0,
-                category="non_financial",
-            ),
-            benefit(
-                "BEN2",
-                "B1",
-                "police_estate_running_cost_gbp",
-                "gbp",
-                "decrease",
-                1_200_000,
-                950_000,  # was 900,000
-                "2017-03-31",
-                0.25,
-            ),
-        ],
-    )
+    write_b1_register(inbox, ben1_target=50, ben2_target=950_000)  # were 40 and 900,000
     write_rows(
         inbox / "estates" / "estate_return_2017.csv",
         "estates",

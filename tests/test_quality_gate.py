@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 from conftest import ARTIFACTS, CHROMIUM_FLAGS, chromium_or_skip, run_flow, settings_for
-from handmade import benefit, fire_incident, write_handmade_inbox, write_rows
+from handmade import fire_incident, write_b3, write_handmade_inbox, write_rows
 
 from flows import quality
 from flows.contracts import SOURCES
@@ -51,18 +51,7 @@ def test_a_critical_check_failure_publishes_nothing_and_keeps_the_file(tmp_path)
     before = _sha(published)
 
     # The next night brings a new bid but not its benefits register: every bid must have one.
-    late = {
-        "bid_id": "B3",
-        "title": "Bid B3",
-        "fund_round": "PIF 2016/17",
-        "lead_organisation": "Test PCC",
-        "partners": "Test police;Test fire",
-        "county": "Testshire",
-        "award_gbp": 100_000,
-        "partner_contribution_gbp": 0,
-        "go_live_date": "2016-04-01",
-    }
-    write_rows(home / "inbox" / "bids" / "bids_b3.csv", "bids", [late])
+    write_b3(home / "inbox", register=False)
     result = run_flow(home)
     assert result["status"] == "failed"
     assert _sha(published) == before  # byte for byte the last good warehouse
@@ -83,23 +72,7 @@ def test_a_critical_check_failure_publishes_nothing_and_keeps_the_file(tmp_path)
     _open_data_docs_in_chromium(settings_for(home).quality_dir, last["run_id"])
 
     # The register follows: the next run loads both, and its history shows the failed run.
-    write_rows(
-        home / "inbox" / "benefits_register" / "B3.xlsx",
-        "benefits_register",
-        [
-            benefit(
-                "BEN5",
-                "B3",
-                "fire_call_handling_mean_seconds",
-                "seconds",
-                "decrease",
-                100,
-                90,
-                "2017-03-31",
-                1.0,
-            )
-        ],
-    )
+    write_b3(home / "inbox", register=True)
     assert run_flow(home)["status"] == "succeeded"
     with duckdb.connect(str(published), read_only=True) as con:
         statuses = [
