@@ -8,7 +8,11 @@ the first and last day of the chosen period.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
+import time
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -20,6 +24,7 @@ from flows.settings import Settings
 
 _pinned: Path | None = None  # a warehouse file chosen by path (the benchmark), not by settings
 _run_ids: dict[tuple, str | None] = {}
+_timings: list[tuple[str, float]] | None = None  # collecting while timed() runs
 
 
 def pin_warehouse(path: Path | str | None) -> None:
@@ -47,15 +52,42 @@ def version() -> str:
     st = path.stat()
     key = (str(path), st.st_ino, st.st_mtime_ns, st.st_size)
     if key not in _run_ids:
+        start = time.perf_counter()
         row = publish.publishing_run(path)
+        _record("version", start)
         _run_ids[key] = row[0] if row else f"unpublished-{st.st_mtime_ns}"
     return _run_ids[key]
 
 
+def forget() -> None:
+    """Forget what is known of the files read, as after a publish (the benchmark's cold runs)."""
+    _run_ids.clear()
+
+
+@contextlib.contextmanager
+def timed() -> Iterator[list[tuple[str, float]]]:
+    """Within the block, every query is recorded as (name, seconds): the function that ran it,
+    and its wall time from opening the file to the rows in a DataFrame (dashboard/bench.py)."""
+    global _timings
+    _timings = []
+    try:
+        yield _timings
+    finally:
+        _timings = None
+
+
+def _record(name: str, start: float) -> None:
+    if _timings is not None:
+        _timings.append((name, time.perf_counter() - start))
+
+
 def _query(sql: str, params: list | None = None, path: Path | None = None) -> pd.DataFrame:
+    start = time.perf_counter()
     # One thread: the marts are small, and opening is a third quicker without a thread pool.
     with duckdb.connect(str(path or warehouse()), read_only=True, config={"threads": 1}) as con:
-        return con.execute(sql, params or []).df()
+        frame = con.execute(sql, params or []).df()
+    _record(sys._getframe(1).f_code.co_name, start)  # named by the function that asked
+    return frame
 
 
 # ---------------------------------------------------------------- filters' choices
