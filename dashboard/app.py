@@ -1,6 +1,6 @@
 """Commissioners' dashboard: the entry point (`streamlit run dashboard/app.py`), which sets up the
 page and routes to the pages in dashboard/views/. Every page reads the published warehouse
-read-only, per query (dashboard/queries.py)."""
+read-only, through dashboard/queries.py."""
 
 from __future__ import annotations
 
