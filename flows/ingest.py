@@ -39,6 +39,9 @@ create or replace macro raw.parse_integer(v) as
     case when raw.parse_number(v) = floor(raw.parse_number(v))
          then cast(raw.parse_number(v) as bigint) end;
 create or replace macro raw.parse_timestamp(v) as coalesce(
+    -- ISO 2016-04-01 08:15:00 by DuckDB's cast first: all but a few values take this way, and
+    -- it is three times quicker than the formats below (with trim() here, no quicker at all)
+    case when length(v) = 19 then try_cast(v as timestamp) end,
     try_strptime(trim(v), ['%Y-%m-%d %H:%M:%S', '%Y-%m-%dT%H:%M:%S', '%Y-%m-%d %H:%M',
                            '%d/%m/%Y %H:%M:%S', '%d/%m/%Y %H:%M', '%Y-%m-%d', '%d/%m/%Y']),
     -- Excel serial: days since 1899-12-30, the fraction is the time of day
@@ -219,17 +222,23 @@ def _read_rows(path: Path, name: str) -> list[list]:
     )
 
 
-def read_file(path: Path, name: str) -> pd.DataFrame:
-    """A tabular file as text columns named by its header row, plus `_source_row` (header = 1)."""
-    rows = _read_rows(path, name)
-    if not rows or not any(_cell_text(v) for v in rows[0]):
+def _header(cells: list, name: str) -> list[str]:
+    """The header row's column names, lower case; '' for an unnamed column."""
+    if not any(_cell_text(v) for v in cells):
         raise ContractError(name, "the file is empty", row=1)
-    header = [(_cell_text(h) or "").lower() for h in rows[0]]
+    header = [(_cell_text(h) or "").lower() for h in cells]
     seen: set[str] = set()
     for column in header:
         if column and column in seen:
             raise ContractError(name, f"column {column!r} appears twice", row=1, column=column)
         seen.add(column)
+    return header
+
+
+def read_file(path: Path, name: str) -> pd.DataFrame:
+    """A tabular file as text columns named by its header row, plus `_source_row` (header = 1)."""
+    rows = _read_rows(path, name)
+    header = _header(rows[0] if rows else [], name)
     width = len(header)
     body = []
     text_only = path.suffix.lower() == ".csv"  # CSV cells are text already: the fast path
@@ -256,9 +265,9 @@ def read_source_file(path: Path, source: Source, name: str) -> pd.DataFrame:
     return read_file(path, name)
 
 
-def check_contract(frame: pd.DataFrame, source: Source, name: str) -> pd.DataFrame:
-    """The contract's columns of `frame`, or a ContractError for what the file lacks."""
-    missing = [c for c in source.column_names if c not in frame.columns]
+def _missing_required(columns, source: Source, name: str) -> list[str]:
+    """The contract's columns the file lacks; a ContractError when a required one is among them."""
+    missing = [c for c in source.column_names if c not in columns]
     required_missing = [c for c in missing if c in source.required_columns]
     if required_missing:
         raise ContractError(
@@ -267,11 +276,130 @@ def check_contract(frame: pd.DataFrame, source: Source, name: str) -> pd.DataFra
             row=1,
             column=required_missing[0],
         )
+    return missing
+
+
+NO_ROWS = "the file has a header but no rows"
+
+
+def check_contract(frame: pd.DataFrame, source: Source, name: str) -> pd.DataFrame:
+    """The contract's columns of `frame`, or a ContractError for what the file lacks."""
+    missing = _missing_required(frame.columns, source, name)
     if frame.empty:
-        raise ContractError(name, "the file has a header but no rows", row=2)
+        raise ContractError(name, NO_ROWS, row=2)
     for column in missing:
         frame[column] = None
     return frame[[*source.column_names, "_source_row"]]
+
+
+# Python's str.strip() whitespace that a CSV cell may carry. Trimmed only where a cell starts
+# or ends with one: trimming every cell doubled the time to read a file.
+_BLANK_CODES = (32, 9, 10, 11, 12, 13, 160)
+_BLANK_TEXT = "'" + "".join(chr(c) for c in _BLANK_CODES) + "'"
+
+
+def _stripped(cell: str) -> str:
+    """SQL for a CSV cell as Python's `cell.strip() or None` (DuckDB reads '' as NULL)."""
+    codes = str(_BLANK_CODES)
+    return (
+        f"case when ord({cell}) in {codes} or ord(right({cell}, 1)) in {codes} "
+        f"then nullif(trim({cell}, {_BLANK_TEXT}), '') else {cell} end"
+    )
+
+
+_CSV_OPTIONS = (
+    "header = false, skip = 1, delim = ',', quote = '\"', escape = '\"', comment = '', "
+    "strict_mode = true, auto_detect = false, null_padding = false"
+)
+
+
+def _line_count(path: Path) -> int:
+    lines, last = 0, b"\n"
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 24), b""):
+            lines += block.count(b"\n")
+            last = block[-1:]
+    return lines + (last != b"\n")
+
+
+def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, source: Source, name: str) -> int | None:
+    """Read a CSV with DuckDB's own reader into temp table `incoming`; the rows, or None when
+    the file needs Python's reader (anything but plain UTF-8 with one record per line).
+
+    Row numbers come from the order rows are stored in (DuckDB keeps a file's order on insert);
+    they equal Python's record numbers only when no record spans lines and no line is blank,
+    which the line count confirms. Anything else, including a file DuckDB refuses, goes to
+    `read_file`, which reads any encoding we accept and names the row of a broken one.
+    """
+    with path.open("rb") as handle:
+        head = handle.read(1 << 16)
+    if b"\x00" in head:
+        raise ContractError(name, "not readable as CSV: binary content (NUL bytes)")
+    first, newline, _ = head.partition(b"\n")
+    try:
+        text = first.decode("utf-8-sig").rstrip("\r")
+    except UnicodeDecodeError:
+        return None
+    if not newline or '"' in text or any(c in str(path) for c in "*?[{"):
+        return None  # a quoted header may span lines; DuckDB globs a path with wildcards
+    header = _header(next(csv.reader([text])), name)
+    missing = _missing_required(header, source, name)
+    width = len(header)
+    columns = ", ".join(f"'c{i}': 'varchar'" for i in range(width))
+    try:
+        con.execute(
+            f"create or replace temp table incoming_text as select * from read_csv("
+            f"{_literal(str(path))}, {_CSV_OPTIONS}, columns = {{{columns}}})"
+        )
+    except duckdb.Error:
+        return None
+    records = con.execute("select count(*) from incoming_text").fetchone()[0]
+    if records + 1 != _line_count(path):
+        con.execute("drop table incoming_text")
+        return None
+    # Every cell, stripped: the contract's columns by name, the file's others as _cell<n> (they
+    # count for "blank row" but are not loaded). A blank row is deleted after, which is quicker
+    # than a filter repeating the stripping.
+    names = [c if c in source.column_names else f"_cell{i}" for i, c in enumerate(header)]
+    cells = [f'{_stripped(f"c{i}")} as "{n}"' for i, n in enumerate(names)]
+    cells += [f'null::varchar as "{c}"' for c in missing]
+    con.execute(
+        f"""create or replace temp table incoming as
+            select {", ".join(cells)}, cast(rowid + 2 as integer) as _source_row
+            from incoming_text"""
+    )
+    con.execute("drop table incoming_text")
+    every = ", ".join(f'"{n}"' for n in names)
+    con.execute(f"delete from incoming where coalesce({every}) is null")
+    rows = con.execute("select count(*) from incoming").fetchone()[0]
+    if not rows:
+        raise ContractError(name, NO_ROWS, row=2)
+    return rows
+
+
+def stage(con: duckdb.DuckDBPyConnection, path: Path, source: Source, name: str) -> int:
+    """Put a file's rows in temp table `incoming` of `con`: the contract's columns as text, plus
+    `_source_row` (and perhaps other columns of the file, which are not loaded). Returns how many
+    rows; a ContractError for a file that breaks its contract.
+
+    Agency CSVs, the bulk of a night, are read by DuckDB (region tier: ~10x quicker than
+    Python's csv module into pandas); other files and unusual CSVs through `read_file`.
+    """
+    if source.kind == "agency" and path.suffix.lower() == ".csv":
+        rows = _stage_csv(con, path, source, name)
+        if rows is not None:
+            return rows
+    frame = check_contract(read_source_file(path, source, name), source, name)
+    con.register("incoming_frame", frame)
+    try:
+        text = ", ".join(f'cast("{c}" as varchar) as "{c}"' for c in source.column_names)
+        con.execute(
+            f"create or replace temp table incoming as "
+            f"select {text}, cast(_source_row as integer) as _source_row from incoming_frame"
+        )
+    finally:
+        con.unregister("incoming_frame")
+    return len(frame)
 
 
 def archive_copy(path: Path, sha256: str, archive: Path) -> Path:
@@ -295,24 +423,21 @@ def already_loaded(con: duckdb.DuckDBPyConnection, sha256: str) -> str | None:
 def append_raw(
     con: duckdb.DuckDBPyConnection,
     source: Source,
-    frame: pd.DataFrame,
     *,
     load_id: str,
     loaded_at: datetime,
     archive_path: str,
     sha256: str,
 ) -> int:
-    frame = frame.copy()
-    frame["_load_id"] = load_id
-    frame["_loaded_at"] = loaded_at
-    frame["_source_file"] = archive_path
-    frame["_source_sha256"] = sha256
-    con.register("incoming", frame)
-    try:
-        con.execute(f"insert into raw.{source.name} by name select * from incoming")
-    finally:
-        con.unregister("incoming")
-    return len(frame)
+    """Append temp table `incoming` (see `stage`) to raw with its lineage; returns the rows."""
+    columns = ", ".join(f'"{c}"' for c in source.column_names)
+    return con.execute(
+        f"""insert into raw.{source.name} by name
+            select {columns}, _source_row, $load as _load_id, $at as _loaded_at,
+                   $file as _source_file, $sha as _source_sha256
+            from incoming""",
+        {"load": load_id, "at": loaded_at, "file": archive_path, "sha": sha256},
+    ).fetchone()[0]
 
 
 def _literal(value: str) -> str:
@@ -370,27 +495,35 @@ def quarantine_checks(source: Source) -> list[tuple[str, str, str]]:
         (
             f"duplicate key ({', '.join(source.key)}) in the file",
             source.key[-1],
-            f"_source_row in (select _source_row from raw.{source.name} where _load_id = $load "
+            f"_source_row in (select _source_row from incoming "
             f"qualify row_number() over (partition by {key} order by _source_row) > 1)",
         )
     )
     return checks
 
 
-def quarantine(con: duckdb.DuckDBPyConnection, source: Source, *, load_id: str, run_id: str) -> int:
-    """Record every row of a load that breaks a rule in audit.quarantine; returns how many rows.
+def quarantine(
+    con: duckdb.DuckDBPyConnection, source: Source, *, load_id: str, run_id: str, source_file: str
+) -> int:
+    """Record every row of temp table `incoming` that breaks a rule in audit.quarantine, in one
+    pass over the rows (one statement per rule cost ~18 scans a file); returns how many rows.
 
-    The rows stay in raw (append-only, as sent); staging leaves quarantined rows out.
+    The rows still go to raw (append-only, as sent); staging leaves quarantined rows out.
     """
-    for rule, column, violation in quarantine_checks(source):
-        con.execute(
-            f"""insert into audit.quarantine
-                select $run, _load_id, $source, _source_file, _source_row, $column,
-                       cast("{column}" as varchar), $rule, current_timestamp
-                from raw.{source.name}
-                where _load_id = $load and coalesce(({violation}), false)""",
-            {"run": run_id, "source": source.name, "column": column, "rule": rule, "load": load_id},
-        )
+    broken = ",\n".join(
+        f"case when coalesce(({violation}), false) then {{'rule': {_literal(rule)}, "
+        f"'column_name': {_literal(column)}, 'value': cast(\"{column}\" as varchar)}} end"
+        for rule, column, violation in quarantine_checks(source)
+    )
+    con.execute(
+        f"""insert into audit.quarantine
+            select $run, $load, $source, $file, _source_row, b.column_name, b.value, b.rule,
+                   current_timestamp
+            from (select _source_row, unnest([{broken}]) as b from incoming)
+            where b is not null
+            order by _source_row""",
+        {"run": run_id, "load": load_id, "source": source.name, "file": source_file},
+    )
     return con.execute(
         "select count(distinct source_row) from audit.quarantine where load_id = ?", [load_id]
     ).fetchone()[0]
