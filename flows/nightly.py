@@ -189,6 +189,7 @@ def check_loaded(settings: Settings, run_id: str, outcomes: list[FileOutcome]):
             load_ids.setdefault(outcome.source, []).append(outcome.load_id)
     gate = quality.Gate(settings.quality_dir, run_id)
     with duckdb.connect(str(settings.build_db)) as con:
+        con.execute("set memory_limit = ?", [settings.duckdb_memory_limit])
         results = quality.check_loaded_rows(con, load_ids, gate)
         quality.record(con, run_id, results, settings.quality_dir)
     gate.build_docs(keep_days=settings.keep_versions_days)
@@ -201,6 +202,7 @@ def invoke_dbt(
     work_dir: Path,
     threads: int = 1,
     project: Path | None = None,
+    memory_limit: str | None = None,
 ):
     """dbt in-process on a build copy of the warehouse (never the published file), its target
     and logs in `work_dir`; the file is released when dbt is done."""
@@ -212,6 +214,7 @@ def invoke_dbt(
     project = project or Settings().dbt_project_dir
     os.environ["BLUELIGHT_BUILD_DB"] = str(build_db)
     os.environ["BLUELIGHT_DBT_THREADS"] = str(threads)
+    os.environ["BLUELIGHT_DUCKDB_MEMORY_LIMIT"] = memory_limit or Settings().duckdb_memory_limit
     try:
         return dbtRunner().invoke(
             [
@@ -246,6 +249,7 @@ def dbt_build(settings: Settings, full_refresh: bool = False) -> dict:
         settings.build_dir,
         threads=settings.dbt_threads,
         project=settings.dbt_project_dir,
+        memory_limit=settings.duckdb_memory_limit,
     )
     if result.exception is not None:
         raise GateFailed(f"dbt build could not run: {result.exception}")
@@ -441,6 +445,7 @@ def nightly(
                         # goes to the WAL, and past 16 MB each commit checkpointed the whole
                         # file (region: 21 s of commits -> 4 s, plus 8 s for the one checkpoint).
                         keeper.execute("set checkpoint_threshold = '16GB'")
+                        keeper.execute("set memory_limit = ?", [settings.duckdb_memory_limit])
                         for n, item in enumerate(found, start=1):
                             outcome = ingest_file(settings, item, run_id, n, when)
                             outcomes.append(outcome)

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import duckdb
 import great_expectations as gx
+import great_expectations.execution_engine.pandas_execution_engine as gx_pandas_engine
 import pandas as pd
 import pyarrow as pa
 from great_expectations.data_context.types.base import (
@@ -44,6 +45,11 @@ SAMPLE_ROWS = 5
 # GX logs each context it makes at INFO; the run's own log says what matters.
 for _name in ("great_expectations", "great_expectations.data_context.types.base"):
     logging.getLogger(_name).setLevel(logging.WARNING)
+
+# GX fingerprints every DataFrame under 1 GB (an md5 over pandas' hash of every cell) only to
+# mark the batch: a third of its time on the source rows. Batches here are named by their loads,
+# and each load by its file's sha256, so the fingerprint is switched off.
+gx_pandas_engine.HASH_THRESHOLD = 0
 
 # Source rows reach GX as Arrow-backed text and nullable numbers: GX ran 2.5 times faster on them
 # and held a third less memory than on object columns (30 region incident loads, 2.9M rows:

@@ -44,6 +44,11 @@ class Settings:
     dbt_threads: int = 1
     """dbt threads; one, because several threads on one DuckDB file have had transaction errors."""
 
+    duckdb_memory_limit: str = "4GB"
+    """Memory DuckDB may use in a run's heavy stages (ingest, the quality gate, dbt)
+    (`BLUELIGHT_DUCKDB_MEMORY_LIMIT`); past it DuckDB spills to disk. DuckDB's own default is
+    80% of the machine's memory, which let the stages and Python together pass 8 GB."""
+
     demo_seed: int = 2014
     """Seed of the demo data generator: the same seed writes the same files byte for byte."""
 
@@ -112,6 +117,8 @@ class Settings:
             kwargs["home"] = Path(env["BLUELIGHT_HOME"]).expanduser().resolve()
         if env.get("BLUELIGHT_DBT_THREADS"):
             kwargs["dbt_threads"] = int(env["BLUELIGHT_DBT_THREADS"])
+        if env.get("BLUELIGHT_DUCKDB_MEMORY_LIMIT"):
+            kwargs["duckdb_memory_limit"] = env["BLUELIGHT_DUCKDB_MEMORY_LIMIT"]
         if env.get("BLUELIGHT_DEMO_SEED"):
             kwargs["demo_seed"] = int(env["BLUELIGHT_DEMO_SEED"])
         if env.get("BLUELIGHT_DEMO_SCALE"):
