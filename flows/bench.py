@@ -22,13 +22,15 @@ from pathlib import Path
 
 from flows.settings import PROJECT_ROOT, Settings
 
-# Tiers: multiples of the demo county pair's incident volume (812,000 incidents over 14 years at
-# scale 1). The generator keeps the two counties' geography; the tiers scale their volume.
-TIERS = {
-    "county": 1.0,
-    "region": 10.0,
-    "national-year": 250.0,  # ~14.5 million incidents: one national year's volume
-    "national": 2500.0,  # ~145 million incidents
+# Tiers: (multiple of the demo county pair's yearly incident volume, financial years of incidents;
+# None for all 14). The demo is 812,000 incidents over 14 years (58,000 a year); a national year
+# of England and Wales is about 250 times that. The generator keeps the two counties' geography;
+# the tiers scale their volume.
+TIERS: dict[str, tuple[float, int | None]] = {
+    "county": (1.0, None),  # the demo: 812,000 incidents
+    "region": (10.0, None),  # 8.1 million
+    "national-year": (250.0, 1),  # 14.5 million: one national year
+    "national": (250.0, 10),  # 145 million: ten national years
 }
 PERFORMANCE_DOC = PROJECT_ROOT / "docs" / "performance.md"
 
@@ -62,6 +64,7 @@ class Measured:
 class Report:
     tier: str
     scale: float
+    years: int | None = None
     rows: int = 0
     incidents: int = 0
     generate_s: float = 0.0
@@ -109,7 +112,11 @@ def _python(code: str, env: dict | None = None) -> Measured:
 def _startup(home: Path) -> dict:
     """The fixed cost every run pays whatever the data: Python imports and Prefect starting
     (a temporary server when none is configured), and dbt parsing the project."""
-    env = {"BLUELIGHT_HOME": str(home), "BLUELIGHT_BUILD_DB": str(home / "startup.duckdb")}
+    env = {
+        "BLUELIGHT_HOME": str(home),
+        "BLUELIGHT_BUILD_DB": str(home / "startup.duckdb"),
+        "BLUELIGHT_DUCKDB_MEMORY_LIMIT": Settings().duckdb_memory_limit,
+    }
     imports = _python("import flows.nightly", env)
     prefect = _python("from prefect import flow\n@flow\ndef empty():\n    return 1\nempty()", env)
     project = PROJECT_ROOT / "dbt_project"
@@ -209,14 +216,16 @@ def _run(home: Path) -> tuple[Measured, dict]:
 def run_bench(tier: str, home: Path, seed: int = 2014, progress=print) -> Report:
     from flows.demo_data import write_demo_inbox
 
-    scale = TIERS[tier]
-    report = Report(tier, scale)
+    scale, years = TIERS[tier]
+    report = Report(tier, scale, years)
     if home.exists():
         shutil.rmtree(home)
     settings = Settings(home=home)
     progress(f"[1/6] writing the {tier} tier's inbox (scale {scale:g}) to {settings.inbox}")
     start = time.perf_counter()
-    counts = write_demo_inbox(settings.inbox, seed=seed, scale=scale, progress=lambda *_: None)
+    counts = write_demo_inbox(
+        settings.inbox, seed=seed, scale=scale, incident_years=years, progress=lambda *_: None
+    )
     report.generate_s = time.perf_counter() - start
     report.rows = sum(counts.values())
     report.incidents = counts["incidents"]
@@ -262,7 +271,8 @@ def render(report: Report) -> str:
     stage_total = sum(report.stages.values())
     fixed = pipeline - stage_total
     lines = [
-        f"### Tier `{report.tier}` (scale {report.scale:g}: {rows:,} rows, "
+        f"### Tier `{report.tier}` (scale {report.scale:g}"
+        f"{f', {report.years} year(s) of incidents' if report.years else ''}: {rows:,} rows, "
         f"{report.incidents:,} of them incidents)",
         "",
         f"Measured {datetime.now():%Y-%m-%d %H:%M} on {machine()}.",

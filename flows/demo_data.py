@@ -560,8 +560,18 @@ def write_csv(path: Path, header: list[str], rows: list[list]) -> None:
     path.write_text(buffer.getvalue(), encoding="utf-8")
 
 
-def write_demo_inbox(inbox: Path, seed: int = 2014, scale: float = 1.0, progress=print) -> dict:
-    """Write the demo files into `inbox/<source>/`; returns counts of files and rows written."""
+def write_demo_inbox(
+    inbox: Path,
+    seed: int = 2014,
+    scale: float = 1.0,
+    progress=print,
+    incident_years: int | None = None,
+) -> dict:
+    """Write the demo files into `inbox/<source>/`; returns counts of files and rows written.
+
+    `scale` multiplies the incidents a year; `incident_years` keeps only the last so many
+    financial years of incidents (the benchmark's national tiers). One file is in memory at a
+    time."""
     from flows.contracts import SOURCES
 
     rng = np.random.default_rng(seed)
@@ -597,7 +607,7 @@ def write_demo_inbox(inbox: Path, seed: int = 2014, scale: float = 1.0, progress
     counts["incidents"] = 0
     for county, info in COUNTIES.items():
         for service in ("fire", "ambulance", "police"):
-            for fy in range(FIRST_FY, LAST_FY + 1):
+            for fy in range(LAST_FY + 1 - (incident_years or LAST_FY + 1 - FIRST_FY), LAST_FY + 1):
                 frame = _incidents(rng, county, service, fy, scale)
                 name = f"{info['slug']}_{service}_{financial_year_label(fy)}.csv"
                 frame.to_csv(folder("incidents") / name, index=False, lineterminator="\n")

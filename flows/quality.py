@@ -338,15 +338,40 @@ def _plain(value) -> str:
     return str(value)
 
 
-def _batches(sizes: list[tuple[str, int]]) -> list[list[str]]:
-    """Group loads into batches of at most BATCH_ROWS rows (a bigger load is a batch alone)."""
-    batches: list[list[str]] = []
+@dataclass(frozen=True)
+class Batch:
+    """Rows validated at once: whole loads, or one of `parts` slices of a single big load cut
+    by a hash of the source's key (so rows sharing a key meet in one slice, and a key repeated
+    in the file is still found)."""
+
+    load_ids: list[str]
+    part: int = 0
+    parts: int = 1
+
+    @property
+    def name(self) -> str:
+        """The batch's name in paths: its first load, and how many more or which slice."""
+        first = self.load_ids[0]
+        if self.parts > 1:
+            return f"{first}.{self.part + 1}of{self.parts}"
+        return first if len(self.load_ids) == 1 else f"{first}+{len(self.load_ids) - 1}"
+
+
+def _batches(sizes: list[tuple[str, int]]) -> list[Batch]:
+    """Group loads into batches of at most BATCH_ROWS rows; a bigger load is cut into slices
+    (a national year's file is 3.5 million rows, which GX held as 4 GB of pandas)."""
+    batches: list[Batch] = []
     rows = BATCH_ROWS
     for load_id, count in sizes:
+        if count > BATCH_ROWS:
+            parts = -(-count // BATCH_ROWS)
+            batches += [Batch([load_id], part, parts) for part in range(parts)]
+            rows = BATCH_ROWS
+            continue
         if rows + count > BATCH_ROWS:
-            batches.append([])
+            batches.append(Batch([]))
             rows = 0
-        batches[-1].append(load_id)
+        batches[-1].load_ids.append(load_id)
         rows += count
     return batches
 
@@ -374,27 +399,33 @@ def check_loaded_rows(
             for c in source.columns
             for quoted in [f'"{c.name}"']
         )
+        key = ", ".join(f'r."{k}"' for k in source.key)
         for batch in _batches([(load_id, rows) for load_id, rows, _ in sizes]):
             frame = con.execute(
                 f"""select {columns}, r._load_id, f.original_name as _file, r._source_row as _row
                     from raw.{source.name} as r
                     join audit.loaded_files as f on f.load_id = r._load_id
-                    where r._load_id in (select unnest(?)) and {ACCEPTED.format(alias="r")}""",
-                [batch],
+                    where r._load_id in (select unnest($ids)) and {ACCEPTED.format(alias="r")}
+                      and hash({key}) % $parts = $part""",
+                {"ids": batch.load_ids, "parts": batch.parts, "part": batch.part},
             )
             frame = frame.to_arrow_table().to_pandas(
                 types_mapper=ARROW_TO_PANDAS.get, date_as_object=False
             )
             if frame.empty:
                 continue
-            more = f" and {len(batch) - 1} more file(s)" if len(batch) > 1 else ""
+            label = names[batch.load_ids[0]]
+            if batch.parts > 1:
+                label += f" (part {batch.part + 1} of {batch.parts})"
+            elif len(batch.load_ids) > 1:
+                label += f" and {len(batch.load_ids) - 1} more file(s)"
             results += gate.validate(
                 frame,
                 f"source.{source.name}",
                 suites[source.name]["expectations"],
-                batch=batch[0] if len(batch) == 1 else f"{batch[0]}+{len(batch) - 1}",
+                batch=batch.name,
                 identify_by=["_file", "_row"],
-                label=names[batch[0]] + more,
+                label=label,
             )
     return results
 

@@ -49,3 +49,17 @@ def test_dbt_docs_describe_every_column_of_every_mart(demo_home, tmp_path):
         documented = manifest["nodes"][node["unique_id"]]["columns"]
         for column in node["columns"]:
             assert documented.get(column, {}).get("description"), f"{node['unique_id']}.{column}"
+
+
+def test_dbt_runs_within_the_memory_limit_the_settings_give(tmp_path):
+    """dbt's DuckDB takes BLUELIGHT_DUCKDB_MEMORY_LIMIT (through flows/nightly.invoke_dbt),
+    instead of DuckDB's default of 80% of the machine."""
+    from flows.nightly import invoke_dbt
+
+    query = "select current_setting('memory_limit') as memory_limit"
+    result = invoke_dbt(
+        ["show", "--inline", query], tmp_path / "w.duckdb", tmp_path, memory_limit="1GB"
+    )
+    assert result.success, result.exception
+    shown = result.result.results[0].agate_table.rows[0][0]
+    assert shown == "953.6 MiB"  # DuckDB reports 1 GB (10^9 bytes) in binary units

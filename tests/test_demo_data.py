@@ -67,3 +67,13 @@ def test_magnitudes_are_those_of_a_real_county(tmp_path):
     assert officers[0][header.index("month")].date().isoformat() == "2012-04-01"
     assert officers[-1][header.index("month")].date().isoformat() == "2026-03-01"
     assert all(1_000 <= r[header.index("fte")] <= 3_500 for r in officers)
+
+
+def test_the_national_tiers_keep_only_their_last_years_of_incidents(tmp_path):
+    """`bluelight bench --tier national-year` writes one year at a national year's volume, not
+    fourteen: 58,000 incidents a year at scale 1, so scale 0.1 gives 5,800 for one year."""
+    counts = write_demo_inbox(tmp_path, scale=0.1, incident_years=1, progress=lambda *_: None)
+    files = sorted(p.name for p in (tmp_path / "incidents").iterdir())
+    assert len(files) == 6 and all(name.endswith("_2025-26.csv") for name in files)
+    assert counts["incidents"] == 2 * (6_000 + 14_000 + 9_000) // 10
+    assert (tmp_path / "staffing").exists()  # the rest of the demo is whole

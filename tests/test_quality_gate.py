@@ -15,7 +15,7 @@ import duckdb
 from conftest import ARTIFACTS, CHROMIUM_FLAGS, chromium_or_skip, run_flow, settings_for
 from handmade import fire_incident, write_b3, write_handmade_inbox, write_rows
 
-from flows import quality
+from flows import ingest, quality
 from flows.contracts import SOURCES
 from flows.runlog import read_log
 
@@ -248,3 +248,34 @@ def test_bluelight_check_runs_every_suite_on_the_published_warehouse(demo_home, 
         " on column 'p90_response_minutes' failed for 2 row(s)" in planted.stdout
     )
     assert (tmp_path / "quality" / "index.html").exists()
+
+
+def test_a_big_load_is_checked_in_slices_that_keep_a_repeated_key_together(tmp_path, monkeypatch):
+    """A load over BATCH_ROWS is validated in slices cut by a hash of the key, so memory stays
+    bounded and a key sent twice, rows apart, still meets itself in one slice."""
+    monkeypatch.setattr(quality, "BATCH_ROWS", 3)
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    ingest.ensure_schema(con)
+    codes = [f"D{n}" for n in range(1, 10)] + ["D1"]  # D1 again in the last row, row 11
+    for row, code in enumerate(codes, start=2):
+        con.execute(
+            "insert into raw.boundaries values "
+            "(?, 'Dale', 'Shire', 'rural', '100', 'P', 'Police', 'F', 'Fire', 'A', 'Amb', "
+            "'L1', now(), 'archive/x.csv', 'x', ?)",
+            [code, row],
+        )
+    con.execute(
+        "insert into audit.loaded_files (load_id, source, original_name, status) "
+        "values ('L1', 'boundaries', 'boundaries/districts.csv', 'loaded')"
+    )
+    gate = quality.Gate(tmp_path / "quality", "run")
+    results = quality.check_loaded_rows(con, {"boundaries": ["L1"]}, gate)
+    assert [p["batch"] for p in gate.pages] == [
+        f"boundaries/districts.csv (part {n} of 4)" for n in (1, 2, 3, 4)
+    ]
+    assert sum(p["rows"] for p in gate.pages) == 10  # every row, once
+    unique = [r for r in results if r.expectation == "expect_compound_columns_to_be_unique"]
+    assert len(unique) == 4  # one per slice
+    [repeated] = [r for r in unique if not r.success]
+    assert repeated.unexpected_count == 2
+    assert "_row=2" in str(repeated.sample) and "_row=11" in str(repeated.sample)
