@@ -279,3 +279,26 @@ def test_a_big_load_is_checked_in_slices_that_keep_a_repeated_key_together(tmp_p
     [repeated] = [r for r in unique if not r.success]
     assert repeated.unexpected_count == 2
     assert "_row=2" in str(repeated.sample) and "_row=11" in str(repeated.sample)
+
+
+def test_the_gate_lets_go_of_each_batch_once_it_is_checked(tmp_path):
+    """Memory follows one batch, not the night: after validating, nothing in GX still holds
+    the rows (GX's execution engines cache every batch they load)."""
+    import gc
+    import weakref
+
+    import pandas as pd
+
+    gate = quality.Gate(tmp_path / "quality", "run")
+    expectations = [
+        {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "x"}, "meta": {}}
+    ]
+    held = []
+    for n in range(3):
+        frame = pd.DataFrame({"x": [1, 2, 3]})
+        held.append(weakref.ref(frame))
+        [result] = gate.validate(frame, "hand", expectations, batch=f"b{n}")
+        assert result.success
+        del frame
+    gc.collect()
+    assert [ref() for ref in held] == [None, None, None]
