@@ -605,9 +605,10 @@ def write_demo_inbox(
     counts["boundaries"] = len(DISTRICTS)
 
     counts["incidents"] = 0
+    first_fy = LAST_FY + 1 - incident_years if incident_years else FIRST_FY
     for county, info in COUNTIES.items():
         for service in ("fire", "ambulance", "police"):
-            for fy in range(LAST_FY + 1 - (incident_years or LAST_FY + 1 - FIRST_FY), LAST_FY + 1):
+            for fy in range(first_fy, LAST_FY + 1):
                 frame = _incidents(rng, county, service, fy, scale)
                 name = f"{info['slug']}_{service}_{financial_year_label(fy)}.csv"
                 frame.to_csv(folder("incidents") / name, index=False, lineterminator="\n")

@@ -181,13 +181,20 @@ def _cell_text(value) -> str | None:
     return text or None
 
 
+def _refuse_binary(path: Path, name: str) -> bytes:
+    """The file's first 64 KB; a ContractError if they hold NUL bytes (not text at all)."""
+    with path.open("rb") as handle:
+        head = handle.read(1 << 16)
+    if b"\x00" in head:
+        raise ContractError(name, "not readable as CSV: binary content (NUL bytes)")
+    return head
+
+
 def _read_rows(path: Path, name: str) -> list[list]:
     """Every row of the file, header first, as cell values (text for CSV)."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        with path.open("rb") as handle:
-            if b"\x00" in handle.read(1 << 16):
-                raise ContractError(name, "not readable as CSV: binary content (NUL bytes)")
+        _refuse_binary(path, name)
         for encoding in ("utf-8-sig", "cp1252"):  # Windows exports carry the pound sign as 0xA3
             try:
                 with path.open(newline="", encoding=encoding) as handle:
@@ -331,11 +338,7 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, source: Source, name:
     which the line count confirms. Anything else, including a file DuckDB refuses, goes to
     `read_file`, which reads any encoding we accept and names the row of a broken one.
     """
-    with path.open("rb") as handle:
-        head = handle.read(1 << 16)
-    if b"\x00" in head:
-        raise ContractError(name, "not readable as CSV: binary content (NUL bytes)")
-    first, newline, _ = head.partition(b"\n")
+    first, newline, _ = _refuse_binary(path, name).partition(b"\n")
     try:
         text = first.decode("utf-8-sig").rstrip("\r")
     except UnicodeDecodeError:
@@ -370,8 +373,8 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, source: Source, name:
     )
     con.execute("drop table incoming_text")
     every = ", ".join(f'"{n}"' for n in names)
-    con.execute(f"delete from incoming where coalesce({every}) is null")
-    rows = con.execute("select count(*) from incoming").fetchone()[0]
+    blank = con.execute(f"delete from incoming where coalesce({every}) is null").fetchone()[0]
+    rows = records - blank
     if not rows:
         raise ContractError(name, NO_ROWS, row=2)
     return rows

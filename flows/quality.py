@@ -364,6 +364,13 @@ class Batch:
             return f"{first}.{self.part + 1}of{self.parts}"
         return first if len(self.load_ids) == 1 else f"{first}+{len(self.load_ids) - 1}"
 
+    def label(self, first_file: str) -> str:
+        """What the batch holds, for a reader, given its first load's file name."""
+        if self.parts > 1:
+            return f"{first_file} (part {self.part + 1} of {self.parts})"
+        more = len(self.load_ids) - 1
+        return f"{first_file} and {more} more file(s)" if more else first_file
+
 
 def _batches(sizes: list[tuple[str, int]]) -> list[Batch]:
     """Group loads into batches of at most BATCH_ROWS rows; a bigger load is cut into slices
@@ -422,18 +429,13 @@ def check_loaded_rows(
             )
             if frame.empty:
                 continue
-            label = names[batch.load_ids[0]]
-            if batch.parts > 1:
-                label += f" (part {batch.part + 1} of {batch.parts})"
-            elif len(batch.load_ids) > 1:
-                label += f" and {len(batch.load_ids) - 1} more file(s)"
             results += gate.validate(
                 frame,
                 f"source.{source.name}",
                 suites[source.name]["expectations"],
                 batch=batch.name,
                 identify_by=["_file", "_row"],
-                label=label,
+                label=batch.label(names[batch.load_ids[0]]),
             )
     return results
 
