@@ -203,9 +203,11 @@ def invoke_dbt(
     threads: int = 1,
     project: Path | None = None,
     memory_limit: str | None = None,
+    tests_from_load: str = "",
 ):
     """dbt in-process on a build copy of the warehouse (never the published file), its target
-    and logs in `work_dir`; the file is released when dbt is done."""
+    and logs in `work_dir`; the file is released when dbt is done. `tests_from_load` limits the
+    tests of incremental models to loads from that one on (macros/get_where_subquery.sql)."""
     import os
 
     from dbt.adapters.duckdb.connections import DuckDBConnectionManager
@@ -215,6 +217,7 @@ def invoke_dbt(
     os.environ["BLUELIGHT_BUILD_DB"] = str(build_db)
     os.environ["BLUELIGHT_DBT_THREADS"] = str(threads)
     os.environ["BLUELIGHT_DUCKDB_MEMORY_LIMIT"] = memory_limit or Settings().duckdb_memory_limit
+    os.environ["BLUELIGHT_TESTS_FROM_LOAD"] = tests_from_load
     try:
         return dbtRunner().invoke(
             [
@@ -240,9 +243,11 @@ def invoke_dbt(
 
 
 @task(cache_policy=NO_CACHE)
-def dbt_build(settings: Settings, full_refresh: bool = False) -> dict:
+def dbt_build(settings: Settings, run_id: str, full_refresh: bool = False) -> dict:
     """`dbt build` in-process on the build copy; returns counts by status. `full_refresh`
-    rebuilds the incremental models from raw too."""
+    rebuilds the incremental models from raw too. Otherwise the incremental models' tests look
+    only at this run's loads (their ids start with the run id and sort after every earlier
+    run's, as the models' own bookmarks assume)."""
     result = invoke_dbt(
         ["build", *(["--full-refresh"] if full_refresh else [])],
         settings.build_db,
@@ -250,6 +255,7 @@ def dbt_build(settings: Settings, full_refresh: bool = False) -> dict:
         threads=settings.dbt_threads,
         project=settings.dbt_project_dir,
         memory_limit=settings.duckdb_memory_limit,
+        tests_from_load="" if full_refresh else run_id,
     )
     if result.exception is not None:
         raise GateFailed(f"dbt build could not run: {result.exception}")
@@ -476,7 +482,7 @@ def nightly(
                     )
                     if boundaries and not full_refresh:
                         logger.info("a boundaries file arrived: incremental models rebuilt in full")
-                    dbt_build(settings, full_refresh or boundaries)
+                    dbt_build(settings, run_id, full_refresh or boundaries)
                 with record.stage("check_marts"):
                     results = check_marts(settings, run_id)
                     _tally(record, results)

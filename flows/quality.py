@@ -395,7 +395,8 @@ def check_loaded_rows(
     con: duckdb.DuckDBPyConnection, load_ids: dict[str, list[str]], gate: Gate
 ) -> list[CheckResult]:
     """Validate only the rows these loads brought and quarantine accepted, per source, parsed
-    to their types (so the gate's cost follows the night's data, not the warehouse's)."""
+    to their types (so the gate's cost follows the night's data, not the warehouse's). More
+    than one batch of a source is validated in a worker process (see _Checker)."""
     suites = source_suites()
     results: list[CheckResult] = []
     for source_name, ids in load_ids.items():
@@ -415,29 +416,105 @@ def check_loaded_rows(
             for quoted in [f'"{c.name}"']
         )
         key = ", ".join(f'r."{k}"' for k in source.key)
-        for batch in _batches([(load_id, rows) for load_id, rows, _ in sizes]):
-            frame = con.execute(
-                f"""select {columns}, r._load_id, f.original_name as _file, r._source_row as _row
-                    from raw.{source.name} as r
-                    join audit.loaded_files as f on f.load_id = r._load_id
-                    where r._load_id in (select unnest($ids)) and {ACCEPTED.format(alias="r")}
-                      and hash({key}) % $parts = $part""",
-                {"ids": batch.load_ids, "parts": batch.parts, "part": batch.part},
-            )
-            frame = frame.to_arrow_table().to_pandas(
-                types_mapper=ARROW_TO_PANDAS.get, date_as_object=False
-            )
-            if frame.empty:
-                continue
-            results += gate.validate(
-                frame,
-                f"source.{source.name}",
-                suites[source.name]["expectations"],
-                batch=batch.name,
-                identify_by=["_file", "_row"],
-                label=batch.label(names[batch.load_ids[0]]),
-            )
+        batches = _batches([(load_id, rows) for load_id, rows, _ in sizes])
+        with _Checker(gate, in_worker=len(batches) > 1) as checker:
+            for batch in batches:
+                table = con.execute(
+                    f"""select {columns}, r._load_id, f.original_name as _file,
+                            r._source_row as _row
+                        from raw.{source.name} as r
+                        join audit.loaded_files as f on f.load_id = r._load_id
+                        where r._load_id in (select unnest($ids))
+                          and {ACCEPTED.format(alias="r")}
+                          and hash({key}) % $parts = $part""",
+                    {"ids": batch.load_ids, "parts": batch.parts, "part": batch.part},
+                ).to_arrow_table()
+                if table.num_rows:
+                    checker.validate(
+                        table,
+                        f"source.{source.name}",
+                        suites[source.name]["expectations"],
+                        batch=batch.name,
+                        identify_by=["_file", "_row"],
+                        label=batch.label(names[batch.load_ids[0]]),
+                    )
+        results += checker.results
     return results
+
+
+def _pandas(table: pa.Table) -> pd.DataFrame:
+    return table.to_pandas(types_mapper=ARROW_TO_PANDAS.get, date_as_object=False)
+
+
+# Validating a batch leaves the process bigger by about 10% of the batch, for good: it is not
+# in GX's context or in Python's objects (tracemalloc), nor DuckDB's (its memory limit changes
+# nothing); fetching the same rows without GX does not grow. At national scale that passed
+# 22 GB. Only a process's exit gives it back, so a source's batches go to a worker process,
+# replaced after WORKER_BATCHES of them; the next batch is fetched while one is checked.
+WORKER_BATCHES = 16
+_worker_gate: Gate | None = None
+
+
+class _Checker:
+    """Validates a source's batches here (one batch) or in a worker process, in order; the
+    results and Data Docs pages end up as if the gate had checked them itself."""
+
+    def __init__(self, gate: Gate, in_worker: bool):
+        self.gate = gate
+        self.results: list[CheckResult] = []
+        self.pool = None
+        self.pending: list = []
+        if in_worker:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            self.pool = ProcessPoolExecutor(
+                max_workers=1,
+                # Not fork: the parent holds DuckDB's threads and an open database.
+                mp_context=multiprocessing.get_context("spawn"),
+                max_tasks_per_child=WORKER_BATCHES,
+            )
+
+    def validate(self, table: pa.Table, suite_name: str, expectations: list[dict], **how):
+        if self.pool is None:
+            self.results += self.gate.validate(_pandas(table), suite_name, expectations, **how)
+            return
+        place = (self.gate.quality_dir, self.gate.run_name)
+        self.pending.append(
+            self.pool.submit(_validate_in_worker, place, table, suite_name, expectations, how)
+        )
+        del table
+        if len(self.pending) > 1:  # at most one batch waits while another is checked
+            self._collect(self.pending.pop(0))
+
+    def _collect(self, future) -> None:
+        results, pages = future.result()
+        self.results += results
+        self.gate.pages += pages
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        try:
+            if exc[0] is None:
+                while self.pending:
+                    self._collect(self.pending.pop(0))
+        finally:
+            if self.pool is not None:
+                self.pool.shutdown(cancel_futures=True)
+
+
+def _validate_in_worker(
+    place: tuple[Path, str], table: pa.Table, suite_name: str, expectations: list[dict], how
+) -> tuple[list[CheckResult], list[dict]]:
+    """In the worker: the run's gate (same stores and Data Docs folder), one batch."""
+    global _worker_gate
+    if _worker_gate is None or (_worker_gate.quality_dir, _worker_gate.run_name) != place:
+        _worker_gate = Gate(*place)
+    results = _worker_gate.validate(_pandas(table), suite_name, expectations, **how)
+    pages, _worker_gate.pages = _worker_gate.pages, []
+    return results, pages
 
 
 def check_marts(con: duckdb.DuckDBPyConnection, gate: Gate) -> list[CheckResult]:

@@ -1,7 +1,18 @@
-{#- Keep one row per key: the one from the most recently loaded file (a corrected file wins). -#}
-{% macro latest_version(key_columns) -%}
-    qualify row_number() over (
-        partition by {{ key_columns | join(', ') }}
-        order by _loaded_at desc, _source_row desc
-    ) = 1
+{#- Keep one row per key: the one from the most recently loaded file (a corrected file wins).
+    A where clause, after `from <relation>`. Only keys sent more than once are sorted: a window
+    over every row carried every column through the sort (23 of 25 s for 14.5 million
+    incidents). -#}
+{% macro latest_version(relation, key_columns) -%}
+    {%- set keys = key_columns | join(', ') -%}
+    where (_load_id, _source_row) not in (
+        select versions._load_id, versions._source_row
+        from {{ relation }} as versions
+        semi join (
+            select {{ keys }} from {{ relation }} group by all having count(*) > 1
+        ) as repeated using ({{ keys }})
+        qualify row_number() over (
+            partition by versions.{{ key_columns | join(', versions.') }}
+            order by versions._loaded_at desc, versions._source_row desc
+        ) > 1
+    )
 {%- endmacro %}

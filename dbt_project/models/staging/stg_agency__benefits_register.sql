@@ -28,7 +28,7 @@ typed as (
         confidence,
         {{ lineage_columns() }}
     from source
-    {{ latest_version(['benefit_id']) }}
+    {{ latest_version('source', ['benefit_id']) }}
 )
 
 select * from typed

@@ -17,7 +17,7 @@ typed as (
         raw.parse_date(go_live_date) as go_live_date,
         {{ lineage_columns() }}
     from source
-    {{ latest_version(['bid_id']) }}
+    {{ latest_version('source', ['bid_id']) }}
 )
 
 select * from typed

@@ -19,7 +19,7 @@ typed as (
         ambulance_trust_name,
         {{ lineage_columns() }}
     from source
-    {{ latest_version(['district_code']) }}
+    {{ latest_version('source', ['district_code']) }}
 )
 
 select * from typed

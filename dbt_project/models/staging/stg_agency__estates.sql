@@ -23,7 +23,7 @@ typed as (
         raw.parse_integer(northing) as northing,
         {{ lineage_columns() }}
     from source
-    {{ latest_version(['site_id', 'financial_year']) }}
+    {{ latest_version('source', ['site_id', 'financial_year']) }}
 )
 
 select * from typed

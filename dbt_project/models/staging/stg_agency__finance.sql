@@ -14,7 +14,7 @@ typed as (
         raw.parse_number(spend_gbp) as spend_gbp,
         {{ lineage_columns() }}
     from source
-    {{ latest_version(['organisation', 'financial_year', 'line']) }}
+    {{ latest_version('source', ['organisation', 'financial_year', 'line']) }}
 )
 
 select * from typed

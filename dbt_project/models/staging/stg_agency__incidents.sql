@@ -32,7 +32,7 @@ typed as (
         raw.parse_timestamp(first_arrival_time) as first_arrival_at,
         {{ lineage_columns() }}
     from source
-    {{ latest_version(['service', 'incident_id']) }}
+    {{ latest_version('source', ['service', 'incident_id']) }}
 ),
 
 final as (

@@ -15,7 +15,7 @@ typed as (
         raw.parse_boolean(shared_post) as is_shared_post,
         {{ lineage_columns() }}
     from source
-    {{ latest_version(['organisation', 'month', 'role']) }}
+    {{ latest_version('source', ['organisation', 'month', 'role']) }}
 )
 
 select * from typed

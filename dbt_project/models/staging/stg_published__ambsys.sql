@@ -14,7 +14,7 @@ typed as (
         raw.parse_number(value) as value,
         {{ lineage_columns() }}
     from source
-    {{ latest_version(['period', 'org_code', 'measure_code']) }}
+    {{ latest_version('source', ['period', 'org_code', 'measure_code']) }}
 )
 
 select * from typed

@@ -17,7 +17,7 @@ typed as (
         raw.parse_number(drive_minutes) as drive_minutes,
         {{ lineage_columns() }}
     from source
-    {{ latest_version(['financial_year', 'frs_code', 'fire_type']) }}
+    {{ latest_version('source', ['financial_year', 'frs_code', 'fire_type']) }}
 )
 
 select * from typed

@@ -15,7 +15,7 @@ typed as (
         raw.parse_number(northing) as northing,
         {{ lineage_columns() }}
     from source
-    {{ latest_version(['frs_code', 'station_name']) }}
+    {{ latest_version('source', ['frs_code', 'station_name']) }}
 )
 
 select * from typed

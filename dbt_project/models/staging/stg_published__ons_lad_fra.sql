@@ -13,7 +13,7 @@ typed as (
         vintage,
         {{ lineage_columns() }}
     from source
-    {{ latest_version(['vintage', 'district_code']) }}
+    {{ latest_version('source', ['vintage', 'district_code']) }}
 )
 
 select * from typed

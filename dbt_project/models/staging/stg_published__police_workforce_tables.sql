@@ -13,7 +13,7 @@ typed as (
         raw.parse_number(fte) as fte,
         {{ lineage_columns() }}
     from source
-    {{ latest_version(['table_name', 'as_at_date', 'force_name']) }}
+    {{ latest_version('source', ['table_name', 'as_at_date', 'force_name']) }}
 )
 
 select * from typed

@@ -1,0 +1,21 @@
+{#- A night's tests of an incremental model look only at the rows that night loaded: older rows
+    were tested on the night they came, and an incremental run never rewrites them (it deletes
+    and re-inserts by key only what the new loads bring). The nightly flow names the night's
+    first load in BLUELIGHT_TESTS_FROM_LOAD; a full refresh (or dbt by hand) tests every row.
+    A test's own `where` config still applies. -#}
+{% macro default__get_where_subquery(relation) -%}
+    {%- set conditions = [] -%}
+    {%- set where = config.get('where', '') -%}
+    {%- if where -%}{%- do conditions.append('(' ~ where ~ ')') -%}{%- endif -%}
+    {%- set from_load = env_var('BLUELIGHT_TESTS_FROM_LOAD', '') -%}
+    {%- set tested = graph.nodes.get(model.attached_node) if execute and model.attached_node else none -%}
+    {%- if from_load and tested and tested.config.materialized == 'incremental'
+        and '_load_id' in tested.columns and not flags.FULL_REFRESH -%}
+        {%- do conditions.append("_load_id >= '" ~ from_load ~ "'") -%}
+    {%- endif -%}
+    {%- if conditions -%}
+        {%- do return('(select * from ' ~ relation ~ ' where ' ~ conditions | join(' and ') ~ ') dbt_subquery') -%}
+    {%- else -%}
+        {%- do return(relation) -%}
+    {%- endif -%}
+{%- endmacro %}
