@@ -416,19 +416,14 @@ def check_loaded_rows(
             for quoted in [f'"{c.name}"']
         )
         key = ", ".join(f'r."{k}"' for k in source.key)
+        parsed = f"""select {columns}, r._load_id, f.original_name as _file, r._source_row as _row,
+                hash({key}) % $parts as _part
+            from raw.{source.name} as r join audit.loaded_files as f on f.load_id = r._load_id
+            where r._load_id in (select unnest($ids)) and {ACCEPTED.format(alias="r")}"""
         batches = _batches([(load_id, rows) for load_id, rows, _ in sizes])
         with _Checker(gate, in_worker=len(batches) > 1) as checker:
             for batch in batches:
-                table = con.execute(
-                    f"""select {columns}, r._load_id, f.original_name as _file,
-                            r._source_row as _row
-                        from raw.{source.name} as r
-                        join audit.loaded_files as f on f.load_id = r._load_id
-                        where r._load_id in (select unnest($ids))
-                          and {ACCEPTED.format(alias="r")}
-                          and hash({key}) % $parts = $part""",
-                    {"ids": batch.load_ids, "parts": batch.parts, "part": batch.part},
-                ).to_arrow_table()
+                table = _fetch(con, parsed, batch)
                 if table.num_rows:
                     checker.validate(
                         table,
@@ -440,6 +435,22 @@ def check_loaded_rows(
                     )
         results += checker.results
     return results
+
+
+def _fetch(con: duckdb.DuckDBPyConnection, parsed: str, batch: Batch) -> pa.Table:
+    """A batch's rows, parsed. A big load's rows are parsed once, into a temporary table its
+    slices are read from (a query per slice re-read and re-parsed the whole load each time)."""
+    ids = {"ids": batch.load_ids, "parts": batch.parts}
+    if batch.parts == 1:
+        query = f"select * exclude (_part) from ({parsed})"
+        return con.execute(query, ids).to_arrow_table()
+    if batch.part == 0:
+        con.execute(f"create or replace temp table gate_slices as {parsed}", ids)
+    query = "select * exclude (_part) from gate_slices where _part = ?"
+    table = con.execute(query, [batch.part]).to_arrow_table()
+    if batch.part == batch.parts - 1:
+        con.execute("drop table gate_slices")
+    return table
 
 
 def _pandas(table: pa.Table) -> pd.DataFrame:
@@ -483,7 +494,6 @@ class _Checker:
         self.pending.append(
             self.pool.submit(_validate_in_worker, place, table, suite_name, expectations, how)
         )
-        del table
         if len(self.pending) > 1:  # at most one batch waits while another is checked
             self._collect(self.pending.pop(0))
 

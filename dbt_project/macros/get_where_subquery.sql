@@ -7,9 +7,10 @@
     {%- set conditions = [] -%}
     {%- set where = config.get('where', '') -%}
     {%- if where -%}{%- do conditions.append('(' ~ where ~ ')') -%}{%- endif -%}
-    {%- set from_load = env_var('BLUELIGHT_TESTS_FROM_LOAD', '') -%}
-    {%- set tested = graph.nodes.get(model.attached_node) if execute and model.attached_node else none -%}
-    {%- if from_load and tested and tested.config.materialized == 'incremental'
+    {#- Read only when running: an env var read while parsing makes dbt re-parse on each new value. -#}
+    {%- set from_load = env_var('BLUELIGHT_TESTS_FROM_LOAD', '') if execute else '' -%}
+    {%- set tested = graph.nodes.get(model.attached_node) if from_load and model.attached_node else none -%}
+    {%- if tested and tested.config.materialized == 'incremental'
         and '_load_id' in tested.columns and not flags.FULL_REFRESH -%}
         {%- do conditions.append("_load_id >= '" ~ from_load ~ "'") -%}
     {%- endif -%}
