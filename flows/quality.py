@@ -490,10 +490,20 @@ class _Checker:
         if self.pool is None:
             self.results += self.gate.validate(_pandas(table), suite_name, expectations, **how)
             return
+        from concurrent.futures.process import BrokenProcessPool
+
         place = (self.gate.quality_dir, self.gate.run_name)
-        future = self.pool.submit(_validate_in_worker, place, table, suite_name, expectations, how)
-        self.pending.append((future, how.get("label") or how.get("batch")))
-        if len(self.pending) > 1:  # at most one batch waits while another is checked
+        label = how.get("label") or how.get("batch")
+        try:
+            future = self.pool.submit(
+                _validate_in_worker, place, table, suite_name, expectations, how
+            )
+        except BrokenProcessPool as exc:  # it died on the batch before, found only now
+            raise RuntimeError(f"the quality gate's worker died before {label}: {exc}") from exc
+        self.pending.append((future, label))
+        # At most one batch waits while another is checked: bounded memory, and no queue for
+        # a replaced worker to hang on (CPython gh-115634, max_tasks_per_child on 3.11).
+        if len(self.pending) > 1:
             self._collect(*self.pending.pop(0))
 
     def _collect(self, future, label: str) -> None:
@@ -501,7 +511,7 @@ class _Checker:
 
         try:
             results, pages = future.result()
-        except BrokenProcessPool as exc:  # killed, e.g. by the kernel for want of memory
+        except BrokenProcessPool as exc:  # killed (e.g. for want of memory) or unpicklable
             raise RuntimeError(f"the quality gate's worker died checking {label}: {exc}") from exc
         self.results += results
         self.gate.pages += pages

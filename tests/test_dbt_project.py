@@ -63,3 +63,43 @@ def test_dbt_runs_within_the_memory_limit_the_settings_give(tmp_path):
     assert result.success, result.exception
     shown = result.result.results[0].agate_table.rows[0][0]
     assert shown == "953.6 MiB"  # DuckDB reports 1 GB (10^9 bytes) in binary units
+
+
+def test_staging_keeps_each_keys_latest_version_when_one_line_gave_several_rows(tmp_path):
+    """A corrected release replaces its rows by key, and only those: the other rows the same
+    line of the file gave (a police workforce file gives one per sheet, AmbSYS one per measure)
+    stay. Known answer: four rows from release A, one of them corrected by release B."""
+    import duckdb
+
+    from flows import ingest
+    from flows.nightly import invoke_dbt
+
+    db = tmp_path / "w.duckdb"
+    with duckdb.connect(str(db)) as con:
+        ingest.ensure_schema(con)
+        for load, loaded_at, row, table, as_at, force, fte in [
+            ("A", "2024-01-01", 10, "Table_1", "2023-03-31", "Kent", "100"),
+            ("A", "2024-01-01", 10, "Table_1", "2024-03-31", "Kent", "110"),
+            ("A", "2024-01-01", 10, "Table_2", "2024-03-31", "Essex", "50"),
+            ("A", "2024-01-01", 11, "Table_1", "2024-03-31", "Essex", "70"),
+            ("B", "2024-02-01", 10, "Table_1", "2024-03-31", "Kent", "111"),  # the correction
+        ]:
+            con.execute(
+                "insert into raw.police_workforce_tables (table_name, worker_type, as_at_date, "
+                "force_name, fte, _load_id, _loaded_at, _source_file, _source_sha256, "
+                "_source_row) values (?, 'officers', ?, ?, ?, ?, ?, 'workforce.ods', 'x', ?)",
+                [table, as_at, force, fte, load, loaded_at, row],
+            )
+    result = invoke_dbt(["run", "--select", "stg_published__police_workforce_tables"], db, tmp_path)
+    assert result.success, result.exception
+    with duckdb.connect(str(db), read_only=True) as con:
+        kept = con.execute(
+            "select table_name, as_at_date::varchar, force_name, fte, _load_id "
+            "from staging.stg_published__police_workforce_tables order by all"
+        ).fetchall()
+    assert kept == [
+        ("Table_1", "2023-03-31", "Kent", 100.0, "A"),
+        ("Table_1", "2024-03-31", "Essex", 70.0, "A"),
+        ("Table_1", "2024-03-31", "Kent", 111.0, "B"),
+        ("Table_2", "2024-03-31", "Essex", 50.0, "A"),
+    ]
