@@ -9,11 +9,11 @@
 
 with
 
-accepted as (
+accepted as not materialized (  -- see macros/latest_version.sql
     {{ accepted_rows('incidents') }}
 ),
 
-source as (
+source as not materialized (  -- see macros/latest_version.sql
     select * from accepted
     {%- if is_incremental() %}
         where _load_id > (select coalesce(max(built._load_id), '') from {{ this }} as built)

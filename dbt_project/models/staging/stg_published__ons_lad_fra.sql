@@ -1,6 +1,6 @@
 with
 
-source as (
+source as not materialized (  -- see macros/latest_version.sql
     {{ accepted_rows('ons_lad_fra', 'published') }}
 ),
 
