@@ -52,8 +52,9 @@ aggregated as (
         grouping(incident_category) as is_all_categories,
         count(*) as incidents,
         avg(response_seconds) / 60.0 as mean_response_minutes,
-        quantile_cont(response_seconds, 0.5) / 60.0 as median_response_minutes,
-        quantile_cont(response_seconds, 0.9) / 60.0 as p90_response_minutes,
+        -- Both percentiles from one list of the values, held as 4-byte integers: with one list
+        -- per percentile, of 8-byte values, 145 million incidents took 15 GB.
+        quantile_cont(cast(response_seconds as integer), [0.5, 0.9]) as response_percentiles,
         avg(call_handling_seconds) as mean_call_handling_seconds,
         avg(turnout_seconds) as mean_turnout_seconds,
         avg(drive_seconds) as mean_drive_seconds,
@@ -78,8 +79,8 @@ final as (
         coalesce(incident_category, 'all') as incident_category,
         incidents,
         mean_response_minutes,
-        median_response_minutes,
-        p90_response_minutes,
+        response_percentiles[1] / 60.0 as median_response_minutes,
+        response_percentiles[2] / 60.0 as p90_response_minutes,
         mean_call_handling_seconds,
         mean_turnout_seconds,
         mean_drive_seconds,
