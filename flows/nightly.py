@@ -245,9 +245,9 @@ def invoke_dbt(
 @task(cache_policy=NO_CACHE)
 def dbt_build(settings: Settings, run_id: str, full_refresh: bool = False) -> dict:
     """`dbt build` in-process on the build copy; returns counts by status. `full_refresh`
-    rebuilds the incremental models from raw too. Otherwise the incremental models' tests look
+    rebuilds the incremental models from raw too; otherwise the incremental models' tests look
     only at this run's loads (their ids start with the run id and sort after every earlier
-    run's, as the models' own bookmarks assume)."""
+    run's, as the models' own bookmarks assume; macros/get_where_subquery.sql)."""
     result = invoke_dbt(
         ["build", *(["--full-refresh"] if full_refresh else [])],
         settings.build_db,
@@ -255,7 +255,7 @@ def dbt_build(settings: Settings, run_id: str, full_refresh: bool = False) -> di
         threads=settings.dbt_threads,
         project=settings.dbt_project_dir,
         memory_limit=settings.duckdb_memory_limit,
-        tests_from_load="" if full_refresh else run_id,
+        tests_from_load=run_id,  # the macro tests every row on a full refresh
     )
     if result.exception is not None:
         raise GateFailed(f"dbt build could not run: {result.exception}")

@@ -13,8 +13,11 @@ from __future__ import annotations
 import html
 import json
 import logging
+import multiprocessing
 import re
 import shutil
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -476,9 +479,6 @@ class _Checker:
         self.pool = None
         self.pending: list = []
         if in_worker:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
             self.pool = ProcessPoolExecutor(
                 max_workers=1,
                 # Not fork: the parent holds DuckDB's threads and an open database.
@@ -490,8 +490,6 @@ class _Checker:
         if self.pool is None:
             self.results += self.gate.validate(_pandas(table), suite_name, expectations, **how)
             return
-        from concurrent.futures.process import BrokenProcessPool
-
         place = (self.gate.quality_dir, self.gate.run_name)
         label = how.get("label") or how.get("batch")
         try:
@@ -507,8 +505,6 @@ class _Checker:
             self._collect(*self.pending.pop(0))
 
     def _collect(self, future, label: str) -> None:
-        from concurrent.futures.process import BrokenProcessPool
-
         try:
             results, pages = future.result()
         except BrokenProcessPool as exc:  # killed (e.g. for want of memory) or unpicklable
