@@ -327,8 +327,9 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument(
         "--full-refresh",
         action="store_true",
-        help="rebuild dbt's incremental models from raw (after a change to the response standards "
-        "seed or a model; a new boundaries file does it by itself)",
+        help="rebuild every dbt model, the incremental ones from raw, and re-test every row (after "
+        "changing a test; a new boundaries file or a change reaching an incremental model does it "
+        "by itself)",
     )
     run.add_argument(
         "--rerun",

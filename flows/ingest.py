@@ -87,6 +87,11 @@ create table if not exists audit.source_freshness (
     run_id varchar, source varchar, cadence varchar, last_loaded_at timestamp,
     due_by timestamp, status varchar, checked_at timestamp
 );
+-- The manifest of the dbt build this warehouse holds: a night builds only what its loads touch
+-- and what changed in the dbt project since (dbt's state:modified against this manifest).
+create table if not exists audit.dbt_manifest (
+    run_id varchar, built_at timestamp, project_fingerprint varchar, manifest json
+);
 -- Added at the end, so readers of the first columns are unaffected (and warehouses built before
 -- gain them): the as-of time a run loaded for (a backfill's past date), a rerun's failed run,
 -- late sources, why a run was reported and how telling the operator went; a note in words.

@@ -9,17 +9,25 @@ failed or partly failed run is reported to the operator (flows/notify.py).
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import importlib
 import json
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import datetime, time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from flows import freshness, ingest, notify, publish, quality, runlog
+from flows import freshness, ingest, notify, publish, runlog
+from flows.contracts import SOURCES
 from flows.settings import Settings
+
+if TYPE_CHECKING:
+    from flows import quality  # imported by the tasks that use it, see _warm_up
 
 
 class GateFailed(RuntimeError):
@@ -183,6 +191,8 @@ def check_freshness(
 
 @task(cache_policy=NO_CACHE)
 def check_loaded(settings: Settings, run_id: str, outcomes: list[FileOutcome]):
+    from flows import quality
+
     load_ids: dict[str, list[str]] = {}
     for outcome in outcomes:
         if outcome.status == "loaded":
@@ -196,6 +206,19 @@ def check_loaded(settings: Settings, run_id: str, outcomes: list[FileOutcome]):
     return results
 
 
+def dbt_environment(
+    build_db: Path, threads: int = 1, memory_limit: str | None = None, tests_from_load: str = ""
+) -> None:
+    """What the dbt profile and macros read from the environment: the build copy of the
+    warehouse, threads, DuckDB's memory limit, and the night's first load for its tests."""
+    import os
+
+    os.environ["BLUELIGHT_BUILD_DB"] = str(build_db)
+    os.environ["BLUELIGHT_DBT_THREADS"] = str(threads)
+    os.environ["BLUELIGHT_DUCKDB_MEMORY_LIMIT"] = memory_limit or Settings().duckdb_memory_limit
+    os.environ["BLUELIGHT_TESTS_FROM_LOAD"] = tests_from_load
+
+
 def invoke_dbt(
     command: list[str],
     build_db: Path,
@@ -204,22 +227,23 @@ def invoke_dbt(
     project: Path | None = None,
     memory_limit: str | None = None,
     tests_from_load: str = "",
+    manifest=None,
 ):
     """dbt in-process on a build copy of the warehouse (never the published file), its target
     and logs in `work_dir`; the file is released when dbt is done. `tests_from_load` limits the
-    tests of incremental models to loads from that one on (macros/get_where_subquery.sql)."""
-    import os
+    tests of incremental models to loads from that one on (macros/get_where_subquery.sql).
+    `manifest`, from an earlier `parse`, spares dbt parsing the project again."""
+    dbt_environment(build_db, threads, memory_limit, tests_from_load)
+    return _run_dbt(command, work_dir, project or Settings().dbt_project_dir, manifest)
 
+
+def _run_dbt(command: list[str], work_dir: Path, project: Path, manifest=None):
+    """dbt in-process, with the environment dbt_environment set."""
     from dbt.adapters.duckdb.connections import DuckDBConnectionManager
     from dbt.cli.main import dbtRunner
 
-    project = project or Settings().dbt_project_dir
-    os.environ["BLUELIGHT_BUILD_DB"] = str(build_db)
-    os.environ["BLUELIGHT_DBT_THREADS"] = str(threads)
-    os.environ["BLUELIGHT_DUCKDB_MEMORY_LIMIT"] = memory_limit or Settings().duckdb_memory_limit
-    os.environ["BLUELIGHT_TESTS_FROM_LOAD"] = tests_from_load
     try:
-        return dbtRunner().invoke(
+        return dbtRunner(manifest=manifest).invoke(
             [
                 *command,
                 "--project-dir",
@@ -242,21 +266,107 @@ def invoke_dbt(
         DuckDBConnectionManager.close_all_connections()
 
 
-@task(cache_policy=NO_CACHE)
-def dbt_build(settings: Settings, run_id: str, full_refresh: bool = False) -> dict:
-    """`dbt build` in-process on the build copy; returns counts by status. `full_refresh`
-    rebuilds the incremental models from raw too; otherwise the incremental models' tests look
-    only at this run's loads (their ids start with the run id and sort after every earlier
-    run's, as the models' own bookmarks assume; macros/get_where_subquery.sql)."""
-    result = invoke_dbt(
-        ["build", *(["--full-refresh"] if full_refresh else [])],
-        settings.build_db,
+def project_fingerprint(settings: Settings) -> str:
+    """What dbt's state:modified does not see: the project's vars (dbt_project.yml) and the raw
+    parse macros every staging model calls (flows/ingest.py)."""
+    text = (settings.dbt_project_dir / "dbt_project.yml").read_text() + ingest.PARSE_MACROS
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+FULL = ["--full-refresh"]
+
+
+def _plan(settings: Settings, loaded: list[str], manifest) -> tuple[list[str], str]:
+    """A night's `dbt build` arguments, and why. It builds the models (and tests) downstream of
+    the sources it loaded and whatever changed in the dbt project since the build the
+    warehouse holds (dbt's state:modified, against the manifest kept in audit.dbt_manifest); the
+    rest stays as that build left it. Everything, in full, when a change reaches an incremental
+    model (its history would keep the old logic) or the fingerprint differs; everything when the
+    warehouse records no build."""
+    with duckdb.connect(str(settings.build_db), read_only=True) as con:
+        saved = con.execute(
+            "select manifest, project_fingerprint from audit.dbt_manifest"
+        ).fetchone()
+    if saved is None:
+        return [], "no dbt build recorded in the warehouse: everything"
+    if saved[1] != project_fingerprint(settings):
+        return FULL, "dbt_project.yml or the parse macros changed: everything, in full"
+    state = settings.build_dir / "dbt_state"
+    state.mkdir(parents=True, exist_ok=True)
+    (state / "manifest.json").write_text(saved[0])
+    changed = _run_dbt(
+        ["ls", "--resource-type", "model", "--output", "name", "--state", str(state)]
+        + ["--select", "state:modified+,config.materialized:incremental"],
         settings.build_dir,
-        threads=settings.dbt_threads,
-        project=settings.dbt_project_dir,
-        memory_limit=settings.duckdb_memory_limit,
+        settings.dbt_project_dir,
+        manifest,
+    )
+    if changed.exception is not None:
+        raise GateFailed(
+            f"dbt could not compare the project with the last build: {changed.exception}"
+        )
+    if changed.result:
+        return FULL, f"{', '.join(changed.result)} changed since the last build: all, in full"
+    sources = [f"source:{SOURCES[name].kind}.{name}+" for name in sorted(set(loaded))]
+    selection = [*sources, "state:modified+"]
+    return ["--select", *selection, "--state", str(state)], " ".join(selection)
+
+
+def _record_manifest(settings: Settings, run_id: str) -> None:
+    manifest = (settings.build_dir / "dbt_target" / "manifest.json").read_text()
+    with duckdb.connect(str(settings.build_db)) as con:
+        con.execute("begin")
+        con.execute("delete from audit.dbt_manifest")
+        con.execute(
+            "insert into audit.dbt_manifest values (?, ?, ?, ?)",
+            [run_id, datetime.now(), project_fingerprint(settings), manifest],
+        )
+        con.execute("commit")
+
+
+def _warm_up(pool: ThreadPoolExecutor, settings: Settings) -> Future:
+    """Begin, in a thread, the fixed work the later stages need: importing the quality gate
+    (Great Expectations, about 3 s) and parsing the dbt project (about 2 s). The first stages
+    copy files and run DuckDB, which let go of the GIL, so this costs the night little; done
+    in line it added both to every run's start-up. Returns the parse (a manifest, or None to
+    let the build parse and say what is wrong), for dbt_build."""
+    # Set here, not in the thread: the environment is not safe to write beside other threads.
+    dbt_environment(settings.build_db, settings.dbt_threads, settings.duckdb_memory_limit)
+
+    def parse():
+        result = _run_dbt(["parse"], settings.build_dir, settings.dbt_project_dir)
+        return result.result if result.success else None
+
+    pool.submit(importlib.import_module, "flows.quality")
+    return pool.submit(parse)
+
+
+@task(cache_policy=NO_CACHE)
+def dbt_build(
+    settings: Settings,
+    run_id: str,
+    full_refresh: bool = False,
+    loaded: list[str] | None = None,
+    parsed: Future | None = None,
+) -> dict:
+    """`dbt build` in-process on the build copy; returns counts by status. `full_refresh`
+    rebuilds everything, the incremental models from raw too; otherwise what `_plan` says, and
+    the incremental models' tests look only at this run's loads (their ids start with the run
+    id and sort after every earlier run's, as the models' own bookmarks assume;
+    macros/get_where_subquery.sql). `parsed` is the project as `_warm_up` parsed it."""
+    manifest = parsed.result() if parsed else None
+    dbt_environment(
+        settings.build_db,
+        settings.dbt_threads,
+        settings.duckdb_memory_limit,
         tests_from_load=run_id,  # the macro tests every row on a full refresh
     )
+    if full_refresh:
+        arguments, why = FULL, "a full refresh: everything, in full"
+    else:
+        arguments, why = _plan(settings, loaded or [], manifest)
+    get_run_logger().info("dbt build: %s", why)
+    result = _run_dbt(["build", *arguments], settings.build_dir, settings.dbt_project_dir, manifest)
     if result.exception is not None:
         raise GateFailed(f"dbt build could not run: {result.exception}")
     counts: dict[str, int] = {}
@@ -268,11 +378,14 @@ def dbt_build(settings: Settings, run_id: str, full_refresh: bool = False) -> di
             failed.append(f"{node_result.node.name}: {node_result.message}")
     if failed or not result.success:
         raise GateFailed("dbt build failed: " + "; ".join(failed[:5]))
+    _record_manifest(settings, run_id)
     return counts
 
 
 @task(cache_policy=NO_CACHE)
 def check_marts(settings: Settings, run_id: str):
+    from flows import quality
+
     gate = quality.Gate(settings.quality_dir, run_id)
     with duckdb.connect(str(settings.build_db)) as con:
         results = quality.check_marts(con, gate)
@@ -284,6 +397,8 @@ def check_marts(settings: Settings, run_id: str):
 @task(cache_policy=NO_CACHE)
 def write_run_history(settings: Settings, record: runlog.RunRecord) -> None:
     """Replay runs.jsonl, plus this run as it stands, into audit.load_runs of the build."""
+    from flows import quality
+
     rows = runlog.read_log(settings.run_log)
     rows.append(
         {
@@ -341,6 +456,8 @@ def _tally(record: runlog.RunRecord, results: list[quality.CheckResult]) -> None
 
 
 def _gate(results: list[quality.CheckResult], what: str) -> None:
+    from flows import quality
+
     failures = quality.critical_failures(results)
     if failures:
         raise GateFailed(
@@ -426,7 +543,8 @@ def nightly(
     when = as_of_time(as_of)
     outcomes: list[FileOutcome] = []
     late: list[str] = []  # sources gone late since the last run
-    with runlog.run_lock(settings.home):
+    with runlog.run_lock(settings.home), ThreadPoolExecutor(1, "warm-up") as pool:
+        parsed = _warm_up(pool, settings)
         try:
             with runlog.recorded_run(
                 settings.run_log,
@@ -482,7 +600,8 @@ def nightly(
                     )
                     if boundaries and not full_refresh:
                         logger.info("a boundaries file arrived: incremental models rebuilt in full")
-                    dbt_build(settings, run_id, full_refresh or boundaries)
+                    loaded = [o.source for o in outcomes if o.status == "loaded"]
+                    dbt_build(settings, run_id, full_refresh or boundaries, loaded, parsed)
                 with record.stage("check_marts"):
                     results = check_marts(settings, run_id)
                     _tally(record, results)

@@ -4,8 +4,8 @@
 -- at any price base year; cumulative measures add up each year's real value.
 with
 
-incidents as (
-    select * from {{ ref('int_incident_measures') }}
+incident_days as (
+    select * from {{ ref('int_incident_measures_daily') }}
 ),
 
 estates as (
@@ -20,16 +20,16 @@ deflators as (
     select * from {{ ref('gdp_deflators') }}
 ),
 
-incidents_scoped as (
+incident_days_scoped as (
     select
         *,
         'all' as scope
-    from incidents
+    from incident_days
     union all
     select
         *,
         rural_urban as scope
-    from incidents
+    from incident_days
 ),
 
 incident_measures as (
@@ -38,10 +38,10 @@ incident_measures as (
         county,
         scope,
         financial_year,
-        avg(measure_value) as measure_value,
-        avg(measure_value) as value_per_deflator_point,
-        count(*) as observations
-    from incidents_scoped
+        sum(value_sum) / sum(observations) as measure_value,
+        sum(value_sum) / sum(observations) as value_per_deflator_point,
+        cast(sum(observations) as bigint) as observations
+    from incident_days_scoped
     group by measure, county, scope, financial_year
 ),
 

@@ -3,12 +3,15 @@
 --
 -- A view over the parsed incidents: as a table it was rewritten in full every night (37 of the
 -- 85 s of one more night's dbt at national scale), and it cannot be incremental by incident
--- (a correction that changes an incident's category must take it out of a measure).
+-- (a correction that changes an incident's category must take it out of a measure). Its
+-- readers read int_incident_measures_daily, which is incremental by day.
 {{ config(materialized='view') }}
 
 with
 
-incidents as (
+-- Read by both branches below: DuckDB would otherwise copy every incident into a temporary
+-- result each time the view is read (at national scale 9 s, against 0.5 s, for a night's days).
+incidents as not materialized (
     select * from {{ ref('int_incidents__with_area') }}
 ),
 
@@ -20,7 +23,8 @@ final as (
         rural_urban,
         call_at,
         financial_year,
-        cast(call_handling_seconds as double) as measure_value
+        cast(call_handling_seconds as double) as measure_value,
+        _load_id
     from incidents
     where service = 'fire'
 
@@ -33,7 +37,8 @@ final as (
         rural_urban,
         call_at,
         financial_year,
-        response_seconds / 60.0 as measure_value
+        response_seconds / 60.0 as measure_value,
+        _load_id
     from incidents
     where incident_category = 'cardiac_arrest'
 )

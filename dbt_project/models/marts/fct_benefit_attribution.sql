@@ -3,40 +3,55 @@
 -- (the benefit's measure_county and scope) and in every other county (the comparison), over
 -- var('attribution_window_years') before and after go-live:
 --   estimate = (treated after - treated before) - (comparison after - comparison before)
--- with a 95% interval from the four means' standard errors (independent samples).
+-- with a 95% interval from the four means' standard errors (independent samples). A call on
+-- go-live day counts as after: the window compares days (int_incident_measures_daily).
 with
 
 benefits as (
     select * from {{ ref('dim_benefits') }}
 ),
 
-observations as (
-    select * from {{ ref('int_incident_measures') }}
+incident_days as (
+    select * from {{ ref('int_incident_measures_daily') }}
 ),
 
 windowed as (
     select
         benefits.benefit_id,
-        observations.measure_value,
-        case when observations.county = benefits.measure_county then 'treated' else 'comparison' end as arm,
-        case when observations.call_at < benefits.go_live_date then 'before' else 'after' end as period
+        incident_days.observations,
+        incident_days.value_sum,
+        incident_days.value_sum_of_squares,
+        case when incident_days.county = benefits.measure_county then 'treated' else 'comparison' end as arm,
+        case when incident_days.call_date < benefits.go_live_date then 'before' else 'after' end as period
     from benefits
-    inner join observations
+    inner join incident_days
         on
-            benefits.measure = observations.measure
-            and (benefits.measure_scope = 'all' or benefits.measure_scope = observations.rural_urban)
-            and observations.call_at >= benefits.go_live_date - to_years({{ var('attribution_window_years') }})
-            and observations.call_at < benefits.go_live_date + to_years({{ var('attribution_window_years') }})
+            benefits.measure = incident_days.measure
+            and (benefits.measure_scope = 'all' or benefits.measure_scope = incident_days.rural_urban)
+            and incident_days.call_date >= benefits.go_live_date - to_years({{ var('attribution_window_years') }})
+            and incident_days.call_date < benefits.go_live_date + to_years({{ var('attribution_window_years') }})
 ),
 
+-- Each cell's mean and sample variance from the daily sums: the variance is
+-- (sum of squares - sum^2 / n) / (n - 1), and one incident has none.
 cells as (
     select
         benefit_id,
         arm,
         period,
-        count(*) as observations,
-        avg(measure_value) as mean_value,
-        var_samp(measure_value) / count(*) as variance_of_mean
+        cast(sum(observations) as bigint) as observations,
+        sum(value_sum) / sum(observations) as mean_value,
+        -- Never below 0: equal values can leave a rounding error's worth under it.
+        case
+            when sum(observations) > 1
+                then
+                    greatest(
+                        sum(value_sum_of_squares) - sum(value_sum) * sum(value_sum) / sum(observations),
+                        0
+                    )
+                    / (sum(observations) - 1)
+                    / sum(observations)
+        end as variance_of_mean
     from windowed
     group by benefit_id, arm, period
 ),

@@ -3,26 +3,21 @@
 -- Percentiles are continuous (linear interpolation between the two nearest incidents).
 --
 -- Incremental by month: a run recomputes every month an incident loaded since the last build
--- falls in, or fell in before a newer version moved it (raw keeps every version), and leaves
--- the other months as they were. `bluelight run --full-refresh` rebuilds it.
-{{ config(materialized='incremental', unique_key='month', incremental_strategy='delete+insert') }}
+-- falls in, or fell in before a newer version moved it (macros/touched_incident_periods.sql),
+-- and leaves the other months as they were. `bluelight run --full-refresh` rebuilds it.
+{{ config(
+    materialized='incremental',
+    unique_key='month',
+    incremental_strategy='delete+insert',
+    pre_hook="{% if is_incremental() %}delete from {{ this }} where month in ({{ touched_incident_periods('month') }}){% endif %}",
+) }}
 
 with
 
 incidents as (
     select * from {{ ref('int_incidents__with_area') }}
     {%- if is_incremental() %}
-        where call_month in (
-            select distinct cast(date_trunc('month', raw.parse_timestamp(versions.call_time)) as date)
-            from {{ source('agency', 'incidents') }} as versions
-            semi join {{ source('agency', 'incidents') }} as arrived
-                on
-                    versions.service = arrived.service
-                    and versions.incident_id = arrived.incident_id
-                    and arrived._load_id > (
-                        select coalesce(max(built.last_load_id), '') from {{ this }} as built
-                    )
-        )
+        where call_month in ({{ touched_incident_periods('month') }})
     {%- endif %}
 ),
 
