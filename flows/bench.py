@@ -153,6 +153,7 @@ def _prefect_server(home: Path):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     url = f"http://127.0.0.1:{port}/api"
+    (home / "prefect").mkdir(parents=True, exist_ok=True)  # its database goes there
     server = subprocess.Popen(
         [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1"]
         + ["--port", str(port)],
