@@ -13,10 +13,8 @@
     {%- set tested = graph.nodes.get(model.attached_node) if from_load and model.attached_node else none -%}
     {%- if tested and tested.config.materialized == 'view' -%}
         {%- set parents = tested.depends_on.nodes -%}
-        {%- set incremental = [] -%}
-        {%- for id in parents if id in graph.nodes and graph.nodes[id].config.materialized == 'incremental' -%}
-            {%- do incremental.append(id) -%}
-        {%- endfor -%}
+        {%- set incremental = graph.nodes.values() | selectattr('unique_id', 'in', parents)
+            | selectattr('config.materialized', 'equalto', 'incremental') | list -%}
         {%- set rows_fixed = parents and incremental | length == parents | length -%}
     {%- else -%}
         {%- set rows_fixed = tested and tested.config.materialized == 'incremental' -%}
