@@ -127,18 +127,18 @@ def test_a_night_on_top_equals_a_full_rebuild_even_when_a_correction_moves_an_in
             assert mart_rows(night, table) == mart_rows(full, table), table
 
 
-def _built(home) -> set[str]:
-    """The models, snapshots and tests the last run's dbt build ran."""
-    results = settings_for(home).build_dir / "dbt_target" / "run_results.json"
-    return {r["unique_id"].split(".")[2] for r in json.loads(results.read_text())["results"]}
-
-
 def _last_build(home) -> tuple[set[str], bool]:
-    """The nodes the last run's dbt build ran, and whether it was a full refresh."""
+    """The models, snapshots and tests the last run's dbt build ran, and whether it was a full
+    refresh."""
     results = json.loads(
         (settings_for(home).build_dir / "dbt_target" / "run_results.json").read_text()
     )
-    return _built(home), bool(results["args"].get("full_refresh"))
+    built = {r["unique_id"].split(".")[2] for r in results["results"]}
+    return built, bool(results["args"].get("full_refresh"))
+
+
+def _built(home) -> set[str]:
+    return _last_build(home)[0]
 
 
 def _as_if_built_by_older_code(home, change) -> None:

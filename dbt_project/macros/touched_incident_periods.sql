@@ -13,3 +13,10 @@
                 select coalesce(max(built.last_load_id), '') from {{ this }} as built
             )
 {%- endmacro %}
+
+{#- The pre-hook of a model incremental by period: delete those periods before the new rows go in. -#}
+{% macro delete_touched_incident_periods(period_column, grain) -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }} where {{ period_column }} in ({{ touched_incident_periods(grain) }})
+    {%- endif -%}
+{%- endmacro %}

@@ -10,7 +10,7 @@
     materialized='incremental',
     unique_key='call_date',
     incremental_strategy='delete+insert',
-    pre_hook="{% if is_incremental() %}delete from {{ this }} where call_date in ({{ touched_incident_periods('day') }}){% endif %}",
+    pre_hook="{{ delete_touched_incident_periods('call_date', 'day') }}",
 ) }}
 
 with

@@ -9,7 +9,7 @@
     materialized='incremental',
     unique_key='month',
     incremental_strategy='delete+insert',
-    pre_hook="{% if is_incremental() %}delete from {{ this }} where month in ({{ touched_incident_periods('month') }}){% endif %}",
+    pre_hook="{{ delete_touched_incident_periods('month', 'month') }}",
 ) }}
 
 with
