@@ -78,6 +78,7 @@ class Report:
     increment_stages: dict = field(default_factory=dict)
     increment_rows: int = 0
     empty_night: dict = field(default_factory=dict)
+    disk: str = ""
     dashboard: dict = field(default_factory=dict)
 
 
@@ -245,6 +246,7 @@ def run_bench(tier: str, home: Path, seed: int = 2014, progress=print) -> Report
     )
     report.generate_s = time.perf_counter() - start
     report.rows = sum(counts.values())
+    report.disk = disk(home)
     report.incidents = counts["incidents"]
 
     progress("[2/7] plain DuckDB baseline on the same files")
@@ -295,7 +297,8 @@ def render(report: Report) -> str:
         f"{f', {report.years} year(s) of incidents' if report.years else ''}: {rows:,} rows, "
         f"{report.incidents:,} of them incidents)",
         "",
-        f"Measured {datetime.now():%Y-%m-%d %H:%M} on {machine()}.",
+        f"Measured {datetime.now():%Y-%m-%d %H:%M} on {machine()}; the data directory on "
+        f"{report.disk}.",
         "",
         "| stage | wall s | rows/s |",
         "|---|---:|---:|",
@@ -364,6 +367,30 @@ def machine() -> str:
     except OSError:
         pass
     return f"{os.cpu_count()} cores ({cpu}), {memory_gb:.0f} GB, Python {platform.python_version()}"
+
+
+def disk(home: Path) -> str:
+    """The data directory's filesystem, and whether it copies by reflink: then each night's copy
+    of the warehouse is all but free (flows/copying.py)."""
+    from flows.copying import copy_file
+
+    where, kind = "", "an unknown filesystem"
+    inside = f"{home.resolve()}/"
+    try:
+        for line in Path("/proc/mounts").read_text().splitlines():
+            point, fs = line.split()[1:3]
+            if inside.startswith(point.rstrip("/") + "/") and len(point) >= len(where):
+                where, kind = point, fs
+    except OSError:
+        pass
+    probe = home / ".reflink-probe"
+    probe.write_bytes(b"probe")
+    try:
+        reflinks = copy_file(probe, home / ".reflink-probe-copy")
+    finally:
+        probe.unlink()
+        (home / ".reflink-probe-copy").unlink(missing_ok=True)
+    return f"{kind} ({'reflinks' if reflinks else 'no reflinks: copies are byte for byte'})"
 
 
 BEGIN, END = "<!-- bench results: begin -->", "<!-- bench results: end -->"

@@ -21,6 +21,7 @@ import pandas as pd
 from openpyxl import load_workbook
 
 from flows.contracts import PARSERS, SOURCES, Source, load_rank
+from flows.copying import copy_file
 
 LINEAGE_COLUMNS = {
     "_load_id": "varchar",
@@ -415,7 +416,7 @@ def archive_copy(path: Path, sha256: str, archive: Path) -> Path:
     target = archive / f"{sha256}{path.suffix.lower()}"
     if not target.exists():
         partial = target.with_suffix(target.suffix + ".partial")
-        shutil.copyfile(path, partial)
+        copy_file(path, partial)  # a reflink where the filesystem has them
         partial.replace(target)
     return target
 
@@ -518,16 +519,20 @@ def quarantine(
 
     The rows still go to raw (append-only, as sent); staging leaves quarantined rows out.
     """
+    checks = quarantine_checks(source)
     broken = ",\n".join(
         f"case when coalesce(({violation}), false) then {{'rule': {_literal(rule)}, "
         f"'column_name': {_literal(column)}, 'value': cast(\"{column}\" as varchar)}} end"
-        for rule, column, violation in quarantine_checks(source)
+        for rule, column, violation in checks
     )
+    # The list of what a row breaks is made only for rows that break something: made for every
+    # row, it cost more than the checks (a 3.5-million-row file: 4.3-5.0 s against 2.7 s).
+    breaks_any = " or ".join(f"coalesce(({violation}), false)" for _, _, violation in checks)
     con.execute(
         f"""insert into audit.quarantine
             select $run, $load, $source, $file, _source_row, b.column_name, b.value, b.rule,
                    current_timestamp
-            from (select _source_row, unnest([{broken}]) as b from incoming)
+            from (select _source_row, unnest([{broken}]) as b from incoming where {breaks_any})
             where b is not null
             order by _source_row""",
         {"run": run_id, "load": load_id, "source": source.name, "file": source_file},

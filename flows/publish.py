@@ -15,7 +15,6 @@ them, which was the one in force when the kept window opens.
 from __future__ import annotations
 
 import os
-import shutil
 import stat
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -24,6 +23,7 @@ from pathlib import Path
 import duckdb
 
 from flows import ingest, runlog
+from flows.copying import copy_file
 from flows.settings import Settings
 
 VERSION_PREFIX = "bluelight-"
@@ -55,7 +55,9 @@ def prepare_build(published: Path, build: Path) -> None:
         leftover.unlink(missing_ok=True)
     if published.exists():
         partial = build.with_name(build.name + ".partial")
-        shutil.copyfile(published, partial)  # a new file, writable: the published one stays as is
+        # A new file, writable: the published one stays as is. A reflink where the filesystem
+        # has them (flows/copying.py), so the copy costs nothing and shares unchanged blocks.
+        copy_file(published, partial)
         partial.replace(build)
 
 
@@ -250,7 +252,7 @@ def keep_version(published: Path, run_id: str | None = None) -> Path | None:
         os.link(published, target)
     except OSError:
         partial = target.with_name(target.name + ".partial")
-        shutil.copyfile(published, partial)
+        copy_file(published, partial)
         os.chmod(partial, READ_ONLY)
         _fsync(partial)
         partial.replace(target)

@@ -26,6 +26,7 @@ from conftest import mart_rows, run_flow, settings_for
 from handmade import fire_incident, site, write_b1_register, write_handmade_inbox, write_rows
 
 from flows import ingest, publish, runlog
+from flows.copying import copy_file
 from flows.settings import PROJECT_ROOT, Settings
 
 
@@ -77,6 +78,34 @@ def test_publish_renames_the_build_over_the_published_file_and_keeps_each_versio
     assert _sha(version1) == first and _figure(version1) == 1  # the old version, as published
     assert publish.current_version(published) == version2
     assert [v.run_id for v in publish.list_versions(published)] == [R1, R2]
+
+
+def test_copies_have_the_same_bytes_and_stay_apart_whether_or_not_the_disk_reflinks(tmp_path):
+    """The build's copy of the warehouse and the archive's copy of a file (flows/copying.py): a
+    reflink where the filesystem has them (XFS, btrfs), the bytes copied where it has not, as
+    onto another filesystem. Either way the copy holds the same bytes, and writing it leaves
+    the original as it was."""
+    original = tmp_path / "published.duckdb"
+    original.write_bytes(os.urandom(3 << 20))
+    before = original.read_bytes()
+    shm = Path("/dev/shm")
+    other_filesystem = shm / f"bluelight-test-{os.getpid()}.duckdb" if shm.is_dir() else None
+    try:
+        for target in [tmp_path / "build.duckdb", other_filesystem]:
+            if target is None:
+                continue
+            reflinked = copy_file(original, target)
+            if target == other_filesystem:
+                assert not reflinked  # no reflink across filesystems: the bytes were copied
+            assert target.read_bytes() == before
+            with target.open("r+b") as handle:
+                handle.seek(1 << 20)
+                handle.write(b"a night's changes")
+            assert original.read_bytes() == before
+            assert target.read_bytes() != before
+    finally:
+        if other_filesystem is not None:
+            other_filesystem.unlink(missing_ok=True)
 
 
 def test_a_publish_killed_before_its_version_was_kept_is_kept_by_the_next(tmp_path):
