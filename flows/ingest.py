@@ -453,9 +453,12 @@ def _literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+# A raw table's rows less those quarantine set aside, as a join after `from raw.<source> as
+# <alias>` (dbt's staging says the same in macros/accepted_rows.sql). An anti join: `not exists`
+# made DuckDB group every row's key first (one 3.5-million-row load: 0.6 s against 0.05 s).
 ACCEPTED = (
-    "not exists (select 1 from audit.quarantine as q "
-    "where q.load_id = {alias}._load_id and q.source_row = {alias}._source_row)"
+    "anti join audit.quarantine as q "
+    "on q.load_id = {alias}._load_id and q.source_row = {alias}._source_row"
 )
 
 
@@ -490,7 +493,7 @@ def quarantine_checks(source: Source) -> list[tuple[str, str, str]]:
     for lookup in source.lookups:
         known = (
             f'select "{lookup.other_column}" from raw.{lookup.source} as o '
-            f"where {ACCEPTED.format(alias='o')}"
+            f"{ACCEPTED.format(alias='o')}"
         )
         checks.append(
             (

@@ -422,7 +422,8 @@ def check_loaded_rows(
         parsed = f"""select {columns}, r._load_id, f.original_name as _file, r._source_row as _row,
                 hash({key}) % $parts as _part
             from raw.{source.name} as r join audit.loaded_files as f on f.load_id = r._load_id
-            where r._load_id in (select unnest($ids)) and {ACCEPTED.format(alias="r")}"""
+            {ACCEPTED.format(alias="r")}
+            where r._load_id in (select unnest($ids))"""
         batches = _batches([(load_id, rows) for load_id, rows, _ in sizes])
         with _Checker(gate, in_worker=len(batches) > 1) as checker:
             for batch in batches:
