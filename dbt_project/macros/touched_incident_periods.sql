@@ -1,8 +1,7 @@
 {#- The days or months (`grain`) that an incident loaded since the model's last build falls in,
     or fell in before a newer version moved it (raw keeps every version): what a model
-    incremental by period recomputes. The model's `last_load_id` is its bookmark. Its pre-hook
-    deletes these periods first: one a correction left empty has no new rows to replace it. -#}
-{% macro touched_incident_periods(grain) -%}
+    incremental by period recomputes. The model's `last_load_id` is its bookmark. -#}
+{% macro touched_incident_periods_query(grain) -%}
     select distinct cast(date_trunc('{{ grain }}', raw.parse_timestamp(versions.call_time)) as date)
     from {{ source('agency', 'incidents') }} as versions
     semi join {{ source('agency', 'incidents') }} as arrived
@@ -14,9 +13,26 @@
             )
 {%- endmacro %}
 
-{#- The pre-hook of a model incremental by period: delete those periods before the new rows go in. -#}
+{#- Those periods as a condition on `column` (a date or timestamp), written in as constants found
+    when the model runs. With the query inside the condition, DuckDB read every incident to
+    match against it; a span of constants lets it skip the row groups outside the span
+    (docs/performance.md). `false` while dbt only parses, and when nothing was touched. -#}
+{% macro touched_incident_periods(column, grain) -%}
+    {%- set periods = run_query(touched_incident_periods_query(grain)).columns[0].values()
+        | map('string') | list if execute else [] -%}
+    {%- if periods -%}
+        ({{ column }} >= date '{{ periods | min }}'
+        and {{ column }} < date '{{ periods | max }}' + interval 1 {{ grain }}
+        and cast(date_trunc('{{ grain }}', {{ column }}) as date) in (date '{{ periods | join("', date '") }}'))
+    {%- else -%}
+        false
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The pre-hook of a model incremental by period: delete those periods before the new rows go
+    in (one a correction left empty has no new rows to replace it). -#}
 {% macro delete_touched_incident_periods(period_column, grain) -%}
     {%- if is_incremental() -%}
-        delete from {{ this }} where {{ period_column }} in ({{ touched_incident_periods(grain) }})
+        delete from {{ this }} where {{ touched_incident_periods(period_column, grain) }}
     {%- endif -%}
 {%- endmacro %}

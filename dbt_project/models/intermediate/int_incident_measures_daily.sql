@@ -18,7 +18,7 @@ with
 measures as (
     select * from {{ ref('int_incident_measures') }}
     {%- if is_incremental() %}
-        where cast(call_at as date) in ({{ touched_incident_periods('day') }})
+        where {{ touched_incident_periods('call_at', 'day') }}
     {%- endif %}
 ),
 

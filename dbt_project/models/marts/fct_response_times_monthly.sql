@@ -17,7 +17,7 @@ with
 incidents as (
     select * from {{ ref('int_incidents__with_area') }}
     {%- if is_incremental() %}
-        where call_month in ({{ touched_incident_periods('month') }})
+        where {{ touched_incident_periods('call_month', 'month') }}
     {%- endif %}
 ),
 
