@@ -8,9 +8,7 @@
         on
             versions.service = arrived.service
             and versions.incident_id = arrived.incident_id
-            and arrived._load_id > (
-                select coalesce(max(built.last_load_id), '') from {{ this }} as built
-            )
+            and arrived._load_id > {{ load_bookmark('last_load_id') }}
 {%- endmacro %}
 
 {#- Those periods as a condition on `column` (a date or timestamp), written in as constants found

@@ -10,9 +10,7 @@ with
 incidents as (
     select * from {{ ref('stg_agency__incidents') }}
     {%- if is_incremental() %}
-        where _load_id > (
-            select coalesce(max(built._load_id), '') from {{ this }} as built
-        )
+        where _load_id > {{ load_bookmark() }}
     {%- endif %}
 ),
 

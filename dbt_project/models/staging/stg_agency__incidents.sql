@@ -16,7 +16,7 @@ accepted as not materialized (  -- see macros/latest_version.sql
 source as not materialized (  -- see macros/latest_version.sql
     select * from accepted
     {%- if is_incremental() %}
-        where _load_id > (select coalesce(max(built._load_id), '') from {{ this }} as built)
+        where _load_id > {{ load_bookmark() }}
     {%- endif %}
 ),
 
