@@ -127,6 +127,29 @@ def test_a_night_on_top_equals_a_full_rebuild_even_when_a_correction_moves_an_in
             assert mart_rows(night, table) == mart_rows(full, table), table
 
 
+def test_a_night_with_an_unreadable_call_time_quarantines_the_row_and_builds_the_rest(tmp_path):
+    """A row quarantined for its call time has no day or month to recompute: the night leaves
+    it out of the touched periods and publishes the rest."""
+    home = tmp_path
+    write_handmade_inbox(home / "inbox")
+    assert run_flow(home)["status"] == "succeeded"
+    unreadable = {**fire_incident(51, "D1", datetime(2016, 9, 2, 10), 60, 540), "call_time": "soon"}
+    write_rows(
+        home / "inbox" / "incidents" / "night_two.csv",
+        "incidents",
+        [fire_incident(50, "D1", datetime(2016, 9, 1, 10), 60, 540), unreadable],
+    )
+    result = run_flow(home)
+    assert result["status"] == "succeeded", result["record"]["error"]
+    assert [o["quarantined"] for o in result["outcomes"] if o["status"] == "loaded"] == [1]
+    with duckdb.connect(str(settings_for(home).published_db), read_only=True) as con:
+        september = con.execute("""
+            select incidents from marts.fct_response_times_monthly
+            where service = 'fire' and month = date '2016-09-01' and area_code = 'D1'
+              and incident_category = 'all'""").fetchall()
+    assert september == [(1,)]
+
+
 def _last_build(home) -> tuple[set[str], bool]:
     """The models, snapshots and tests the last run's dbt build ran, and whether it was a full
     refresh."""

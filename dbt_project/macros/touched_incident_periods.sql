@@ -14,10 +14,11 @@
 {#- Those periods as a condition on `column` (a date or timestamp), written in as constants found
     when the model runs. With the query inside the condition, DuckDB read every incident to
     match against it; a span of constants lets it skip the row groups outside the span
-    (docs/performance.md). `false` while dbt only parses, and when nothing was touched. -#}
+    (docs/performance.md). `false` while dbt only parses, and when nothing was touched. A version
+    whose call time does not parse (quarantined) has no period, and is left out. -#}
 {% macro touched_incident_periods(column, grain) -%}
     {%- set periods = run_query(touched_incident_periods_query(grain)).columns[0].values()
-        | map('string') | list if execute else [] -%}
+        | reject('none') | map('string') | list if execute else [] -%}
     {%- if periods -%}
         ({{ column }} >= date '{{ periods | min }}'
         and {{ column }} < date '{{ periods | max }}' + interval 1 {{ grain }}
