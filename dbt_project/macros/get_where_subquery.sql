@@ -1,9 +1,11 @@
 {#- A night's tests of an incremental model look only at the rows that night loaded: older rows
     were tested on the night they came, and an incremental run never rewrites them (it deletes
-    and re-inserts by key only what the new loads bring). So do a view's over incremental
-    models only (int_incident_measures: each test read every incident each night). The nightly
-    flow names the night's first load in BLUELIGHT_TESTS_FROM_LOAD; a full refresh (or dbt by
-    hand) tests every row. A test's own `where` config still applies. -#}
+    and re-inserts by key only what the new loads bring). So do a view's that says so with
+    `meta: {tested_by_load: true}`: one whose older rows change only in a full build (over the
+    incremental models, and over boundaries, whose load rebuilds in full). Each test of such a
+    view read every incident each night. The nightly flow names the night's first load in
+    BLUELIGHT_TESTS_FROM_LOAD; a full refresh (or dbt by hand) tests every row. A test's own
+    `where` config still applies. -#}
 {% macro default__get_where_subquery(relation) -%}
     {%- set conditions = [] -%}
     {%- set where = config.get('where', '') -%}
@@ -11,14 +13,8 @@
     {#- Read only when running: an env var read while parsing makes dbt re-parse on each new value. -#}
     {%- set from_load = env_var('BLUELIGHT_TESTS_FROM_LOAD', '') if execute else '' -%}
     {%- set tested = graph.nodes.get(model.attached_node) if from_load and model.attached_node else none -%}
-    {%- if tested and tested.config.materialized == 'view' -%}
-        {%- set parents = tested.depends_on.nodes -%}
-        {%- set incremental = graph.nodes.values() | selectattr('unique_id', 'in', parents)
-            | selectattr('config.materialized', 'equalto', 'incremental') | list -%}
-        {%- set rows_fixed = parents and incremental | length == parents | length -%}
-    {%- else -%}
-        {%- set rows_fixed = tested and tested.config.materialized == 'incremental' -%}
-    {%- endif -%}
+    {%- set rows_fixed = tested and (tested.config.materialized == 'incremental'
+        or tested.config.meta.get('tested_by_load', false)) -%}
     {%- if rows_fixed and '_load_id' in tested.columns and not flags.FULL_REFRESH -%}
         {%- do conditions.append("_load_id >= '" ~ from_load ~ "'") -%}
     {%- endif -%}
