@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 import duckdb
+import pytest
 from conftest import ARTIFACTS, CHROMIUM_FLAGS, chromium_or_skip, run_flow, settings_for
 from handmade import fire_incident, write_b3, write_handmade_inbox, write_rows
 
@@ -250,10 +251,15 @@ def test_bluelight_check_runs_every_suite_on_the_published_warehouse(demo_home, 
     assert (tmp_path / "quality" / "index.html").exists()
 
 
-def test_a_big_load_is_checked_in_slices_that_keep_a_repeated_key_together(tmp_path, monkeypatch):
+@pytest.mark.parametrize("worker_batches", [16, 2])
+def test_a_big_load_is_checked_in_slices_that_keep_a_repeated_key_together(
+    tmp_path, monkeypatch, worker_batches
+):
     """A load over BATCH_ROWS is validated in slices cut by a hash of the key, so memory stays
-    bounded and a key sent twice, rows apart, still meets itself in one slice."""
+    bounded and a key sent twice, rows apart, still meets itself in one slice. With a worker
+    replaced part way (every 2 batches), every slice still comes back, in order."""
     monkeypatch.setattr(quality, "BATCH_ROWS", 3)
+    monkeypatch.setattr(quality, "WORKER_BATCHES", worker_batches)
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     ingest.ensure_schema(con)
     codes = [f"D{n}" for n in range(1, 10)] + ["D1"]  # D1 again in the last row, row 11
@@ -279,6 +285,7 @@ def test_a_big_load_is_checked_in_slices_that_keep_a_repeated_key_together(tmp_p
     [repeated] = [r for r in unique if not r.success]
     assert repeated.unexpected_count == 2
     assert "_row=2" in str(repeated.sample) and "_row=11" in str(repeated.sample)
+    assert "_file=boundaries/districts.csv" in str(repeated.sample)
 
 
 def test_the_gate_lets_go_of_each_batch_once_it_is_checked(tmp_path):
