@@ -231,7 +231,8 @@ def invoke_dbt(
 ):
     """dbt in-process on a build copy of the warehouse (never the published file), its target
     and logs in `work_dir`; the file is released when dbt is done. `tests_from_load` limits the
-    tests of incremental models to loads from that one on (macros/get_where_subquery.sql).
+    tests of incremental models, and of views that say `tested_by_load`, to loads from that
+    one on (macros/get_where_subquery.sql).
     `manifest`, from an earlier `parse`, spares dbt parsing the project again."""
     dbt_environment(build_db, threads, memory_limit, tests_from_load)
     return _run_dbt(command, work_dir, project or Settings().dbt_project_dir, manifest)
@@ -531,8 +532,8 @@ def nightly(
 
     `as_of` (YYYY-MM-DD, for a backfill) is the date the files count as arrived on, and the date
     freshness is judged at; `rerun_of` names the failed run this one reruns; `full_refresh`
-    rebuilds dbt's incremental models from raw (done anyway when a boundaries file arrives:
-    incidents already built carry the old district-to-county mapping).
+    rebuilds dbt's incremental models from raw (done anyway when a boundaries file arrives: the
+    months and days already built counted incidents under the old district-to-county mapping).
     """
     settings = Settings.from_env()
     if home:

@@ -420,10 +420,13 @@ def check_loaded_rows(
         )
         key = ", ".join(f'r."{k}"' for k in source.key)
         # The load comes back as its place in the batch's list, not as text: see _with_lineage.
-        parsed = f"""select {columns}, cast(list_position($ids, r._load_id) - 1 as integer)
-                as _load_index, r._source_row as _row, hash({key}) % $parts as _part
+        parsed = f"""select {columns}, b._load_index, r._source_row as _row,
+                hash({key}) % $parts as _part
             from raw.{source.name} as r {ACCEPTED.format(alias="r")}
-            where r._load_id in (select unnest($ids))"""
+            join (
+                select unnest($ids) as _load_id,
+                    cast(unnest(range(len($ids))) as integer) as _load_index
+            ) as b on b._load_id = r._load_id"""
         batches = _batches([(load_id, rows) for load_id, rows, _ in sizes])
         with _Checker(gate, in_worker=len(batches) > 1) as checker:
             for batch in batches:
@@ -513,12 +516,16 @@ class _Checker:
         # Not fork: the parent holds DuckDB's threads and an open database.
         pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
         started = pool.submit(_validate_in_worker, self.place)
-        while self.pending:
-            self._collect(*self.pending.pop(0))
+        try:
+            while self.pending:
+                self._collect(*self.pending.pop(0))
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
         if self.pool is not None:
             self.pool.shutdown()
         self.pool = pool
-        self.pending.append((started, "the worker's start"))
+        self.pending.append((started, "its start"))
         self.sent = 0
 
     def validate(self, table: pa.Table, suite_name: str, expectations: list[dict], **how):
@@ -532,11 +539,12 @@ class _Checker:
             future = self.pool.submit(
                 _validate_in_worker, self.place, table, suite_name, expectations, how
             )
-        except BrokenProcessPool as exc:  # it died on the batch before, found only now
-            raise RuntimeError(f"the quality gate's worker died before {label}: {exc}") from exc
+        except BrokenProcessPool as exc:  # it died on a batch before, found only now
+            failed = self.pending[0][1] if self.pending else label
+            raise RuntimeError(f"the quality gate's worker died on {failed}: {exc}") from exc
         self.sent += 1
         self.pending.append((future, label))
-        # Bounded: each batch waiting holds its rows here until the worker takes them.
+        # Bounded: each batch sent holds its rows here until its results come back.
         while len(self.pending) > WAITING:
             self._collect(*self.pending.pop(0))
 
@@ -544,7 +552,9 @@ class _Checker:
         try:
             results, pages = future.result()
         except BrokenProcessPool as exc:  # killed (e.g. for want of memory) or unpicklable
-            raise RuntimeError(f"the quality gate's worker died checking {label}: {exc}") from exc
+            raise RuntimeError(f"the quality gate's worker died on {label}: {exc}") from exc
+        except Exception as exc:
+            raise RuntimeError(f"the quality gate's worker failed on {label}: {exc}") from exc
         self.results += results
         self.gate.pages += pages
 

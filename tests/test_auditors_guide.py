@@ -40,6 +40,24 @@ def test_each_example_runs_as_written_on_the_demo_warehouse(demo_home, sql, monk
             assert all(row[columns.index(check)] is True for row in rows), rows
 
 
+def test_every_view_reads_in_a_kept_version_opened_or_attached_under_its_own_name(demo_home):
+    """The guide opens a kept version as its file (`duckdb -readonly <version>`), whose catalog
+    is then `bluelight-<run id>`, and compares it with today's attached as `now`: a view that
+    named the catalog it was built in ("bluelight") read in neither."""
+    version = publish.version_files(settings_for(demo_home).published_db)[0]
+    assert version.stem != "bluelight"
+    query = "select schema_name, view_name from duckdb_views() where not internal"
+    with duckdb.connect(str(version), read_only=True) as con:
+        views = con.execute(query).fetchall()
+        assert ("intermediate", "int_incidents__with_area") in views
+        for schema, view in views:
+            assert con.execute(f'select count(*) from "{schema}"."{view}"').fetchone()[0] > 0
+    with duckdb.connect() as con:
+        con.execute(f"attach '{version}' as then (read_only)")
+        for schema, view in views:
+            assert con.execute(f'select count(*) from then."{schema}"."{view}"').fetchone()[0] > 0
+
+
 def test_the_guide_describes_every_schema_and_every_audit_column(demo_home):
     with duckdb.connect(str(settings_for(demo_home).published_db), read_only=True) as con:
         schemas = {

@@ -51,6 +51,30 @@ def test_dbt_docs_describe_every_column_of_every_mart(demo_home, tmp_path):
             assert documented.get(column, {}).get("description"), f"{node['unique_id']}.{column}"
 
 
+def test_a_view_tested_by_load_changes_its_older_rows_only_in_a_full_build(tmp_path):
+    """`meta: {tested_by_load: true}` lets a night test only its own loads of a view
+    (macros/get_where_subquery.sql). That is safe only while the view's older rows change in a
+    full build alone: each thing it reads is incremental, tested by load itself, or the
+    boundaries (a night that loads a boundaries file rebuilds in full)."""
+    import json
+
+    from flows.nightly import invoke_dbt
+
+    result = invoke_dbt(["parse"], tmp_path / "bluelight.duckdb", tmp_path)
+    assert result.success, result.exception
+    nodes = json.loads((tmp_path / "dbt_target" / "manifest.json").read_text())["nodes"]
+    flagged = [n for n in nodes.values() if n["config"]["meta"].get("tested_by_load")]
+    assert {n["name"] for n in flagged} == {"int_incidents__with_area", "int_incident_measures"}
+    for node in flagged:
+        assert node["config"]["materialized"] == "view", node["name"]
+        for parent in map(nodes.get, node["depends_on"]["nodes"]):
+            assert (
+                parent["config"]["materialized"] == "incremental"
+                or parent["config"]["meta"].get("tested_by_load")
+                or parent["name"] == "stg_agency__boundaries"
+            ), (node["name"], parent["name"])
+
+
 def test_dbt_runs_within_the_memory_limit_the_settings_give(tmp_path):
     """dbt's DuckDB takes BLUELIGHT_DUCKDB_MEMORY_LIMIT (through flows/nightly.invoke_dbt),
     instead of DuckDB's default of 80% of the machine."""

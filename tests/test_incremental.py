@@ -231,13 +231,14 @@ def test_a_nights_tests_of_the_incident_models_read_only_the_rows_it_loaded(tmp_
     shutil.copy(settings_for(tmp_path).published_db, build)
     build.chmod(0o644)
     with duckdb.connect(str(build)) as con:  # old rows go bad after their night's tests
+        con.execute("update staging.stg_agency__incidents set incident_category = null")
         # The incident views read the county from here.
         con.execute("update staging.stg_agency__boundaries set county = null")
 
     def failed(**bookmark) -> set[str]:
         result = invoke_dbt(
             ["test", "--select", "int_incidents__with_area", "int_incident_measures"]
-            + ["stg_agency__boundaries"],
+            + ["stg_agency__incidents", "stg_agency__boundaries"],
             build,
             tmp_path,
             **bookmark,
@@ -250,6 +251,8 @@ def test_a_nights_tests_of_the_incident_models_read_only_the_rows_it_loaded(tmp_
     assert tonight == {"not_null_stg_agency__boundaries_county"}
     # The views are tested by load, like the incremental model under them.
     assert by_hand == tonight | {
+        "not_null_stg_agency__incidents_incident_category",
+        "not_null_int_incidents__with_area_incident_category",
         "not_null_int_incidents__with_area_county",
         "not_null_int_incident_measures_county",
     }
