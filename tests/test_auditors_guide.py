@@ -53,9 +53,9 @@ def test_every_view_reads_in_a_kept_version_opened_or_attached_under_its_own_nam
         for schema, view in views:
             assert con.execute(f'select count(*) from "{schema}"."{view}"').fetchone()[0] > 0
     with duckdb.connect() as con:
-        con.execute(f"attach '{version}' as then (read_only)")
+        con.execute(f"attach '{version}' as kept (read_only)")
         for schema, view in views:
-            assert con.execute(f'select count(*) from then."{schema}"."{view}"').fetchone()[0] > 0
+            assert con.execute(f'select count(*) from kept."{schema}"."{view}"').fetchone()[0] > 0
 
 
 def test_the_guide_describes_every_schema_and_every_audit_column(demo_home):
