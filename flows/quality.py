@@ -462,8 +462,8 @@ def _fetch(con: duckdb.DuckDBPyConnection, parsed: str, batch: Batch) -> pa.Tabl
 
 def _with_lineage(table: pa.Table, load_ids: list[str], names: dict[str, str]) -> pa.Table:
     """The batch's rows with their load and file as dictionary columns (pandas categoricals).
-    As text, every row carried both: half the bytes fetched from DuckDB and sent to the worker,
-    and a third of a slice's fetch time (0.40 -> 0.25 s per 875,000 incidents)."""
+    As text, every row carried both: half the bytes fetched from DuckDB and sent to the worker
+    (docs/performance.md)."""
     index = table.column("_load_index")
     lineage = {
         "_load_id": pa.array(load_ids, pa.string()),
@@ -487,7 +487,7 @@ def _pandas(table: pa.Table) -> pd.DataFrame:
 # (tracemalloc), nor DuckDB's (its memory limit changes nothing); fetching the same rows without
 # GX does not grow. Only a process's exit gives it back, so a source's batches go to a worker
 # process, replaced after WORKER_BATCHES of them. Up to WAITING batches are sent ahead, so the
-# worker keeps checking while the next big load is parsed (which takes 2-4 s).
+# worker keeps checking while the next big load is parsed.
 WORKER_BATCHES = 16
 WAITING = 3
 _worker_gate: Gate | None = None
@@ -508,14 +508,14 @@ class _Checker:
             self._start_worker()
 
     def _start_worker(self) -> None:
-        """A new worker, started at once: its imports (Great Expectations, about 3 s) overlap
+        """A new worker, started at once: its imports (Great Expectations) overlap
         the fetch of the batch it will get, or the end of the worker before, which finishes
         what it was sent first (two at once would both write the run's GX stores). Replaced by
         hand rather than with max_tasks_per_child, which can hang with work waiting in its
         queue on Python 3.11 (CPython gh-115634)."""
         # Not fork: the parent holds DuckDB's threads and an open database.
         pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-        started = pool.submit(_validate_in_worker, self.place)
+        started = pool.submit(_start_in_worker, self.place)
         try:
             while self.pending:
                 self._collect(*self.pending.pop(0))
@@ -571,22 +571,27 @@ class _Checker:
                 self.pool.shutdown(cancel_futures=True)
 
 
-def _validate_in_worker(
-    place: tuple[Path, str],
-    table: pa.Table | None = None,
-    suite_name: str = "",
-    expectations: list[dict] | None = None,
-    how: dict | None = None,
-) -> tuple[list[CheckResult], list[dict]]:
-    """In the worker: the run's gate (same stores and Data Docs folder), one batch; with no
-    batch, only the gate (the worker's start)."""
+def _gate_in_worker(place: tuple[Path, str]) -> Gate:
+    """In the worker: the run's gate (same stores and Data Docs folder), made once."""
     global _worker_gate
     if _worker_gate is None or (_worker_gate.quality_dir, _worker_gate.run_name) != place:
         _worker_gate = Gate(*place)
-    if table is None:
-        return [], []
-    results = _worker_gate.validate(_pandas(table), suite_name, expectations, **(how or {}))
-    pages, _worker_gate.pages = _worker_gate.pages, []
+    return _worker_gate
+
+
+def _start_in_worker(place: tuple[Path, str]) -> tuple[list[CheckResult], list[dict]]:
+    """The worker's first task: import GX and make the gate before a batch arrives."""
+    _gate_in_worker(place)
+    return [], []
+
+
+def _validate_in_worker(
+    place: tuple[Path, str], table: pa.Table, suite_name: str, expectations: list[dict], how
+) -> tuple[list[CheckResult], list[dict]]:
+    """In the worker: one batch."""
+    gate = _gate_in_worker(place)
+    results = gate.validate(_pandas(table), suite_name, expectations, **how)
+    pages, gate.pages = gate.pages, []
     return results, pages
 
 

@@ -2,8 +2,8 @@
 -- organisation's service attended in the districts it serves (boundary lookup, matched by name).
 --
 -- The incidents are counted from the monthly response mart's district rows for all categories:
--- the same incidents, a few thousand rows instead of every incident (counting those through
--- int_incidents__with_area took 19 s of a night at national scale).
+-- the same incidents, a few thousand rows instead of every incident, each night
+-- (docs/performance.md).
 with
 
 finance as (
