@@ -19,7 +19,7 @@ import shutil
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -201,10 +201,13 @@ class Gate:
     run that fails half-way) all show on one site.
     """
 
-    def __init__(self, quality_dir: Path, run_name: str):
+    def __init__(self, quality_dir: Path, run_name: str, run_time: datetime | None = None):
         self.quality_dir = quality_dir
         self.docs_dir = docs_dir = quality_dir / "runs" / run_name
         self.run_name = run_name
+        # Given to GX with every result: without it GX parses the run name as a date, and a
+        # run id such as 20261128T042327-3328ad reads as an offset of -33:28 and fails.
+        self.run_time = run_time or datetime.now(UTC)
         self.pages: list[dict] = []
         self.suites: dict[str, gx.ExpectationSuite] = {}
         config = DataContextConfig(
@@ -274,7 +277,7 @@ class Gate:
         try:
             outcome = checkpoint.run(
                 batch_parameters={"dataframe": frame},
-                run_id=gx.RunIdentifier(run_name=self.run_name),
+                run_id=gx.RunIdentifier(run_name=self.run_name, run_time=self.run_time),
             )
         finally:
             # Each data source's execution engine caches every batch it loads, with no limit:
@@ -499,7 +502,7 @@ class _Checker:
 
     def __init__(self, gate: Gate, in_worker: bool):
         self.gate = gate
-        self.place = (gate.quality_dir, gate.run_name)
+        self.place = (gate.quality_dir, gate.run_name, gate.run_time)
         self.results: list[CheckResult] = []
         self.pending: list = []
         self.pool: ProcessPoolExecutor | None = None
@@ -571,22 +574,27 @@ class _Checker:
                 self.pool.shutdown(cancel_futures=True)
 
 
-def _gate_in_worker(place: tuple[Path, str]) -> Gate:
-    """In the worker: the run's gate (same stores and Data Docs folder), made once."""
+def _gate_in_worker(place: tuple[Path, str, datetime]) -> Gate:
+    """In the worker: the run's gate (same stores, Data Docs folder and run time), made once."""
     global _worker_gate
-    if _worker_gate is None or (_worker_gate.quality_dir, _worker_gate.run_name) != place:
+    here = _worker_gate
+    if here is None or (here.quality_dir, here.run_name, here.run_time) != place:
         _worker_gate = Gate(*place)
     return _worker_gate
 
 
-def _start_in_worker(place: tuple[Path, str]) -> tuple[list[CheckResult], list[dict]]:
+def _start_in_worker(place: tuple[Path, str, datetime]) -> tuple[list[CheckResult], list[dict]]:
     """The worker's first task: import GX and make the gate before a batch arrives."""
     _gate_in_worker(place)
     return [], []
 
 
 def _validate_in_worker(
-    place: tuple[Path, str], table: pa.Table, suite_name: str, expectations: list[dict], how
+    place: tuple[Path, str, datetime],
+    table: pa.Table,
+    suite_name: str,
+    expectations: list[dict],
+    how,
 ) -> tuple[list[CheckResult], list[dict]]:
     """In the worker: one batch."""
     gate = _gate_in_worker(place)

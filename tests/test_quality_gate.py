@@ -309,3 +309,21 @@ def test_the_gate_lets_go_of_each_batch_once_it_is_checked(tmp_path):
         del frame
     gc.collect()
     assert [ref() for ref in held] == [None, None, None]
+
+
+@pytest.mark.parametrize("run_id", ["20261128T042327-3328ad", "20261128T042327-0522ad"])
+def test_a_run_id_that_reads_like_a_time_zone_is_still_checked(tmp_path, run_id):
+    """Run ids end in six random hex digits. GX reads a run's time from its name when it is not
+    given one, and dateutil reads '-3328ad' as a time-zone offset of -33:28 (a failed run, as
+    CI found) and '-0522ad' as -05:22 (a page filed under the wrong time)."""
+    import pandas as pd
+
+    gate = quality.Gate(tmp_path / "quality", run_id)
+    expectations = [
+        {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "x"}, "meta": {}}
+    ]
+    [result] = gate.validate(pd.DataFrame({"x": [1, 2]}), "hand", expectations)
+    assert result.success
+    [page] = gate.pages
+    assert page["page"].startswith(f"validations/hand/{run_id}/{gate.run_time:%Y%m%dT%H%M%S}")
+    assert (gate.docs_dir / "_results" / "hand" / run_id).is_dir()
