@@ -27,7 +27,6 @@ from flows.copying import copy_file
 from flows.settings import Settings
 
 VERSION_PREFIX = "bluelight-"
-RUN_ID_TIME = "%Y%m%dT%H%M%S"
 READ_ONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
 
 # The run that published a warehouse file: the latest succeeded run it records.
@@ -203,11 +202,6 @@ def run_id_of_version(path: Path) -> str:
     return path.name.removeprefix(VERSION_PREFIX).removesuffix(".duckdb")
 
 
-def run_time(run_id: str) -> datetime:
-    """When a run started, from its id."""
-    return datetime.strptime(run_id[:15], RUN_ID_TIME)
-
-
 def publishing_run(path: Path) -> tuple[str, datetime] | None:
     """(run id, finished at) of the run that published the warehouse file, opened read-only."""
     with duckdb.connect(str(path), read_only=True) as con:
@@ -264,7 +258,8 @@ def prune_versions(published: Path, keep_days: int, now: datetime | None = None)
     """Remove versions published more than `keep_days` ago, except the newest of those (it was in
     force when the kept window opens) and the published file itself. Returns what was removed."""
     cutoff = (now or datetime.now()) - timedelta(days=keep_days)
-    older = [p for p in version_files(published) if run_time(run_id_of_version(p)) < cutoff]
+    started = runlog.run_started
+    older = [p for p in version_files(published) if started(run_id_of_version(p)) < cutoff]
     removed = []
     for path in older[:-1]:
         if not _same_file(path, published):
@@ -334,6 +329,6 @@ def version_as_of(versions: list[Version], moment: datetime) -> Version | None:
     """Of `versions` (oldest first), the one that was the published warehouse at `moment`."""
     chosen = None
     for version in versions:
-        if (version.published_at or run_time(version.run_id)) <= moment:
+        if (version.published_at or runlog.run_started(version.run_id)) <= moment:
             chosen = version
     return chosen

@@ -66,8 +66,17 @@ def logger() -> logging.Logger | logging.LoggerAdapter:
         return logging.getLogger(__name__)
 
 
+# A run id, and each of its load ids, begins with the run's start: ids rise with time.
+RUN_ID_TIME = "%Y%m%dT%H%M%S"
+
+
 def new_run_id() -> str:
-    return datetime.now().strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+    return datetime.now().strftime(RUN_ID_TIME) + "-" + uuid.uuid4().hex[:6]
+
+
+def run_started(run_or_load_id: str) -> datetime:
+    """When a run started, from its id or one of its load ids."""
+    return datetime.strptime(run_or_load_id[:15], RUN_ID_TIME)
 
 
 def read_log(path: Path) -> list[dict]:

@@ -41,7 +41,7 @@ def _warehouse(path: Path, run_id: str, value: int) -> None:
         con.execute(
             "insert into audit.load_runs (run_id, started_at, finished_at, status) "
             "values (?, ?, ?, 'succeeded')",
-            [run_id, publish.run_time(run_id), publish.run_time(run_id) + timedelta(minutes=5)],
+            [run_id, runlog.run_started(run_id), runlog.run_started(run_id) + timedelta(minutes=5)],
         )
         con.execute("create schema if not exists marts")
         con.execute("create or replace table marts.figure as select ? as value", [value])
@@ -119,7 +119,7 @@ def test_pruning_keeps_the_window_and_the_version_in_force_when_it_opens(tmp_pat
     ages = [200, 100, 95, 10, 1]
     paths = []
     for age in ages:
-        run_id = (now - timedelta(days=age)).strftime(publish.RUN_ID_TIME) + "-abcdef"
+        run_id = (now - timedelta(days=age)).strftime(runlog.RUN_ID_TIME) + "-abcdef"
         path = publish.version_path(published, run_id)
         path.parent.mkdir(exist_ok=True)
         path.write_bytes(b"x")

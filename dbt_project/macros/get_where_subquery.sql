@@ -16,7 +16,11 @@
     {%- set rows_fixed = tested and (tested.config.materialized == 'incremental'
         or tested.config.meta.get('tested_by_load', false)) -%}
     {%- if rows_fixed and '_load_id' in tested.columns and not flags.FULL_REFRESH -%}
-        {%- do conditions.append("_load_id >= '" ~ from_load ~ "'") -%}
+        {%- if '_loaded_at' in tested.columns -%}
+            {%- do conditions.append(loaded_from(from_load)) -%}
+        {%- else -%}
+            {%- do conditions.append("_load_id >= '" ~ from_load ~ "'") -%}
+        {%- endif -%}
     {%- endif -%}
     {%- if conditions -%}
         {%- do return('(select * from ' ~ relation ~ ' where ' ~ conditions | join(' and ') ~ ') dbt_subquery') -%}

@@ -8,7 +8,7 @@
         on
             versions.service = arrived.service
             and versions.incident_id = arrived.incident_id
-            and arrived._load_id > {{ load_bookmark('last_load_id') }}
+            and {{ loaded_since_bookmark('last_load_id', 'arrived') }}
 {%- endmacro %}
 
 {#- Those periods as a condition on `column` (a date or timestamp), written in as constants found

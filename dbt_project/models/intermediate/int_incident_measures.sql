@@ -25,7 +25,8 @@ final as (
         call_at,
         financial_year,
         cast(call_handling_seconds as double) as measure_value,
-        _load_id
+        _load_id,
+        _loaded_at
     from incidents
     where service = 'fire'
 
@@ -39,7 +40,8 @@ final as (
         call_at,
         financial_year,
         response_seconds / 60.0 as measure_value,
-        _load_id
+        _load_id,
+        _loaded_at
     from incidents
     where incident_category = 'cardiac_arrest'
 )

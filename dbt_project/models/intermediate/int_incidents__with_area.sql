@@ -30,6 +30,7 @@ joined as (
         incidents.turnout_seconds,
         incidents.drive_seconds,
         incidents._load_id,
+        incidents._loaded_at,
         incidents._source_file,
         incidents._source_row
     from incidents

@@ -16,7 +16,7 @@ accepted as not materialized (  -- see macros/latest_version.sql
 source as not materialized (  -- see macros/latest_version.sql
     select * from accepted
     {%- if is_incremental() %}
-        where _load_id > {{ load_bookmark() }}
+        where {{ loaded_since_bookmark() }}
     {%- endif %}
 ),
 
