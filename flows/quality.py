@@ -33,7 +33,6 @@ from great_expectations.data_context.types.base import (
     ProgressBarsConfig,
 )
 
-from flows import runlog
 from flows.contracts import SOURCES, Source
 from flows.ingest import ACCEPTED
 from flows.settings import PROJECT_ROOT
@@ -415,7 +414,7 @@ def check_loaded_rows(
                 from raw.{source.name} as r join audit.loaded_files as f on f.load_id = r._load_id
                 where r._load_id in (select unnest($ids)) and r._loaded_at >= $since
                 group by 1 order by 1""",
-            {"ids": ids, "since": _loaded_since(ids)},
+            {"ids": ids, "since": _loaded_since(con, ids)},
         ).fetchall()
         names = {load_id: name for load_id, _, name in sizes}
         columns = ", ".join(
@@ -450,20 +449,22 @@ def check_loaded_rows(
     return results
 
 
-def _loaded_since(load_ids: list[str]) -> datetime:
-    """No row of these loads was loaded before this. Said beside the load ids, it lets DuckDB
-    skip older loads' row groups, which the ids alone do not on their own day (a text column's
-    row-group min/max keeps 8 bytes: see dbt_project/macros/load_bookmark.sql)."""
-    try:
-        return min(runlog.run_started(load_id) for load_id in load_ids)
-    except ValueError:  # not a run's load id (one written by hand): no bound
-        return datetime.min
+def _loaded_since(con: duckdb.DuckDBPyConnection, load_ids: list[str]) -> datetime:
+    """When the first of these loads was written to raw (audit.loaded_files). Said beside the
+    load ids, it lets DuckDB skip older loads' row groups, which the ids alone do not on their
+    own day (a text column's row-group min/max keeps 8 bytes: macros/load_bookmark.sql)."""
+    since = con.execute(
+        "select min(loaded_at) from audit.loaded_files "
+        "where status = 'loaded' and load_id in (select unnest(?))",
+        [load_ids],
+    ).fetchone()[0]
+    return since or datetime.min  # a load recorded without its time (by hand): no bound
 
 
 def _fetch(con: duckdb.DuckDBPyConnection, parsed: str, batch: Batch) -> pa.Table:
     """A batch's rows, parsed. A big load's rows are parsed once, into a temporary table its
     slices are read from (a query per slice re-read and re-parsed the whole load each time)."""
-    ids = {"ids": batch.load_ids, "parts": batch.parts, "since": _loaded_since(batch.load_ids)}
+    ids = {"ids": batch.load_ids, "parts": batch.parts, "since": _loaded_since(con, batch.load_ids)}
     if batch.parts == 1:
         query = f"select * exclude (_part) from ({parsed})"
         return con.execute(query, ids).to_arrow_table()

@@ -13,13 +13,17 @@
 {#- Rows of load `load_id` and later (`op` '>=') or of the loads after it ('>'), as a condition on
     `alias`'s lineage. DuckDB's row-group min/max of a text column keeps only its first 8 bytes,
     the load id's day: on the day of `load_id` the condition alone skips nothing, and read all
-    of raw's ids (docs/performance.md). So `_loaded_at` is bounded too, which the load id
-    implies: a load id begins with the start of its run (flows/runlog.py, new_run_id), and a
-    row is loaded after its run starts. -#}
+    of raw's ids (docs/performance.md). So `_loaded_at` is bounded too, by the first time those
+    loads were written (audit.loaded_files, which records each load's `_loaded_at`). -#}
 {% macro loaded_from(load_id, alias='', op='>=') -%}
     {%- set prefix = alias ~ '.' if alias else '' -%}
+    {%- set query -%}
+        select min(loaded_at) from audit.loaded_files
+        where status = 'loaded' and load_id {{ op }} '{{ load_id }}'
+    {%- endset -%}
+    {%- set since = run_query(query).columns[0].values()[0] if execute else none -%}
     {{ prefix }}_load_id {{ op }} '{{ load_id }}'
-    {%- if load_id[:8].isdigit() and load_id[8:9] == 'T' and load_id[9:15].isdigit() %}
-        and {{ prefix }}_loaded_at >= strptime('{{ load_id[:15] }}', '%Y%m%dT%H%M%S')
+    {%- if since %}
+        and {{ prefix }}_loaded_at >= timestamp '{{ since }}'
     {%- endif -%}
 {%- endmacro %}
