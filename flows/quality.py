@@ -409,12 +409,13 @@ def check_loaded_rows(
         if not ids:
             continue
         source = SOURCES[source_name]
+        since = _loaded_since(con, ids)
         sizes = con.execute(
             f"""select r._load_id, count(*), any_value(f.original_name)
                 from raw.{source.name} as r join audit.loaded_files as f on f.load_id = r._load_id
-                where r._load_id in (select unnest($ids)) and r._loaded_at >= $since
+                where r._load_id in (select unnest($ids)) and {since}
                 group by 1 order by 1""",
-            {"ids": ids, "since": _loaded_since(con, ids)},
+            {"ids": ids},
         ).fetchall()
         names = {load_id: name for load_id, _, name in sizes}
         columns = ", ".join(
@@ -431,7 +432,7 @@ def check_loaded_rows(
                 select unnest($ids) as _load_id,
                     cast(unnest(range(len($ids))) as integer) as _load_index
             ) as b on b._load_id = r._load_id
-            where r._loaded_at >= $since"""
+            where {since}"""
         batches = _batches([(load_id, rows) for load_id, rows, _ in sizes])
         with _Checker(gate, in_worker=len(batches) > 1) as checker:
             for batch in batches:
@@ -449,22 +450,24 @@ def check_loaded_rows(
     return results
 
 
-def _loaded_since(con: duckdb.DuckDBPyConnection, load_ids: list[str]) -> datetime:
-    """When the first of these loads was written to raw (audit.loaded_files). Said beside the
-    load ids, it lets DuckDB skip older loads' row groups, which the ids alone do not on their
-    own day (a text column's row-group min/max keeps 8 bytes: macros/load_bookmark.sql)."""
+def _loaded_since(con: duckdb.DuckDBPyConnection, load_ids: list[str]) -> str:
+    """A condition on raw rows `r`: loaded no earlier than the first of these loads, by the
+    time audit.loaded_files records for each (the rows' `_loaded_at`). Said beside the load
+    ids, it lets DuckDB skip older loads' row groups, which the ids alone do not on their own
+    day (a text column's row-group min/max keeps 8 bytes: macros/load_bookmark.sql)."""
     since = con.execute(
-        "select min(loaded_at) from audit.loaded_files "
-        "where status = 'loaded' and load_id in (select unnest(?))",
+        "select case when count(*) = count(loaded_at) then min(loaded_at) end "
+        "from audit.loaded_files where status = 'loaded' and load_id in (select unnest(?))",
         [load_ids],
     ).fetchone()[0]
-    return since or datetime.min  # a load recorded without its time (by hand): no bound
+    # A load recorded without its time (written by hand) leaves the rows unbounded.
+    return f"r._loaded_at >= timestamp '{since}'" if since else "true"
 
 
 def _fetch(con: duckdb.DuckDBPyConnection, parsed: str, batch: Batch) -> pa.Table:
     """A batch's rows, parsed. A big load's rows are parsed once, into a temporary table its
     slices are read from (a query per slice re-read and re-parsed the whole load each time)."""
-    ids = {"ids": batch.load_ids, "parts": batch.parts, "since": _loaded_since(con, batch.load_ids)}
+    ids = {"ids": batch.load_ids, "parts": batch.parts}
     if batch.parts == 1:
         query = f"select * exclude (_part) from ({parsed})"
         return con.execute(query, ids).to_arrow_table()

@@ -52,6 +52,28 @@ def test_raw_rows_trace_to_an_archived_file_with_that_sha256(demo_home):
     assert line.startswith(incident + ",fire,")
 
 
+def test_each_raw_row_carries_its_loads_recorded_time(demo_home):
+    """A night reads its own rows by `_loaded_at` from the load's time in audit.loaded_files
+    (macros/load_bookmark.sql): a row loaded earlier than its load's recorded time would be
+    left out of staging and the gate."""
+    with _connect(demo_home) as con:
+        tables = [
+            r[0]
+            for r in con.execute(
+                "select table_name from information_schema.tables where table_schema = 'raw'"
+            ).fetchall()
+        ]
+        rows = mismatched = 0
+        for table in tables:
+            total, differ = con.execute(f"""
+                select count(*), count(*) filter (r._loaded_at is distinct from f.loaded_at)
+                from raw.{table} as r left join audit.loaded_files as f on f.load_id = r._load_id
+            """).fetchone()
+            rows, mismatched = rows + total, mismatched + differ
+    assert len(tables) >= 13 and rows > 80_000
+    assert mismatched == 0
+
+
 def test_response_time_mart_recovers_the_planted_control_room_change(demo_home):
     # Mean call handling per financial year, weighted by incidents, from the published mart.
     with _connect(demo_home) as con:

@@ -5,7 +5,8 @@
     incremental models, and over boundaries, whose load rebuilds in full). Each test of such a
     view read every incident each night. The nightly flow names the night's first load in
     BLUELIGHT_TESTS_FROM_LOAD; a full refresh (or dbt by hand) tests every row. A test's own
-    `where` config still applies. -#}
+    `where` config still applies. Where the model has `_loaded_at`, the load's time bounds it
+    too, so DuckDB skips older row groups (macros/load_bookmark.sql). -#}
 {% macro default__get_where_subquery(relation) -%}
     {%- set conditions = [] -%}
     {%- set where = config.get('where', '') -%}

@@ -14,11 +14,13 @@
     `alias`'s lineage. DuckDB's row-group min/max of a text column keeps only its first 8 bytes,
     the load id's day: on the day of `load_id` the condition alone skips nothing, and read all
     of raw's ids (docs/performance.md). So `_loaded_at` is bounded too, by the first time those
-    loads were written (audit.loaded_files, which records each load's `_loaded_at`). -#}
+    loads were written (audit.loaded_files records each load's `_loaded_at`, in the transaction
+    that writes its rows; none when a load was recorded without it). -#}
 {% macro loaded_from(load_id, alias='', op='>=') -%}
     {%- set prefix = alias ~ '.' if alias else '' -%}
     {%- set query -%}
-        select min(loaded_at) from audit.loaded_files
+        select case when count(*) = count(loaded_at) then min(loaded_at) end
+        from audit.loaded_files
         where status = 'loaded' and load_id {{ op }} '{{ load_id }}'
     {%- endset -%}
     {%- set since = run_query(query).columns[0].values()[0] if execute else none -%}
