@@ -22,6 +22,8 @@ LINEAGE_DOCS = {
     "_source_file": "Archived file the row came from (named by its sha256).",
     "_source_sha256": "sha256 of the file the row came from.",
     "_source_row": "Row number in that file; the header is row 1.",
+    "_source_record": "The row's place among the rows read from that file (1, 2, ...): tells "
+    "apart the rows one line gives, as a published table's figure per sheet, date or measure.",
 }
 # Staging renames (timestamps end in _at) and columns it derives, per source.
 RENAMES = {
@@ -87,6 +89,12 @@ def sources_yaml() -> dict:
                 "columns": [
                     {"name": "load_id", "description": "Load the row came in."},
                     {"name": "source_row", "description": "Row number in the file (header = 1)."},
+                    {
+                        "name": "source_record",
+                        "description": "Which of the rows read from the file (raw's "
+                        "_source_record); empty for rows quarantined before records were kept, "
+                        "which hold back their whole line.",
+                    },
                     {"name": "rule", "description": "The rule the row broke."},
                 ],
             }

@@ -29,6 +29,9 @@ LINEAGE_COLUMNS = {
     "_source_file": "varchar",
     "_source_sha256": "varchar",
     "_source_row": "integer",
+    # The row's place among the file's rows (1, 2, ...): what tells apart the rows one line gives
+    # (a published table's line holds a figure per sheet, date or measure, each a row here).
+    "_source_record": "integer",
 }
 
 # How raw text becomes typed values: one definition, used by the quarantine rules below and by
@@ -103,6 +106,18 @@ alter table audit.load_runs add column if not exists warnings json;
 alter table audit.load_runs add column if not exists alerts json;
 alter table audit.load_runs add column if not exists notified varchar;
 alter table audit.source_freshness add column if not exists note varchar;
+-- The first time any of the loads from `from_load` on (`inclusive`) or after it was written: a
+-- load's rows carry the `loaded_at` recorded here, in the same transaction. Filters by load say
+-- `_loaded_at >=` it beside the load id, so DuckDB skips older row groups (a text column's min
+-- and max keep 8 bytes, the load id's day). NULL when a load was recorded without a time.
+create or replace macro audit.first_loaded_at(from_load, inclusive) as (
+    select case when count(*) = count(loaded_at) then min(loaded_at) end
+    from audit.loaded_files
+    where status = 'loaded' and (load_id > from_load or (inclusive and load_id = from_load))
+);
+-- Which of the file's rows broke the rule (raw's _source_record); none for rows quarantined
+-- before it was kept, which hold back every row of their line.
+alter table audit.quarantine add column if not exists source_record integer;
 """
 
 
@@ -147,6 +162,9 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         columns = [f'"{c}" varchar' for c in source.column_names]
         columns += [f"{name} {kind}" for name, kind in LINEAGE_COLUMNS.items()]
         con.execute(f"create table if not exists raw.{source.name} ({', '.join(columns)})")
+        # Warehouses built before a lineage column was added gain it (empty for older rows).
+        for name, kind in LINEAGE_COLUMNS.items():
+            con.execute(f"alter table raw.{source.name} add column if not exists {name} {kind}")
 
 
 def discover(inbox: Path) -> list[InboxFile]:
@@ -374,7 +392,8 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, source: Source, name:
     cells += [f'null::varchar as "{c}"' for c in missing]
     con.execute(
         f"""create or replace temp table incoming as
-            select {", ".join(cells)}, cast(rowid + 2 as integer) as _source_row
+            select {", ".join(cells)}, cast(rowid + 2 as integer) as _source_row,
+                   cast(rowid + 1 as integer) as _source_record
             from incoming_text"""
     )
     con.execute("drop table incoming_text")
@@ -388,7 +407,8 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, source: Source, name:
 
 def stage(con: duckdb.DuckDBPyConnection, path: Path, source: Source, name: str) -> int:
     """Put a file's rows in temp table `incoming` of `con`: the contract's columns as text, plus
-    `_source_row` (and perhaps other columns of the file, which are not loaded). Returns how many
+    `_source_row` and `_source_record` (and perhaps other columns of the file, which are not
+    loaded). Returns how many
     rows; a ContractError for a file that breaks its contract.
 
     Agency CSVs, the bulk of a night, are read by DuckDB (region tier: ~10x quicker than
@@ -399,12 +419,13 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path, source: Source, name: str)
         if rows is not None:
             return rows
     frame = check_contract(read_source_file(path, source, name), source, name)
-    con.register("incoming_frame", frame)
+    con.register("incoming_frame", frame.assign(_source_record=range(1, len(frame) + 1)))
     try:
         text = ", ".join(f'cast("{c}" as varchar) as "{c}"' for c in source.column_names)
         con.execute(
-            f"create or replace temp table incoming as "
-            f"select {text}, cast(_source_row as integer) as _source_row from incoming_frame"
+            f"create or replace temp table incoming as select {text}, "
+            f"cast(_source_row as integer) as _source_row, "
+            f"cast(_source_record as integer) as _source_record from incoming_frame"
         )
     finally:
         con.unregister("incoming_frame")
@@ -442,7 +463,7 @@ def append_raw(
     columns = ", ".join(f'"{c}"' for c in source.column_names)
     return con.execute(
         f"""insert into raw.{source.name} by name
-            select {columns}, _source_row, $load as _load_id, $at as _loaded_at,
+            select {columns}, _source_row, _source_record, $load as _load_id, $at as _loaded_at,
                    $file as _source_file, $sha as _source_sha256
             from incoming""",
         {"load": load_id, "at": loaded_at, "file": archive_path, "sha": sha256},
@@ -455,10 +476,12 @@ def _literal(value: str) -> str:
 
 # A raw table's rows less those quarantine set aside, as a join after `from raw.<source> as
 # <alias>` (dbt's staging says the same in macros/accepted_rows.sql). An anti join: `not exists`
-# made DuckDB group every row's key before joining.
+# made DuckDB group every row's key before joining. A quarantine row names the file's row it
+# holds back by its record; one recorded without (before records were kept) holds back its line.
 ACCEPTED = (
     "anti join audit.quarantine as q "
-    "on q.load_id = {alias}._load_id and q.source_row = {alias}._source_row"
+    "on q.load_id = {alias}._load_id and q.source_row = {alias}._source_row "
+    "and (q.source_record is null or q.source_record = {alias}._source_record)"
 )
 
 
@@ -507,8 +530,8 @@ def quarantine_checks(source: Source) -> list[tuple[str, str, str]]:
         (
             f"duplicate key ({', '.join(source.key)}) in the file",
             source.key[-1],
-            f"_source_row in (select _source_row from incoming "
-            f"qualify row_number() over (partition by {key} order by _source_row) > 1)",
+            f"_source_record in (select _source_record from incoming "
+            f"qualify row_number() over (partition by {key} order by _source_record) > 1)",
         )
     )
     return checks
@@ -532,16 +555,18 @@ def quarantine(
     # row, it cost more than the checks themselves (docs/performance.md).
     breaks_any = " or ".join(f"coalesce(({violation}), false)" for _, _, violation in checks)
     con.execute(
-        f"""insert into audit.quarantine
-            select $run, $load, $source, $file, _source_row, b.column_name, b.value, b.rule,
-                   current_timestamp
-            from (select _source_row, unnest([{broken}]) as b from incoming where {breaks_any})
+        f"""insert into audit.quarantine by name
+            select $run as run_id, $load as load_id, $source as source, $file as source_file,
+                   _source_row as source_row, b.column_name, b.value, b.rule,
+                   current_timestamp as quarantined_at, _source_record as source_record
+            from (select _source_row, _source_record, unnest([{broken}]) as b
+                  from incoming where {breaks_any})
             where b is not null
-            order by _source_row""",
+            order by _source_record""",
         {"run": run_id, "load": load_id, "source": source.name, "file": source_file},
     )
     return con.execute(
-        "select count(distinct source_row) from audit.quarantine where load_id = ?", [load_id]
+        "select count(distinct source_record) from audit.quarantine where load_id = ?", [load_id]
     ).fetchone()[0]
 
 

@@ -451,15 +451,11 @@ def check_loaded_rows(
 
 
 def _loaded_since(con: duckdb.DuckDBPyConnection, load_ids: list[str]) -> str:
-    """A condition on raw rows `r`: loaded no earlier than the first of these loads, by the
-    time audit.loaded_files records for each (the rows' `_loaded_at`). Said beside the load
-    ids, it lets DuckDB skip older loads' row groups, which the ids alone do not on their own
-    day (a text column's row-group min/max keeps 8 bytes: macros/load_bookmark.sql)."""
-    since = con.execute(
-        "select case when count(*) = count(loaded_at) then min(loaded_at) end "
-        "from audit.loaded_files where status = 'loaded' and load_id in (select unnest(?))",
-        [load_ids],
-    ).fetchone()[0]
+    """A condition on raw rows `r`: loaded no earlier than the first of these loads (and any
+    later), by the time audit.loaded_files records (`audit.first_loaded_at`, as dbt's
+    macros/load_bookmark.sql). Said beside the load ids, it lets DuckDB skip older loads' row
+    groups, which the ids alone do not on their own day."""
+    since = con.execute("select audit.first_loaded_at(?, true)", [min(load_ids)]).fetchone()[0]
     # A load recorded without its time (written by hand) leaves the rows unbounded.
     return f"r._loaded_at >= timestamp '{since}'" if since else "true"
 

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from conftest import run_flow, settings_for
 from handmade import district, fire_incident, write_handmade_inbox, write_rows
+from workbooks import usual_layout, workforce_rows, write_workbook
 
 from flows.contracts import SOURCES
 
@@ -186,6 +187,26 @@ def loaded(tmp_path_factory):
         [district("D4", "Moor", "Testshire", "rural", 500)],
     )
 
+    # Published tables, where one line gives several rows: a police workforce release whose
+    # second sheet has a word for Cleveland's March 2015 figure, on the same row (8) as the
+    # first sheet's Cleveland, and an AmbSYS line with one measure that is not a number.
+    staff = workforce_rows()
+    staff[1] = [staff[1][0], staff[1][1], "lots", staff[1][3]]  # Cleveland, after its region
+    (inbox / "police_workforce_tables").mkdir()
+    write_workbook(
+        inbox / "police_workforce_tables" / "release.xlsx",
+        {
+            "Table_1": usual_layout(workforce_rows()),
+            "Table_2": usual_layout(staff, "Table 2: Police staff by police force area, 2015"),
+        },
+    )
+    (inbox / "ambsys").mkdir()
+    (inbox / "ambsys" / "AmbSYS.csv").write_text(
+        "Year,Month,Region,Org Code,Org Name,A0,A25\n"
+        "2020,4,Y56,RRU,LAS,12,6 mins\n"
+        "2020,5,Y56,RRU,LAS,13,420\n"
+    )
+
     result = run_flow(home)
     assert result["status"] == "succeeded", result
     con = duckdb.connect(str(settings_for(home).published_db), read_only=True)
@@ -278,6 +299,49 @@ def test_every_good_row_of_every_good_file_still_loads(loaded):
         ).fetchone()[0]
         == "Moor"
     )
-    quarantined = len(QUARANTINED) + 1 + 2 + 1
+    # the incidents' faults and duplicate, two staffing rows, an estate, two published figures
+    quarantined = len(QUARANTINED) + 1 + 2 + 1 + 2
     assert result["record"]["rows_quarantined"] == quarantined
     assert result["record"]["files_rejected"] == len(REFUSED)
+
+
+def test_a_bad_figure_holds_back_its_own_row_not_the_others_on_its_line(loaded):
+    """A published line gives a row per sheet, date or measure: only the one with the bad
+    figure is quarantined, and every other figure of that line reaches the marts."""
+    _home, _result, con = loaded
+    held = con.execute("""
+        select f.source, q.source_row, q.column_name, q.value, q.rule from audit.quarantine q
+        join audit.loaded_files f using (load_id)
+        where f.source in ('police_workforce_tables', 'ambsys') order by f.source""").fetchall()
+    assert held == [
+        ("ambsys", 2, "value", "6 mins", "not a double"),
+        ("police_workforce_tables", 8, "fte", "lots", "not a double"),
+    ]
+    # The record names the very row, as the auditors' guide joins it.
+    row = con.execute("""
+        select r.table_name, r.as_at_date, r.force_name, r.fte from audit.quarantine q
+        join raw.police_workforce_tables r
+            on r._load_id = q.load_id and r._source_record = q.source_record""").fetchall()
+    assert row == [("Table_2", "2015-03-31", "Cleveland", "lots")]
+    counted = con.execute("""
+        select source, rows, rows_quarantined from audit.loaded_files
+        where source in ('police_workforce_tables', 'ambsys') order by source""").fetchall()
+    assert counted == [("ambsys", 4, 1), ("police_workforce_tables", 2 * 43 * 3, 1)]
+    cleveland = con.execute("""
+        select worker_type, as_at_date::varchar, fte from marts.fct_police_workforce
+        where force_name = 'Cleveland' order by all""").fetchall()
+    assert cleveland == [  # Cleveland is force 1: 1010.25, 1011.25, 1012.25 on both sheets
+        ("Police officers", "2014-09-30", 1010.25),
+        ("Police officers", "2015-03-31", 1011.25),
+        ("Police officers", "2015-09-30", 1012.25),
+        ("Police staff", "2014-09-30", 1010.25),
+        ("Police staff", "2015-09-30", 1012.25),
+    ]
+    ambsys = con.execute("""
+        select period::varchar, measure_code, value from staging.stg_published__ambsys
+        order by all""").fetchall()
+    assert ambsys == [
+        ("2020-04-01", "A0", 12.0),
+        ("2020-05-01", "A0", 13.0),
+        ("2020-05-01", "A25", 420.0),
+    ]

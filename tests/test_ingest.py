@@ -84,12 +84,39 @@ def test_rows_carry_their_lineage_into_raw(tmp_path):
     )
     rows = con.execute(
         "select district_code, population, _load_id, _source_file, "
-        "_source_sha256, _source_row from raw.boundaries order by 1"
+        "_source_sha256, _source_row, _source_record from raw.boundaries order by 1"
     ).fetchall()
     assert rows == [
-        ("D1", "100", "L1", "archive/abc.csv", "abc", 2),
-        ("D2", "200", "L1", "archive/abc.csv", "abc", 3),
+        ("D1", "100", "L1", "archive/abc.csv", "abc", 2, 1),
+        ("D2", "200", "L1", "archive/abc.csv", "abc", 3, 2),
     ]
+
+
+def test_a_warehouse_from_before_row_records_gains_them_and_keeps_its_quarantine(tmp_path):
+    """Raw rows and quarantine rows written before `_source_record` existed: the columns are
+    added empty, and an old quarantine row still holds back its line (all it could name)."""
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    con.execute("create schema raw; create schema audit")
+    con.execute("""create table audit.quarantine (run_id varchar, load_id varchar,
+        source varchar, source_file varchar, source_row integer, column_name varchar,
+        value varchar, rule varchar, quarantined_at timestamp)""")
+    columns = ", ".join(f"{c} varchar" for c in SOURCES["ambsys"].column_names)
+    con.execute(f"""create table raw.ambsys ({columns}, _load_id varchar,
+        _loaded_at timestamp, _source_file varchar, _source_sha256 varchar, _source_row integer)""")
+    con.execute("""insert into raw.ambsys (period, org_code, measure_code, value, _load_id,
+        _source_row) values ('2020-04-01', 'RRU', 'A0', '12', 'L1', 2),
+        ('2020-04-01', 'RRU', 'A25', 'abc', 'L1', 2), ('2020-05-01', 'RRU', 'A0', '13', 'L1', 3)""")
+    con.execute("""insert into audit.quarantine (load_id, source, source_row, column_name, rule)
+        values ('L1', 'ambsys', 2, 'value', 'not a double')""")
+
+    ingest.ensure_schema(con)
+
+    assert con.execute("select count(_source_record) from raw.ambsys").fetchone()[0] == 0
+    assert con.execute("select count(source_record) from audit.quarantine").fetchone()[0] == 0
+    accepted = con.execute(
+        f"select period, measure_code from raw.ambsys as r {ingest.ACCEPTED.format(alias='r')}"
+    ).fetchall()
+    assert accepted == [("2020-05-01", "A0")]
 
 
 def test_discover_ignores_hidden_files_and_keeps_the_folder(tmp_path):

@@ -267,8 +267,8 @@ def test_a_big_load_is_checked_in_slices_that_keep_a_repeated_key_together(
         con.execute(
             "insert into raw.boundaries values "
             "(?, 'Dale', 'Shire', 'rural', '100', 'P', 'Police', 'F', 'Fire', 'A', 'Amb', "
-            "'L1', now(), 'archive/x.csv', 'x', ?)",
-            [code, row],
+            "'L1', now(), 'archive/x.csv', 'x', ?, ?)",
+            [code, row, row - 1],
         )
     con.execute(
         "insert into audit.loaded_files (load_id, source, original_name, status) "

@@ -14,14 +14,12 @@
     `alias`'s lineage. DuckDB's row-group min/max of a text column keeps only its first 8 bytes,
     the load id's day: on the day of `load_id` the condition alone skips nothing, and read all
     of raw's ids (docs/performance.md). So `_loaded_at` is bounded too, by the first time those
-    loads were written (audit.loaded_files records each load's `_loaded_at`, in the transaction
-    that writes its rows; none when a load was recorded without it). -#}
+    loads were written: `audit.first_loaded_at`, a DuckDB macro the warehouse's schema defines
+    (flows/ingest.py), NULL when a load was recorded without its time. -#}
 {% macro loaded_from(load_id, alias='', op='>=') -%}
     {%- set prefix = alias ~ '.' if alias else '' -%}
     {%- set query -%}
-        select case when count(*) = count(loaded_at) then min(loaded_at) end
-        from audit.loaded_files
-        where status = 'loaded' and load_id {{ op }} '{{ load_id }}'
+        select audit.first_loaded_at('{{ load_id }}', {{ 'true' if op == '>=' else 'false' }})
     {%- endset -%}
     {%- set since = run_query(query).columns[0].values()[0] if execute else none -%}
     {{ prefix }}_load_id {{ op }} '{{ load_id }}'
