@@ -44,3 +44,29 @@ def test_a_tier_report_replaces_its_own_section_and_keeps_the_rest(tmp_path, mon
     assert "### Tier `county` new" in text and "old" not in text
     assert "### Tier `region` kept" in text
     assert text.index("`county` new") < text.index("`region` kept")  # tiers in size order
+
+
+def test_the_report_shows_both_nights_and_their_share_of_the_full_run():
+    run = bench.Measured(1000.0, 5000.0)
+    report = bench.Report(
+        "national",
+        250.0,
+        10,
+        rows=145_000_000,
+        baseline=bench.Measured(200.0, 900.0),
+        pipeline=run,
+        stages={"ingest": 400.0, "dbt_build": 580.0},
+        nights=[
+            (bench.Measured(60.0, 2600.0), {"dbt_build": 45.0}, 39_942),
+            (bench.Measured(40.0, 2600.0), {"dbt_build": 25.0}, 39_700),
+        ],
+    )
+    text = bench.render(report)
+    assert "| whole run / baseline | 5.0x |" in text
+    assert "| run without start-up / baseline | 4.9x |" in text  # 980 s of stages
+    assert (
+        "| one more night, straight after the full run (39,942 incidents) | 60.0 s "
+        "(6.0% of the full run) |" in text
+    )
+    assert "| the next night (39,700 incidents) | 40.0 s (4.0% of the full run) |" in text
+    assert "| the next night, by stage | dbt_build 25.0 s |" in text
