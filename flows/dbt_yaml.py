@@ -22,8 +22,9 @@ LINEAGE_DOCS = {
     "_source_file": "Archived file the row came from (named by its sha256).",
     "_source_sha256": "sha256 of the file the row came from.",
     "_source_row": "Row number in that file; the header is row 1.",
-    "_source_record": "The row's place among the rows read from that file (1, 2, ...): tells "
-    "apart the rows one line gives, as a published table's figure per sheet, date or measure.",
+    "_source_record": "A number for the row, unique in that file, in file order: tells apart the "
+    "rows one line gives, as a published table's figure per sheet, date or measure. Empty for "
+    "rows loaded before it was kept.",
 }
 # Staging renames (timestamps end in _at) and columns it derives, per source.
 RENAMES = {

@@ -29,8 +29,9 @@ LINEAGE_COLUMNS = {
     "_source_file": "varchar",
     "_source_sha256": "varchar",
     "_source_row": "integer",
-    # The row's place among the file's rows (1, 2, ...): what tells apart the rows one line gives
-    # (a published table's line holds a figure per sheet, date or measure, each a row here).
+    # A number for the row, unique in its file, in file order: what tells apart the rows one line
+    # gives (a published table's line holds a figure per sheet, date or measure, each a row here).
+    # Empty for rows loaded before it was kept.
     "_source_record": "integer",
 }
 
@@ -477,11 +478,14 @@ def _literal(value: str) -> str:
 # A raw table's rows less those quarantine set aside, as a join after `from raw.<source> as
 # <alias>` (dbt's staging says the same in macros/accepted_rows.sql). An anti join: `not exists`
 # made DuckDB group every row's key before joining. A quarantine row names the file's row it
-# holds back by its record; one recorded without (before records were kept) holds back its line.
+# holds back by its record. A load's rows and its quarantine rows all have records, or (loaded
+# before records were kept) none: then null meets null and the line is held back, as it was.
+# `is not distinct from` keeps a hash join; `q.source_record is null or ...` made it a nested
+# loop over raw rows times quarantine rows (2 million by 5,000: 0.12 -> 12.7 s).
 ACCEPTED = (
     "anti join audit.quarantine as q "
     "on q.load_id = {alias}._load_id and q.source_row = {alias}._source_row "
-    "and (q.source_record is null or q.source_record = {alias}._source_record)"
+    "and q.source_record is not distinct from {alias}._source_record"
 )
 
 

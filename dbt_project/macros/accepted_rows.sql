@@ -1,7 +1,7 @@
 {#- A source's raw rows less those quarantined (audit.quarantine): what staging builds on. A
-    quarantine row names the file's row it holds back by its record; one recorded without
-    (before records were kept) holds back its whole line. flows/ingest.py's ACCEPTED says the
-    same for the load and the gate. -#}
+    quarantine row names the file's row it holds back by its record; for a load from before
+    records were kept both are null and the whole line is held back. `is not distinct from`
+    keeps a hash join (flows/ingest.py's ACCEPTED, which the load and the gate use, says why). -#}
 {% macro accepted_rows(table_name, source_name='agency') -%}
     select src.*
     from {{ source(source_name, table_name) }} as src
@@ -9,5 +9,5 @@
         on
             q.load_id = src._load_id
             and q.source_row = src._source_row
-            and (q.source_record is null or q.source_record = src._source_record)
+            and q.source_record is not distinct from src._source_record
 {%- endmacro %}
