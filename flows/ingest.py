@@ -409,8 +409,7 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, source: Source, name:
 def stage(con: duckdb.DuckDBPyConnection, path: Path, source: Source, name: str) -> int:
     """Put a file's rows in temp table `incoming` of `con`: the contract's columns as text, plus
     `_source_row` and `_source_record` (and perhaps other columns of the file, which are not
-    loaded). Returns how many
-    rows; a ContractError for a file that breaks its contract.
+    loaded). Returns how many rows; a ContractError for a file that breaks its contract.
 
     Agency CSVs, the bulk of a night, are read by DuckDB (region tier: ~10x quicker than
     Python's csv module into pandas); other files and unusual CSVs through `read_file`.
