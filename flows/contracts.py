@@ -9,7 +9,8 @@ warehouse's `raw.parse_*` macros (flows/ingest.py), the same ones the quarantine
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 # The warehouse macro that parses a raw text value of each type (NULL when it does not parse).
 PARSERS = {
@@ -112,6 +113,10 @@ class Source:
     # Expected cadence (audit.source_freshness). Published statistics are optional: one never
     # loaded is listed, not warned about; an agency extract never loaded is a warning.
     cadence: Cadence = ON_CHANGE
+    # One worked row, as text, for the template an agency fills in (`bluelight sources NAME
+    # --template`). The agency sources' examples agree with each other (the incident's district
+    # is the boundary file's, the benefit's bid is the bid's), so a set of templates loads cleanly.
+    example: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def optional(self) -> bool:
@@ -153,6 +158,19 @@ SOURCES: dict[str, Source] = {
             ),
             key=("district_code",),
             cadence=ANNUAL,
+            example={
+                "district_code": "E06000022",
+                "district_name": "Bath and North East Somerset",
+                "county": "Somerset",
+                "rural_urban": "urban",
+                "population": "192000",
+                "police_force_code": "E23000036",
+                "police_force_name": "Avon and Somerset",
+                "fire_authority_code": "E31000001",
+                "fire_authority_name": "Avon",
+                "ambulance_trust_code": "RYF",
+                "ambulance_trust_name": "South Western Ambulance Service",
+            },
         ),
         Source(
             "incidents",
@@ -212,6 +230,16 @@ SOURCES: dict[str, Source] = {
                 ),
             ),
             lookups=(Lookup("district_code", "boundaries", "district_code"),),
+            example={
+                "incident_id": "AF-2016-000123",
+                "service": "fire",
+                "incident_category": "primary_fire",
+                "district_code": "E06000022",
+                "call_time": "2016-04-01 08:15:00",
+                "mobilised_time": "2016-04-01 08:15:52",
+                "mobile_time": "2016-04-01 08:17:05",
+                "first_arrival_time": "2016-04-01 08:23:40",
+            },
         ),
         Source(
             "staffing",
@@ -227,6 +255,15 @@ SOURCES: dict[str, Source] = {
             ),
             key=("organisation", "month", "role"),
             cadence=MONTHLY,
+            example={
+                "month": "2016-04-01",
+                "organisation": "Avon Fire and Rescue Service",
+                "service": "fire",
+                "role": "Firefighter (wholetime)",
+                "fte": "412.5",
+                "headcount": "430",
+                "shared_post": "no",
+            },
         ),
         Source(
             "estates",
@@ -293,6 +330,23 @@ SOURCES: dict[str, Source] = {
             key=("site_id", "financial_year"),
             cadence=ANNUAL,
             lookups=(Lookup("district_code", "boundaries", "district_code"),),
+            example={
+                "site_id": "AF-017",
+                "financial_year": "2016-17",
+                "site_name": "Bath Fire Station",
+                "organisation": "Avon Fire and Rescue Service",
+                "service": "fire",
+                "district_code": "E06000022",
+                "tenure": "freehold",
+                "floor_area_m2": "1850",
+                "running_cost_gbp": "212000",
+                "co_located_services": "police",
+                "co_located_since": "2016-09-01",
+                "disposal_date": "",
+                "capital_receipt_gbp": "",
+                "easting": "375300",
+                "northing": "164900",
+            },
         ),
         Source(
             "bids",
@@ -316,6 +370,17 @@ SOURCES: dict[str, Source] = {
             ),
             key=("bid_id",),
             cadence=ON_CHANGE,
+            example={
+                "bid_id": "PIF-2016-017",
+                "title": "Police and fire sharing Bath Fire Station",
+                "fund_round": "PIF 2016/17",
+                "lead_organisation": "Avon and Somerset PCC",
+                "partners": "Avon Fire and Rescue Service;Avon and Somerset Constabulary",
+                "county": "Somerset",
+                "award_gbp": "450000",
+                "partner_contribution_gbp": "150000",
+                "go_live_date": "2016-09-01",
+            },
         ),
         Source(
             "benefits_register",
@@ -402,6 +467,28 @@ SOURCES: dict[str, Source] = {
             key=("benefit_id",),
             cadence=QUARTERLY,
             lookups=(Lookup("bid_id", "bids", "bid_id"),),
+            example={
+                "benefit_id": "PIF-2016-017-B1",
+                "bid_id": "PIF-2016-017",
+                "description": "Lower police estate running costs from sharing the fire station",
+                "category": "cashable",
+                "recurrence": "recurring",
+                "beneficiary": "police",
+                "owner": "Head of Estates, Avon and Somerset Constabulary",
+                "measure": "police_estate_running_cost_gbp",
+                "measure_county": "Somerset",
+                "measure_scope": "all",
+                "unit": "gbp",
+                "direction": "decrease",
+                "baseline_value": "1200000",
+                "baseline_period": "2015-16",
+                "target_value": "1100000",
+                "target_date": "2019-03-31",
+                "attribution_share": "1",
+                "price_base_year": "2015-16",
+                "evidence_source": "Annual estate return",
+                "confidence": "medium",
+            },
         ),
         Source(
             "finance",
@@ -432,6 +519,14 @@ SOURCES: dict[str, Source] = {
             ),
             key=("organisation", "financial_year", "line"),
             cadence=ANNUAL,
+            example={
+                "financial_year": "2016-17",
+                "organisation": "Avon Fire and Rescue Service",
+                "service": "fire",
+                "line": "premises",
+                "budget_gbp": "3500000",
+                "spend_gbp": "3420000",
+            },
         ),
         # Published statistics, read by flows/published.py as their publishers release them.
         Source(
@@ -447,7 +542,6 @@ SOURCES: dict[str, Source] = {
                     "fte",
                     "double",
                     "Full-time equivalents (headcount for special constables).",
-                    required=False,
                     min=0,
                     max=100_000,
                 ),
@@ -463,19 +557,40 @@ SOURCES: dict[str, Source] = {
             "NHS England Ambulance Quality Indicators (AmbSYS): one value per month, organisation "
             "and indicator code (A8 C1 incidents, A25 C1 mean seconds, ...).",
             (
-                C("period", "date", "First day of the month."),
+                C("period", "date", "First day of the month (from Year and Month)."),
                 C("region", "varchar", "NHS region (name or code, as published)."),
-                C("org_code", "varchar", "Organisation code: Eng, a region Y.. or a trust R.."),
+                C(
+                    "org_code",
+                    "varchar",
+                    "Organisation code: Eng, a region Y.. or a trust R..",
+                    pattern=r"(?:Eng|Y\d{2}|R[A-Z0-9]{2})",
+                ),
                 C("org_name", "varchar", "Organisation name."),
-                C("measure_code", "varchar", "AmbSYS indicator code, e.g. A25."),
+                C(
+                    "measure_code",
+                    "varchar",
+                    "AmbSYS indicator code, e.g. A25.",
+                    pattern=r"A\d+",
+                ),
                 C(
                     "value",
                     "double",
-                    "Value; missing where published as '.'; times in seconds.",
+                    "Value: a count, or a time in seconds; missing where published as '.'.",
                     required=False,
+                    min=0,
                 ),
             ),
             key=("period", "org_code", "measure_code"),
+            # Mean and 90th centile response times (C1 A25/A26, C1T A28/A29, C2 A31/A32, C3
+            # A34/A35, C4 A37/A38). The slowest in the published series are hours, never days.
+            row_rules=(
+                RowRule(
+                    "response time over 48 hours (absurd)",
+                    "value",
+                    "measure_code in ('A25', 'A26', 'A28', 'A29', 'A31', 'A32', 'A34', 'A35', "
+                    "'A37', 'A38') and raw.parse_number(value) > 172800",
+                ),
+            ),
             cadence=MONTHLY,
             formats=("csv",),
             kind="published",
@@ -485,9 +600,19 @@ SOURCES: dict[str, Source] = {
             "ons_lad_pfa",
             "ONS lookup from local authority district to police force area (any vintage).",
             (
-                C("district_code", "varchar", "District (LAD) code."),
+                C(
+                    "district_code",
+                    "varchar",
+                    "District (LAD) code: E06, E07, E08, E09 or W06 and six digits.",
+                    pattern=r"(?:E06|E07|E08|E09|W06)\d{6}",
+                ),
                 C("district_name", "varchar", "District name."),
-                C("pfa_code", "varchar", "Police force area code."),
+                C(
+                    "pfa_code",
+                    "varchar",
+                    "Police force area code: E23 or W15 and six digits.",
+                    pattern=r"(?:E23|W15)\d{6}",
+                ),
                 C("pfa_name", "varchar", "Police force area name."),
                 C("vintage", "varchar", "Boundary year of the lookup, e.g. 2016."),
             ),
@@ -501,9 +626,19 @@ SOURCES: dict[str, Source] = {
             "ons_lad_fra",
             "ONS lookup from local authority district to fire and rescue authority (any vintage).",
             (
-                C("district_code", "varchar", "District (LAD) code."),
+                C(
+                    "district_code",
+                    "varchar",
+                    "District (LAD) code: E06, E07, E08, E09 or W06 and six digits.",
+                    pattern=r"(?:E06|E07|E08|E09|W06)\d{6}",
+                ),
                 C("district_name", "varchar", "District name."),
-                C("fra_code", "varchar", "Fire and rescue authority code."),
+                C(
+                    "fra_code",
+                    "varchar",
+                    "Fire and rescue authority code: E31 or W25 and six digits.",
+                    pattern=r"(?:E31|W25)\d{6}",
+                ),
                 C("fra_name", "varchar", "Fire and rescue authority name."),
                 C("vintage", "varchar", "Boundary year of the lookup, e.g. 2021."),
             ),
@@ -518,7 +653,13 @@ SOURCES: dict[str, Source] = {
             "Home Office list of fire stations in England, with British National Grid coordinates.",
             (
                 C("frs_name", "varchar", "Fire and rescue service."),
-                C("frs_code", "varchar", "Code of the service's area."),
+                C(
+                    "frs_code",
+                    "varchar",
+                    "Code of the service's area: E31 and six digits, or E06000053 for the Isles "
+                    "of Scilly (whose council is its fire authority).",
+                    pattern=r"(?:E31\d{6}|E06000053)",
+                ),
                 C("station_name", "varchar", "Station name."),
                 C(
                     "address",
@@ -562,7 +703,12 @@ SOURCES: dict[str, Source] = {
                     pattern=r"\d{4}[/-]\d{2}",
                 ),
                 C("frs_name", "varchar", "Fire and rescue authority."),
-                C("frs_code", "varchar", "Authority code."),
+                C(
+                    "frs_code",
+                    "varchar",
+                    "Authority code: E31 and six digits, or E06000053 for the Isles of Scilly.",
+                    pattern=r"(?:E31\d{6}|E06000053)",
+                ),
                 C("fire_type", "varchar", "Type of fire, e.g. Primary fires."),
                 C("incidents", "integer", "Fires counted.", required=False, min=0),
                 C(

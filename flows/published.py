@@ -4,12 +4,17 @@ Each reader takes one file exactly as published (Home Office police workforce ta
 AmbSYS, ONS lookups, Home Office fire stations and FIRE1001) and returns a tidy DataFrame of text
 values: trimmed, numbers without a spurious `.0`, dates as ISO `YYYY-MM-DD`, None for missing. Each
 row carries `_source_row`, its 1-based row in the original sheet or CSV (the header row counts).
-A layout a reader cannot understand raises `ContractError` naming the file, row and column.
+A layout a reader cannot understand, or a file cut off, raises `ContractError` naming the file,
+row and column; a bad value in a readable layout is left as published, for the contract's column
+rules to quarantine its row while the others load.
 `READERS` maps a source name to its reader; `download` fetches a publisher's file.
 """
 
 from __future__ import annotations
 
+import codecs
+import csv
+import io
 import posixpath
 import re
 import shutil
@@ -73,28 +78,116 @@ def _key(text: str) -> str:
 # --- reading files ------------------------------------------------------------------------------
 
 
-def _read_csv(path: Path, name: str) -> pd.DataFrame:
-    """A CSV as text cells, header included, indexed by its 1-based record number."""
-    for encoding in ("utf-8-sig", "cp1252"):
+# Byte order marks and the codec of the text after each. Excel's "Unicode text" is UTF-16 LE
+# with its mark.
+_BYTE_ORDER_MARKS = (
+    (codecs.BOM_UTF8, "utf-8", "UTF-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le", "UTF-16"),
+    (codecs.BOM_UTF16_BE, "utf-16-be", "UTF-16"),
+)
+_DELIMITERS = ",\t;"  # comma, tab (Excel's "Unicode text") and semicolon (other locales' Excel)
+
+
+def _records_in(text: str, delimiter: str) -> int:
+    """How many whole records `text` holds (a record may span lines inside quotes)."""
+    return sum(1 for _ in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+
+
+def _decode(data: bytes, name: str) -> str:
+    """A CSV's bytes as text: UTF-8 or UTF-16 (LE or BE) by their byte order mark; without one,
+    UTF-8, else Windows-1252 (Windows exports carry the pound sign as 0xA3)."""
+    for mark, codec, label in _BYTE_ORDER_MARKS:
+        if data.startswith(mark):
+            data = data[len(mark) :]
+            try:
+                return data.decode(codec)
+            except UnicodeDecodeError as exc:
+                # Name the record the bad bytes fall in (a character put in their place starts
+                # a record if they do); a character left incomplete at the very end is a file
+                # cut off part-way through it.
+                before = data[: exc.start].decode(codec, errors="ignore")
+                delimiter = _delimiter(before.split("\n", 1)[0].rstrip("\r"))
+                cut = exc.end == len(data) and exc.reason in (
+                    "truncated data",  # UTF-16: an odd byte
+                    "unexpected end of data",  # UTF-8: a sequence begun, not finished
+                )
+                at = len(mark) + exc.start
+                raise ContractError(
+                    name,
+                    "the file ends part-way through a character: it is cut off"
+                    if cut
+                    else f"not readable as {label} text: {exc.reason} at byte {at}",
+                    row=_records_in(before + "?", delimiter),
+                ) from None
+    if b"\x00" in data:
+        raise ContractError(
+            name,
+            "not readable as CSV: binary content (NUL bytes; UTF-16 text needs its byte order "
+            "mark)",
+        )
+    for codec in ("utf-8", "cp1252"):
         try:
-            # skip_blank_lines=False keeps the index equal to the record number.
-            frame = pd.read_csv(
-                path,
-                header=None,
-                dtype=str,
-                keep_default_na=False,
-                skip_blank_lines=False,
-                encoding=encoding,
-            )
-            break
+            return data.decode(codec)
         except UnicodeDecodeError:
             continue
-        except pd.errors.EmptyDataError as exc:
-            raise ContractError(name, "the file is empty", row=1) from exc
-        except pd.errors.ParserError as exc:
-            raise ContractError(name, f"not readable as CSV: {exc}") from exc
-    else:
-        raise ContractError(name, "not readable as UTF-8 or Windows-1252 text")
+    raise ContractError(name, "not readable as UTF-8, UTF-16 or Windows-1252 text")
+
+
+def _delimiter(header: str) -> str:
+    """The header line's delimiter: comma, tab or semicolon (csv.Sniffer), comma when it has
+    none of them (a one-column file)."""
+    try:
+        return csv.Sniffer().sniff(header, delimiters=_DELIMITERS).delimiter
+    except csv.Error:
+        return ","
+
+
+def _read_csv(path: Path, name: str) -> pd.DataFrame:
+    """A CSV as text cells, header included, indexed by its 1-based record number.
+
+    Reads the encodings and delimiters publishers and Excel write (see `_decode`, `_delimiter`).
+    A file cut off in its last record is refused, naming that record: one that ends inside a
+    quoted field, or whose last record has fewer fields than the header (a short record anywhere
+    else is padded, as a spreadsheet shows it). A record with more values than the header is
+    refused too: its values cannot be placed under their columns.
+    """
+    text = _decode(path.read_bytes(), name)
+    if "\x00" in text:
+        raise ContractError(name, "not readable as CSV: binary content (NUL characters)")
+    delimiter = _delimiter(text.split("\n", 1)[0].rstrip("\r"))
+    records: list[list[str]] = []
+    # Blank lines stay as empty records, so the record number is the row a spreadsheet shows.
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    try:
+        records.extend(reader)
+    except csv.Error as exc:
+        row = len(records) + 1
+        if "unexpected end of data" in str(exc):
+            raise ContractError(
+                name, "the file ends inside a quoted field: it is cut off", row=row
+            ) from None
+        raise ContractError(name, f"not readable as CSV: {exc}", row=row) from None
+    if not any(cell.strip() for record in records for cell in record):
+        raise ContractError(name, "the file is empty", row=1)
+    header = records[0]
+    width = len(header)
+    named = width - next((i for i, h in enumerate(reversed(header)) if h.strip()), width)
+    last = max((i for i, r in enumerate(records) if any(c.strip() for c in r)), default=0)
+    if last and len(records[last]) < named:
+        raise ContractError(
+            name,
+            f"the file is cut off: its last row has {len(records[last])} of the header's "
+            f"{named} fields",
+            row=last + 1,
+        )
+    for number, record in enumerate(records, start=1):
+        if len(record) > width and any(c.strip() for c in record[width:]):
+            raise ContractError(
+                name, f"{len(record)} values in a row of a {width}-column file", row=number
+            )
+    frame = pd.DataFrame(
+        [record[:width] + [""] * (width - len(record)) for record in records], dtype=object
+    )
     frame.index = range(1, len(frame) + 1)
     return frame.map(_text)
 
@@ -142,6 +235,7 @@ def _header_row(frame: pd.DataFrame, required: list[str], limit: int = 30) -> in
 # --- Home Office police workforce tables ---------------------------------------------------------
 
 FORCES_IN_ENGLAND_AND_WALES = 43
+HEADLINE_WORKERS = "police officers"  # every release's first table; one without it is refused
 ENGLISH_REGIONS = {
     "north east",
     "north west",
@@ -187,7 +281,8 @@ def _police_sheet(frame: pd.DataFrame, sheet: str, name: str) -> pd.DataFrame | 
     worker_type = _strip_footnote(re.sub(r"\s*\(.*?\)", "", match.group(1)))
 
     def is_date(v) -> bool:
-        return isinstance(v, datetime | date)
+        # A column pandas reads as dates holds NaT (a datetime) in its empty cells.
+        return isinstance(v, datetime | date) and not pd.isna(v)
 
     date_rows = [r for r in cells.index if r > title_row and any(map(is_date, cells.loc[r]))]
     if not date_rows:
@@ -217,6 +312,14 @@ def _police_sheet(frame: pd.DataFrame, sheet: str, name: str) -> pd.DataFrame | 
     if not numeric:
         raise ContractError(name, f"sheet {sheet}: no figures below the as-at dates", row=header)
     body = body.loc[: numeric[-1]]  # below the last figure: footnotes and sources
+    for c, as_at in dates.items():
+        if body[c].map(_text).isna().all():
+            raise ContractError(
+                name,
+                f"sheet {sheet}: no figures under the as-at date {as_at}",
+                row=header,
+                column=get_column_letter(c),
+            )
     text_cols = [c for c in body.columns if c < min(dates) and body[c].map(_text).notna().any()]
     if not text_cols:
         raise ContractError(
@@ -293,6 +396,9 @@ def read_police_workforce(path: Path, name: str) -> pd.DataFrame:
     Everything is found by content: the as-at dates are the first row of real dates below the
     title, read up to the change columns; force names are the first text column below it, without
     English region subtotals, totals, British Transport Police and the footnotes below the table.
+    A release without a police officers table, or a table with an as-at date but no figures under
+    it, is refused; a single figure that is not a number, or is negative, is left as published
+    for the contract's rules to quarantine its row.
 
     Columns: `table_name` (sheet name, "Table_1"), `worker_type` ("Police officers"), `as_at_date`
     (YYYY-MM-DD), `force_name` (as published, footnote marks stripped: "London, City of"),
@@ -310,10 +416,35 @@ def read_police_workforce(path: Path, name: str) -> pd.DataFrame:
         raise ContractError(
             name, "no Table_N sheet titled 'Table N: <worker type> by police force area'"
         )
+    if not any(_key(t.worker_type.iloc[0]) == HEADLINE_WORKERS for t in tables):
+        raise ContractError(
+            name,
+            "no 'Table N: Police officers by police force area' sheet: the release's headline "
+            "figures are missing",
+        )
     return pd.concat(tables, ignore_index=True)
 
 
 # --- NHS England AmbSYS --------------------------------------------------------------------------
+
+
+# The measures a release must carry: incidents by category (A8..A12: C1, C1T, C2, C3, C4) and the
+# mean and 90th centile response in seconds that fct_ambulance_response_monthly reads (C1 A25/A26,
+# C2 A31/A32, C3 A34/A35, C4 A37/A38). A file without one is refused, not loaded with gaps.
+AMBSYS_REQUIRED_MEASURES = (
+    *("A8", "A9", "A10", "A11", "A12"),
+    *("A25", "A26", "A31", "A32", "A34", "A35", "A37", "A38"),
+)
+
+
+def _period(year: str | None, month: str | None) -> str | None:
+    """`YYYY-MM-01` from AmbSYS's Year and Month; text that is not a real month (2020-13-01,
+    2020-Jan-01) stays as it is for the contract's date rule to quarantine."""
+    if year is None or month is None:
+        return None
+    if year.isdigit() and month.isdigit():
+        return f"{int(year):04d}-{int(month):02d}-01"
+    return f"{year}-{month}-01"
 
 
 def read_ambsys(path: Path, name: str) -> pd.DataFrame:
@@ -322,6 +453,8 @@ def read_ambsys(path: Path, name: str) -> pd.DataFrame:
     Columns: `period` (YYYY-MM-01), `region` (as published: a region's name on England and region
     rows, its code on trust rows), `org_code`, `org_name`, `measure_code` ("A25"), `value` (as
     published: counts, or times in seconds; None where AmbSYS prints "."), `_source_row`.
+    A release without one of `AMBSYS_REQUIRED_MEASURES` is refused; a bad value, month or code
+    is left as published for the contract's rules to quarantine its row.
     """
     frame = _read_csv(path, name)
     header = frame.loc[1].to_dict()
@@ -338,14 +471,16 @@ def read_ambsys(path: Path, name: str) -> pd.DataFrame:
         row=1,
     )
     measures = {c: h.upper() for c, h in header.items() if re.fullmatch(r"[Aa]\d+", h or "")}
-    if not measures:
-        raise ContractError(name, "no measure columns (A0, A1, ...) in the header", row=1)
+    missing = [m for m in AMBSYS_REQUIRED_MEASURES if m not in measures.values()]
+    if missing:
+        raise ContractError(
+            name, f"missing required measure column(s) {', '.join(missing)}", 1, missing[0]
+        )
     body = frame.loc[2:].dropna(how="all")
-    periods = []
-    for row, year, month in zip(body.index, body[cols["year"]], body[cols["month"]], strict=True):
-        if not (year and year.isdigit() and month and month.isdigit() and 1 <= int(month) <= 12):
-            raise ContractError(name, f"not a year and month: {year!r}, {month!r}", row, "Month")
-        periods.append(f"{int(year):04d}-{int(month):02d}-01")
+    periods = [
+        _period(year, month)
+        for year, month in zip(body[cols["year"]], body[cols["month"]], strict=True)
+    ]
     wide = pd.DataFrame(
         {
             "period": periods,
@@ -373,7 +508,11 @@ def read_ambsys(path: Path, name: str) -> pd.DataFrame:
 
 
 def _read_ons_lookup(path: Path, name: str, area: str) -> pd.DataFrame:
-    """An ONS district lookup to `area` (pfa or fra), whatever the vintage in its column names."""
+    """An ONS district lookup to `area` (pfa or fra), whatever the vintage in its column names.
+
+    Codes and names are left as published: an empty one, or a code not of its ONS form, is
+    quarantined by the contract's rules, and the other districts load.
+    """
     frame = _read_csv(path, name)
     header = {c: _key(h or "") for c, h in frame.loc[1].items()}
     # LAD16CD / ltla21_code / lad23cd: the two digits are the boundary year.
@@ -395,12 +534,6 @@ def _read_ons_lookup(path: Path, name: str, area: str) -> pd.DataFrame:
     out = pd.DataFrame({out: body[col].to_numpy() for out, col in cols.items()})
     out["vintage"] = vintage
     out["_source_row"] = body.index
-    for column, col in cols.items():
-        missing = out.index[out[column].isna()]
-        if len(missing):
-            raise ContractError(
-                name, f"{column} is empty", int(out.at[missing[0], "_source_row"]), frame.at[1, col]
-            )
     return out
 
 
@@ -432,7 +565,9 @@ def read_fire_stations(path: Path, name: str) -> pd.DataFrame:
 
     Columns: `frs_name`, `frs_code`, `station_name`, `address`, `postcode`, `easting`, `northing`
     (British National Grid metres, as published), `_source_row`. Where a service published a web
-    address instead of the address, postcode and coordinates (West Sussex), those are None.
+    address instead of the address, postcode and coordinates (West Sussex), those are None. Any
+    other coordinate is left as published: one that is not a number, or off the grid, is
+    quarantined by the contract's rules.
     """
     frame = _read_csv(path, name)
     wanted = {
@@ -450,15 +585,6 @@ def read_fire_stations(path: Path, name: str) -> pd.DataFrame:
     out["_source_row"] = body.index
     for column in ("address", "postcode", "easting", "northing"):
         out[column] = out[column].map(lambda v: None if v and _WEB_ADDRESS.search(v) else v)
-    for column in ("easting", "northing"):
-        bad = out[out[column].notna() & out[column].map(_number).isna()]
-        if len(bad):
-            raise ContractError(
-                name,
-                f"not a grid coordinate: {bad[column].iloc[0]!r}",
-                int(bad["_source_row"].iloc[0]),
-                wanted[column].upper(),
-            )
     return out
 
 
@@ -508,19 +634,26 @@ def _minutes_text(minutes: float | None) -> str | None:
     return "0" if text == "-0" else text
 
 
+# The columns that mark FIRE1001's header row; every column of FIRE1001_COLUMNS must be in it.
+_FIRE1001_MARKS = ["financial_year", "e_code"]
+
+
 def read_fire1001(path: Path, name: str) -> pd.DataFrame:
     """Home Office FIRE1001: response times to fires by fire and rescue authority (CSV or XLSX).
 
     Times may be published as minutes, as time-of-day text ("00:08:04"), as time cells or as
     fractions of a day; all come out as decimal minutes rounded to 4 places ("8.0667"). Plain
     numbers are minutes unless every total response time in the file is under 1: total response
-    excludes times under a minute, so such a file holds fractions of a day.
+    excludes times under a minute, so such a file holds fractions of a day. A time that is none
+    of these is left as published, for the contract's rules to quarantine its row.
+
+    The header row is the first with FINANCIAL_YEAR and E_CODE, on any sheet; a release without
+    one of the other columns (TOTAL_RESPONSE_TIME, ...) is refused, naming it.
 
     Columns: `financial_year` (as published), `frs_name`, `frs_code` (E_CODE), `fire_type`,
     `incidents`, `total_response_minutes`, `call_handling_minutes`, `crew_turnout_minutes`,
     `drive_minutes`, `_source_row`.
     """
-    required = list(FIRE1001_COLUMNS.values())
     if path.suffix.lower() == ".csv":
         frames = {"": _read_csv(path, name)}
     else:
@@ -529,11 +662,18 @@ def read_fire1001(path: Path, name: str) -> pd.DataFrame:
             for sheet, f in _read_sheets(path, name).items()
         }
     # The data may sit below title rows, on any sheet of a workbook: find its header row.
-    found = [(s, f, row) for s, f in frames.items() if (row := _header_row(f, required))]
+    found = [(s, f, row) for s, f in frames.items() if (row := _header_row(f, _FIRE1001_MARKS))]
     if not found:
-        raise ContractError(name, f"no header row with {', '.join(c.upper() for c in required)}")
+        marks = " and ".join(c.upper() for c in _FIRE1001_MARKS)
+        raise ContractError(name, f"no header row with {marks}")
     sheet, frame, header_row = found[0]
     header = {c: v for c, v in frame.loc[header_row].items() if isinstance(v, str)}
+    present = {_key(v) for v in header.values()}
+    missing = [c.upper() for c in FIRE1001_COLUMNS.values() if c not in present]
+    if missing:
+        raise ContractError(
+            name, f"missing required column(s) {', '.join(missing)}", header_row, missing[0]
+        )
     cols = _find_columns(header, FIRE1001_COLUMNS, name, row=header_row)
     body = frame.loc[header_row + 1 :]
     body = body[body.map(lambda v: _text(v) is not None).any(axis=1)]
@@ -549,12 +689,11 @@ def read_fire1001(path: Path, name: str) -> pd.DataFrame:
     for r in body.index:
         out = {c: _text(body.at[r, cols[c]]) for c in FIRE1001_COLUMNS if c not in _TIME_COLUMNS}
         for c in _TIME_COLUMNS:
+            cell = body.at[r, cols[c]]
             try:
-                out[c] = _minutes_text(_minutes(body.at[r, cols[c]], fraction_of_day))
+                out[c] = _minutes_text(_minutes(cell, fraction_of_day))
             except ValueError:
-                raise ContractError(
-                    name, f"not a time: {_text(body.at[r, cols[c]])!r}", r, header[cols[c]]
-                ) from None
+                out[c] = _text(cell)  # not a time: quarantined as "not a double"
         out["_source_row"] = r
         rows.append(out)
     return pd.DataFrame(rows, columns=[*FIRE1001_COLUMNS, "_source_row"])

@@ -168,6 +168,21 @@ def test_police_workforce_layouts_it_cannot_read_name_sheet_and_row(tmp_path):
     with pytest.raises(ContractError, match="no Table_N sheet titled"):
         published.read_police_workforce(path, "other.xlsx")
 
+    # A table with an as-at date and no figures under it (column D, the latest date).
+    blank = usual_layout([[r[0], r[1], r[2], None] for r in rows])
+    path = write_workbook(tmp_path / "blank.xlsx", {"Table_1": blank})
+    with pytest.raises(
+        ContractError, match="Table_1: no figures under the as-at date 2015-09-30"
+    ) as caught:
+        published.read_police_workforce(path, "blank.xlsx")
+    assert (caught.value.row, caught.value.column) == (6, "D")
+
+    # Staff figures without the officers table, the release's headline.
+    staff = usual_layout(rows, "Table 2: Police staff by police force area, 2015")
+    path = write_workbook(tmp_path / "staff.xlsx", {"Table_2": staff})
+    with pytest.raises(ContractError, match="no 'Table N: Police officers by police force area'"):
+        published.read_police_workforce(path, "staff.xlsx")
+
     (tmp_path / "tables.csv").write_text("a,b\n1,2\n")
     with pytest.raises(ContractError, match="unsupported file type"):
         published.read_police_workforce(tmp_path / "tables.csv", "tables.csv")
@@ -203,33 +218,50 @@ def test_ambsys_real_time_series():
     assert frame.value.isna().sum() == 33062  # every "." in the file
 
 
+# The measure columns every AmbSYS release carries, before the ones a test adds.
+REQUIRED = ",".join(published.AMBSYS_REQUIRED_MEASURES)
+BLANKS = "," * len(published.AMBSYS_REQUIRED_MEASURES)
+
+
 def test_ambsys_built_file_rows_and_errors(tmp_path):
     path = tmp_path / "AmbSYS.csv"
     text = (
-        "Year,Month,Region,Org Code,Org Name,A0,A25\n"
-        "2020,4,Y56,RRU,LAS, 12 ,.\n"
+        f"Year,Month,Region,Org Code,Org Name,{REQUIRED},A0,A114\n"
+        f"2020,4,Y56,RRU,LAS{BLANKS}, 12 ,.\n"
         "\n"  # a blank line still counts as a row of the file
-        "2020,5,Y56,RRU,LAS,,420\n"
+        f"2020,5,Y56,RRU,LAS{BLANKS},,420\n"
     )
     path.write_bytes(b"\xef\xbb\xbf" + text.encode())
     frame = published.read_ambsys(path, "AmbSYS.csv")
-    assert frame.to_dict("records") == [
+    assert_text_frame(frame, AMBSYS_COLUMNS)
+    assert len(frame) == 2 * (len(published.AMBSYS_REQUIRED_MEASURES) + 2)
+    assert frame[frame.measure_code.isin(["A0", "A114"])].to_dict("records") == [
         {"period": "2020-04-01", "region": "Y56", "org_code": "RRU", "org_name": "LAS",
          "measure_code": "A0", "value": "12", "_source_row": 2},
         {"period": "2020-04-01", "region": "Y56", "org_code": "RRU", "org_name": "LAS",
-         "measure_code": "A25", "value": None, "_source_row": 2},
+         "measure_code": "A114", "value": None, "_source_row": 2},
         {"period": "2020-05-01", "region": "Y56", "org_code": "RRU", "org_name": "LAS",
          "measure_code": "A0", "value": None, "_source_row": 4},
         {"period": "2020-05-01", "region": "Y56", "org_code": "RRU", "org_name": "LAS",
-         "measure_code": "A25", "value": "420", "_source_row": 4},
+         "measure_code": "A114", "value": "420", "_source_row": 4},
     ]  # fmt: skip
-    path.write_text("Year,Month,Region,Org Code,Org Name,A25\n2020,13,Y56,RRU,LAS,400\n")
-    with pytest.raises(ContractError) as caught:
-        published.read_ambsys(path, "AmbSYS.csv")
-    assert (caught.value.row, caught.value.column) == (2, "Month")
-    path.write_text("Year,Month,Org Code,Org Name,A25\n2020,1,RRU,LAS,400\n")
+    # A month that is not one is read as published, for the contract's date rule to quarantine
+    # (tests/test_published_bad_input.py follows it through a load).
+    path.write_text(
+        f"Year,Month,Region,Org Code,Org Name,{REQUIRED}\n"
+        f"2020,13,Y56,RRU,LAS{BLANKS}\n2020,Jan,Y56,RRU,LAS{BLANKS}\n,1,Y56,RRU,LAS{BLANKS}\n"
+    )
+    frame = published.read_ambsys(path, "AmbSYS.csv")
+    assert list(frame.drop_duplicates("_source_row").period) == ["2020-13-01", "2020-Jan-01", None]
+    path.write_text(f"Year,Month,Org Code,Org Name,{REQUIRED}\n2020,1,RRU,LAS{BLANKS}\n")
     with pytest.raises(ContractError, match="'region'"):
         published.read_ambsys(path, "AmbSYS.csv")
+    # Without a headline measure: refused, naming the first missing column.
+    without = REQUIRED.replace(",A25,A26", "")
+    path.write_text(f"Year,Month,Region,Org Code,Org Name,{without}\n2020,1,Y56,RRU,LAS{BLANKS}\n")
+    with pytest.raises(ContractError, match="measure column.s. A25, A26$") as caught:
+        published.read_ambsys(path, "AmbSYS.csv")
+    assert (caught.value.row, caught.value.column) == (1, "A25")
 
 
 # --- ONS lookups ---------------------------------------------------------------------------------
@@ -350,16 +382,17 @@ def test_fire_stations_real_list():
     )
 
 
-def test_fire_stations_bad_coordinate_names_row_and_column(tmp_path):
+def test_fire_stations_bad_coordinate_is_read_as_published(tmp_path):
+    """A coordinate that is not a number is left for the contract's rule to quarantine its row
+    (tests/test_published_bad_input.py), not a reason to refuse the list."""
     path = tmp_path / "stations.csv"
     path.write_text(
         "FRS_FULLNAME,E_CODE,STATION_NAME,STATION_ADDRESS,STATION_POSTCODE,STATION_EASTING,"
         "STATION_NORTHING\nKent,E31000022,Ashford,Ashford,TN23 1AA,600000,140000\n"
         "Kent,E31000022,Dover,Dover,CT16 1AA,east,140000\n"
     )
-    with pytest.raises(ContractError) as caught:
-        published.read_fire_stations(path, path.name)
-    assert (caught.value.row, caught.value.column) == (3, "STATION_EASTING")
+    frame = published.read_fire_stations(path, path.name)
+    assert list(zip(frame.easting, frame._source_row, strict=True)) == [("600000", 2), ("east", 3)]
 
 
 # --- FIRE1001 ------------------------------------------------------------------------------------
@@ -457,12 +490,20 @@ def test_fire1001_xlsx_time_cells_and_fractions_of_a_day(tmp_path):
 
 def test_fire1001_layouts_it_cannot_read(tmp_path):
     path = tmp_path / "fire1001.csv"
+    # A time that is not one is read as published, for the contract's rule to quarantine.
     path.write_text(",".join(FIRE1001_HEADER) + "\n2015/16,Kent,E31000022,Primary,9,8 mins,1,2,5\n")
-    with pytest.raises(ContractError, match="not a time: '8 mins'") as caught:
-        published.read_fire1001(path, path.name)
-    assert (caught.value.row, caught.value.column) == (2, "TOTAL_RESPONSE_TIME")
+    frame = published.read_fire1001(path, path.name)
+    assert (frame.total_response_minutes[0], frame.drive_minutes[0]) == ("8 mins", "5")
     path.write_text("FINANCIAL_YEAR,FRS_NAME,E_CODE\n2015/16,Kent,E31000022\n")
-    with pytest.raises(ContractError, match="no header row with FINANCIAL_YEAR"):
+    with pytest.raises(ContractError, match="missing required column.s. FIRE_TYPE, INCIDENTS"):
+        published.read_fire1001(path, path.name)
+    without = [c for c in FIRE1001_HEADER if c != "TOTAL_RESPONSE_TIME"]
+    path.write_text(",".join(without) + "\n2015/16,Kent,E31000022,Primary,9,1,2,5\n")
+    with pytest.raises(ContractError, match="missing required column.s. TOTAL_RESPONSE_TIME$") as c:
+        published.read_fire1001(path, path.name)
+    assert (c.value.row, c.value.column) == (1, "TOTAL_RESPONSE_TIME")
+    path.write_text("YEAR,FRS_NAME\n2015/16,Kent\n")
+    with pytest.raises(ContractError, match="no header row with FINANCIAL_YEAR and E_CODE"):
         published.read_fire1001(path, path.name)
 
 
