@@ -168,6 +168,8 @@ def _sources(args: argparse.Namespace, settings: Settings) -> int:
     from flows import dbt_yaml
     from flows.contracts import SOURCES
 
+    if args.template:
+        return _template(args)
     if args.write:
         from flows import quality
 
@@ -190,6 +192,59 @@ def _sources(args: argparse.Namespace, settings: Settings) -> int:
                 need = "required" if c.required else "optional"
                 print(f"    {c.name:<26} {need:<9} {kind}: {c.description}")
     return 0
+
+
+def _template(args: argparse.Namespace) -> int:
+    from flows import templates
+
+    if not args.name:
+        print("--template needs a source: `bluelight sources NAME --template`", file=sys.stderr)
+        return 2
+    out = args.out or Path(f"{args.name}.{args.format}")
+    try:
+        written = templates.write_template(args.name, args.format, out)
+    except templates.TemplateError as error:
+        print(error, file=sys.stderr)
+        return 2
+    print(
+        f"wrote {written}: the {args.name} contract's columns and one worked example row"
+        + ("; the sheet 'Columns' describes each column" if args.format == "xlsx" else "")
+        + f". Replace the example with your rows, then put the file in inbox/{args.name}/ "
+        f"(check it first with `bluelight validate {written} --source {args.name}`)."
+    )
+    return 0
+
+
+def _init(args: argparse.Namespace, settings: Settings) -> int:
+    from flows.contracts import SOURCES
+
+    settings.ensure_dirs()
+    for name in SOURCES:
+        (settings.inbox / name).mkdir(exist_ok=True)
+    print(f"Data directory ready: {settings.home}")
+    print(f"Put each file in {settings.inbox}/<source>/ (`bluelight sources` lists them):")
+    for name, source in SOURCES.items():
+        print(f"  inbox/{name + '/':<26} {source.kind}: {source.cadence.describe()}")
+    print("Then `bluelight run` loads them; `bluelight status` says what has loaded.")
+    return 0
+
+
+def _status(args: argparse.Namespace, settings: Settings) -> int:
+    from flows import status
+
+    print(status.report(settings))
+    return 0
+
+
+def _validate(args: argparse.Namespace, settings: Settings) -> int:
+    from flows import validate
+
+    if not args.file.is_file():
+        print(f"No file at {args.file}", file=sys.stderr)
+        return 2
+    verdict = validate.validate(args.file, args.source, settings.published_db)
+    print(verdict.report())
+    return 1 if verdict.verdict == validate.REJECT else 0
 
 
 def _check(args: argparse.Namespace, settings: Settings) -> int:
@@ -378,6 +433,33 @@ def main(argv: list[str] | None = None) -> int:
         help="rewrite what follows from the contracts: dbt's source and staging YAML and the "
         "source expectation suites (expectations/sources/)",
     )
+    sources.add_argument(
+        "--template",
+        action="store_true",
+        help="write a template an agency can fill in: the columns in order and a worked example "
+        "row (XLSX: a second sheet describes each column)",
+    )
+    sources.add_argument("--format", choices=["csv", "xlsx"], default="csv", help="of the template")
+    sources.add_argument(
+        "--out", type=Path, help="where to write the template (default NAME.FORMAT)"
+    )
+    verbs.add_parser(
+        "init", help="make an empty data directory with an inbox folder for every source"
+    )
+    verbs.add_parser(
+        "status",
+        help="what has loaded per source, the last refusal, what each mart is waiting for, and "
+        "the published version in force",
+    )
+    validate = verbs.add_parser(
+        "validate",
+        help="judge a file against its contract without loading it: load, load with rows "
+        "quarantined, or reject (exit status 1); writes nothing",
+    )
+    validate.add_argument("file", type=Path)
+    validate.add_argument(
+        "--source", help="the source the file is for (default: the folder it is in)"
+    )
 
     args = parser.parse_args(argv)
     settings = Settings.from_env()
@@ -393,6 +475,9 @@ def main(argv: list[str] | None = None) -> int:
         "check": _check,
         "bench": _bench,
         "sources": _sources,
+        "init": _init,
+        "status": _status,
+        "validate": _validate,
     }
     return handler[args.verb](args, settings)
 

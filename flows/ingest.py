@@ -119,6 +119,14 @@ create or replace macro audit.first_loaded_at(from_load, inclusive) as (
 -- Which of the file's rows broke the rule (raw's _source_record); none for rows quarantined
 -- before it was kept, which hold back every row of their line.
 alter table audit.quarantine add column if not exists source_record integer;
+-- Each mart as the last run left it: the sources that feed it (dbt's lineage, from the manifest),
+-- those never loaded, its rows and its status: `ready` (every source has loaded), `partial`
+-- (some never have, rows all the same), `waiting` (some never have, no rows yet). A mart waiting
+-- for a source is not failed for being empty. Rewritten whole each run.
+create table if not exists audit.mart_readiness (
+    run_id varchar, mart varchar, sources varchar[], waiting_for varchar[], rows bigint,
+    status varchar, checked_at timestamp
+);
 """
 
 

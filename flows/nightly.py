@@ -22,7 +22,7 @@ import duckdb
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from flows import freshness, ingest, notify, publish, runlog
+from flows import freshness, ingest, lineage, notify, publish, runlog
 from flows.contracts import SOURCES
 from flows.settings import Settings
 
@@ -384,6 +384,16 @@ def dbt_build(
 
 
 @task(cache_policy=NO_CACHE)
+def judge_marts(settings: Settings, run_id: str) -> list[str]:
+    """Record each mart's sources and those never loaded (flows/lineage.py), from the manifest
+    of the build just made; a warning for each mart still waiting for an agency extract."""
+    with duckdb.connect(str(settings.build_db)) as con:
+        verdicts = lineage.judge(con, lineage.saved_manifest(con))
+        lineage.record(con, run_id, verdicts)
+    return lineage.warnings(verdicts)
+
+
+@task(cache_policy=NO_CACHE)
 def check_marts(settings: Settings, run_id: str):
     from flows import quality
 
@@ -604,6 +614,7 @@ def nightly(
                     loaded = [o.source for o in outcomes if o.status == "loaded"]
                     dbt_build(settings, run_id, full_refresh or boundaries, loaded, parsed)
                 with record.stage("check_marts"):
+                    record.warnings += judge_marts(settings, run_id)
                     results = check_marts(settings, run_id)
                     _tally(record, results)
                     _gate(results, "the marts")

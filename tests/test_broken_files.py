@@ -4,6 +4,7 @@ every good row of every good file still loads. Good files come in every accepted
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -12,7 +13,9 @@ from conftest import run_flow, settings_for
 from handmade import district, fire_incident, write_handmade_inbox, write_rows
 from workbooks import usual_layout, workforce_rows, write_workbook
 
+from flows import validate
 from flows.contracts import SOURCES
+from flows.published import AMBSYS_REQUIRED_MEASURES
 
 BIDS_HEADER = ",".join(SOURCES["bids"].column_names)
 GOOD_BID = "B1,Bid B1,PIF 2016/17,Test PCC,Test police,Testshire,50000,0,01/04/2016"
@@ -60,6 +63,7 @@ REFUSED = {
 }
 
 STAMP = "%Y-%m-%d %H:%M:%S"
+AMBSYS_OTHERS = [m for m in AMBSYS_REQUIRED_MEASURES if m != "A25"]
 
 
 def _incident(n, **changes):
@@ -113,10 +117,8 @@ def _staff(month, role, fte, headcount=10):
     }
 
 
-@pytest.fixture(scope="module")
-def loaded(tmp_path_factory):
-    home = tmp_path_factory.mktemp("broken")
-    inbox = home / "inbox"
+def write_corpus(inbox: Path) -> None:
+    """The handmade inbox, then every broken and every good file of the corpus."""
     write_handmade_inbox(inbox)
     for path, (content, *_rest) in REFUSED.items():
         (inbox / path).parent.mkdir(parents=True, exist_ok=True)
@@ -200,13 +202,20 @@ def loaded(tmp_path_factory):
             "Table_2": usual_layout(staff, "Table 2: Police staff by police force area, 2015"),
         },
     )
+    # A release carries its headline measures: the others are there, and blank.
     (inbox / "ambsys").mkdir()
+    blanks = "," * len(AMBSYS_OTHERS)
     (inbox / "ambsys" / "AmbSYS.csv").write_text(
-        "Year,Month,Region,Org Code,Org Name,A0,A25\n"
-        "2020,4,Y56,RRU,LAS,12,6 mins\n"
-        "2020,5,Y56,RRU,LAS,13,420\n"
+        f"Year,Month,Region,Org Code,Org Name,A0,A25,{','.join(AMBSYS_OTHERS)}\n"
+        f"2020,4,Y56,RRU,LAS,12,6 mins{blanks}\n"
+        f"2020,5,Y56,RRU,LAS,13,420{blanks}\n"
     )
 
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory):
+    home = tmp_path_factory.mktemp("broken")
+    write_corpus(home / "inbox")
     result = run_flow(home)
     assert result["status"] == "succeeded", result
     con = duckdb.connect(str(settings_for(home).published_db), read_only=True)
@@ -326,7 +335,8 @@ def test_a_bad_figure_holds_back_its_own_row_not_the_others_on_its_line(loaded):
     counted = con.execute("""
         select source, rows, rows_quarantined from audit.loaded_files
         where source in ('police_workforce_tables', 'ambsys') order by source""").fetchall()
-    assert counted == [("ambsys", 4, 1), ("police_workforce_tables", 2 * 43 * 3, 1)]
+    ambsys_rows = 2 * (2 + len(AMBSYS_OTHERS))
+    assert counted == [("ambsys", ambsys_rows, 1), ("police_workforce_tables", 2 * 43 * 3, 1)]
     cleveland = con.execute("""
         select worker_type, as_at_date::varchar, fte from marts.fct_police_workforce
         where force_name = 'Cleveland' order by all""").fetchall()
@@ -339,9 +349,32 @@ def test_a_bad_figure_holds_back_its_own_row_not_the_others_on_its_line(loaded):
     ]
     ambsys = con.execute("""
         select period::varchar, measure_code, value from staging.stg_published__ambsys
-        order by all""").fetchall()
+        where value is not null order by all""").fetchall()
     assert ambsys == [
         ("2020-04-01", "A0", 12.0),
         ("2020-05-01", "A0", 13.0),
         ("2020-05-01", "A25", 420.0),
     ]
+
+
+def test_validate_gives_the_loads_verdict_on_every_file_of_the_corpus(loaded, tmp_path):
+    """`bluelight validate` on a fresh copy of each file, against the warehouse the night
+    published: refused files are rejected for the same reason, and loaded files set aside the
+    same rows."""
+    home, result, _con = loaded
+    write_corpus(tmp_path)
+    published = settings_for(home).published_db
+    judged = 0
+    for outcome in result["outcomes"]:
+        verdict = validate.validate(tmp_path / outcome["path"], None, published)
+        if outcome["status"] == "rejected":
+            assert verdict.verdict == validate.REJECT, outcome["path"]
+            if outcome["source"] in SOURCES:  # else: no folder names a source, in either
+                rule = verdict.problems[0].rule.replace(str(tmp_path), str(home / "inbox"))
+                assert outcome["reason"].endswith(rule), outcome["path"]
+        else:
+            expected = validate.QUARANTINE if outcome["quarantined"] else validate.LOAD
+            assert verdict.verdict == expected, outcome["path"]
+            assert verdict.quarantined_rows == outcome["quarantined"], outcome["path"]
+        judged += 1
+    assert judged == len(result["outcomes"]) > len(REFUSED)

@@ -196,7 +196,10 @@ def test_serve_registers_the_nightly_deployment_and_a_run_triggered_through_the_
     assert freshness_rows["benefits_register"] == "fresh"
     assert freshness_rows["staffing"] == "never"
     assert freshness_rows["ambsys"] == "never"
-    assert [w.split(":")[0] for w in json.loads(warnings)] == ["staffing never"]
+    assert [w.split(":")[0] for w in json.loads(warnings)] == [
+        "staffing never",
+        "fct_staffing_monthly is waiting for staffing (inbox/staffing/)",
+    ]
     # Partly failed: published, with a refused file, so the operator hears of it from the
     # served run's own process (the settings reached it through the environment).
     assert json.loads(alerts)[0].startswith("1 file(s) refused: parking/notes.csv: no source")

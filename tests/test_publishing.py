@@ -427,7 +427,8 @@ KILL_POINTS = {
     "fetch": ("stage fetch started", 0),
     "ingest": ("bids/notes.txt: rejected", 0),  # mid-ingest, a refused file already moved
     "check_loaded": ("stage check_loaded started", 0),
-    "dbt_build": ("stage dbt_build started", 10),  # mid-dbt: the build copy half transformed
+    # Mid-dbt: a second after the plan is logged, the build has begun writing the build copy.
+    "dbt_build": ("dbt build: ", 1),
     "check_marts": ("stage check_marts started", 0),
     "publish": ("stage publish started", 0),
     # Renamed into place; the version not yet linked or the inbox not yet cleared (most times).

@@ -1,0 +1,113 @@
+"""What the data directory holds now (`bluelight status`): per source what has loaded and the
+last refusal, what each mart is waiting for, and the published version in force.
+
+Loads and marts come from the published warehouse, opened read-only. Refusals come from
+`rejected/<run>/<source>/`, which a failed run writes too (its warehouse is never published), so
+the last refusal shown is the last one made, whatever became of its night.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import duckdb
+
+from flows import publish
+from flows.contracts import SOURCES
+from flows.settings import Settings
+
+LOADS_SQL = """
+    select source, count(*) filter (where status = 'loaded') as files,
+           coalesce(sum(rows), 0) as rows, coalesce(sum(rows_quarantined), 0) as quarantined,
+           max(loaded_at) filter (where status = 'loaded') as last_loaded
+    from audit.loaded_files
+    group by source
+"""
+MARTS_SQL = "select mart, status, rows, waiting_for from audit.mart_readiness order by mart"
+
+
+@dataclass(frozen=True)
+class SourceStatus:
+    source: str
+    kind: str
+    files: int = 0
+    rows: int = 0
+    quarantined: int = 0
+    last_loaded: datetime | None = None
+    last_refusal: str | None = None  # "<run>: <file>: <reason>"
+
+
+def last_refusals(settings: Settings) -> dict[str, str]:
+    """Each source's most recent refused file and why, from the reason files on disk."""
+    found: dict[str, str] = {}
+    for run in sorted(settings.rejected.glob("*"), reverse=True):
+        for reason_file in sorted(run.glob("*/*.reason.txt")):
+            folder = reason_file.parent.name
+            fields = publish._read_reason(reason_file)
+            if folder not in found and fields:
+                where = ", ".join(f"{k} {fields[k]}" for k in ("row", "column") if fields.get(k))
+                found[folder] = (
+                    f"{run.name}: {fields['file']}: {where + ': ' if where else ''}"
+                    f"{fields['reason']}"
+                )
+    return found
+
+
+def sources(con: duckdb.DuckDBPyConnection | None, settings: Settings) -> list[SourceStatus]:
+    loads = {row[0]: row[1:] for row in con.execute(LOADS_SQL).fetchall()} if con else {}
+    refused = last_refusals(settings)
+    return [
+        SourceStatus(name, source.kind, *loads.get(name, ()), last_refusal=refused.get(name))
+        for name, source in SOURCES.items()
+    ]
+
+
+def _when(moment: datetime | None) -> str:
+    return f"{moment:%Y-%m-%d %H:%M}" if moment else "never"
+
+
+def report(settings: Settings) -> str:
+    """The status of the data directory, as text for a terminal."""
+    db = settings.published_db
+    if not db.exists():
+        lines = [f"No published warehouse at {db}: nothing has been published yet."]
+        return "\n".join(lines + _source_lines(sources(None, settings)))
+    with duckdb.connect(str(db), read_only=True) as con:
+        run = con.execute(publish.PUBLISHING_RUN_SQL).fetchone()
+        found = sources(con, settings)
+        try:
+            marts = con.execute(MARTS_SQL).fetchall()
+        except duckdb.CatalogException:  # published before audit.mart_readiness existed
+            marts = []
+    kept = publish.current_version(db)
+    lines = [
+        f"Published warehouse: {db}",
+        f"  in force: run {run[0]}, published {_when(run[1])}"
+        + (f"; kept as {kept}" if kept else "")
+        if run
+        else "  published by no recorded run",
+    ]
+    lines += _source_lines(found)
+    lines.append("Marts (ready: every source has loaded; partial or waiting: a source never has)")
+    lines.append(f"  {'mart':<32}{'status':<9}{'rows':>10}  waiting for")
+    for mart, state, rows, waiting_for in marts:
+        lines.append(f"  {mart:<32}{state:<9}{rows:>10,}  {', '.join(waiting_for)}".rstrip())
+    if not marts:
+        lines.append("  not recorded in this warehouse: the next run records them")
+    return "\n".join(lines)
+
+
+def _source_lines(found: list[SourceStatus]) -> list[str]:
+    lines = [
+        "Files go in inbox/<source>/. Published statistics are optional; agency extracts are not.",
+        f"{'Sources':<26}{'kind':<10}{'files':>6}{'rows':>13}{'set aside':>11}  last loaded",
+    ]
+    for s in found:
+        lines.append(
+            f"  {s.source:<24}{s.kind:<10}{s.files:>6,}{s.rows:>13,}{s.quarantined:>11,}  "
+            f"{_when(s.last_loaded)}"
+        )
+        if s.last_refusal:
+            lines.append(f"      last refused: {s.last_refusal}")
+    return lines

@@ -1,0 +1,131 @@
+"""Judge a file against its contract without loading it (`bluelight validate FILE`).
+
+The file goes through the very steps a night's load runs (`ingest.stage` and `ingest.quarantine`)
+in a DuckDB database held in memory, so the verdict is the load's: `load`, `load with rows
+quarantined`, or `reject`. A rule that looks a value up in another source (an incident's district
+in the boundaries) reads that source's accepted rows from the published warehouse, opened
+read-only. Nothing is written to the data directory.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from flows import ingest
+from flows.contracts import SOURCES, Source
+
+LOAD, QUARANTINE, REJECT = "load", "load with rows quarantined", "reject"
+
+
+@dataclass(frozen=True)
+class Problem:
+    row: int | None
+    column: str | None
+    rule: str
+    value: str | None = None
+
+    def describe(self) -> str:
+        where = ", ".join(
+            p for p in (f"row {self.row}" if self.row else "", self.column or "") if p
+        )
+        value = "" if self.value is None else f" (value {self.value!r})"
+        return f"{where + ': ' if where else ''}{self.rule}{value}"
+
+
+@dataclass
+class Verdict:
+    file: str
+    source: str | None
+    verdict: str
+    rows: int = 0
+    quarantined_rows: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    loaded_as: str | None = None  # the load that already holds these bytes, if any
+
+    def report(self) -> str:
+        counts = f"{self.rows:,} row(s)" + (
+            f", {self.quarantined_rows:,} set aside" if self.verdict == QUARANTINE else ""
+        )
+        lines = [f"{self.file} ({self.source or 'no source'}): {self.verdict}; {counts}"]
+        lines += [f"  {self.file}: {p.describe()}" for p in self.problems]
+        if self.loaded_as:
+            lines.append(f"  already loaded as {self.loaded_as}: a night would skip these bytes")
+        return "\n".join(lines)
+
+
+def source_of(path: Path, name: str | None) -> Source:
+    """The source named, or the one whose inbox folder holds the file."""
+    if name:
+        if name not in SOURCES:
+            raise ingest.ContractError(str(path), f"no source {name!r}: `bluelight sources`")
+        return SOURCES[name]
+    source = SOURCES.get(path.parent.name)
+    if source is None:
+        raise ingest.ContractError(
+            path.name,
+            f"no source owns the folder {path.parent.name!r}: say which with --source NAME "
+            "(`bluelight sources` lists them)",
+        )
+    return source
+
+
+def _reference(con: duckdb.DuckDBPyConnection, source: Source, warehouse: Path | None) -> None:
+    """Copy the rows the source's lookups read (raw and quarantine of the sources they name)
+    from the published warehouse into `con`; nothing when there is none yet."""
+    con.execute("create schema raw; create schema audit")
+    if warehouse is None or not warehouse.exists() or not source.lookups:
+        return
+    con.execute(f"attach {ingest._literal(str(warehouse))} as published (read_only)")
+    names = sorted({lookup.source for lookup in source.lookups})
+    for name in names:
+        con.execute(f"create table raw.{name} as select * from published.raw.{name}")
+    listed = ", ".join(ingest._literal(n) for n in names)
+    con.execute(
+        "create table audit.quarantine as select * from published.audit.quarantine "
+        f"where source in ({listed})"
+    )
+    con.execute("detach published")
+
+
+def _already_loaded(warehouse: Path | None, sha256: str) -> str | None:
+    if warehouse is None or not warehouse.exists():
+        return None
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return ingest.already_loaded(con, sha256)
+
+
+def validate(path: Path, source_name: str | None = None, warehouse: Path | None = None) -> Verdict:
+    """The verdict a night's load would give `path`, against the `warehouse` published now."""
+    name = f"{path.parent.name}/{path.name}" if path.parent.name in SOURCES else path.name
+    try:
+        source = source_of(path, source_name)
+    except ingest.ContractError as error:
+        return Verdict(name, None, REJECT, problems=[Problem(None, None, error.reason)])
+    loaded_as = _already_loaded(warehouse, ingest.sha256_of(path))
+    with (
+        tempfile.TemporaryDirectory() as spill,
+        duckdb.connect(config={"temp_directory": spill}) as con,
+    ):
+        _reference(con, source, warehouse)
+        ingest.ensure_schema(con)
+        try:
+            rows = ingest.stage(con, path, source, name)
+        except ingest.ContractError as error:
+            problem = Problem(error.row, error.column, error.reason)
+            return Verdict(name, source.name, REJECT, problems=[problem], loaded_as=loaded_as)
+        held = ingest.quarantine(
+            con, source, load_id="validate", run_id="validate", source_file=name
+        )
+        problems = [
+            Problem(*row)
+            for row in con.execute(
+                "select source_row, column_name, rule, value from audit.quarantine "
+                "where load_id = 'validate' order by source_record, rule"
+            ).fetchall()
+        ]
+    verdict = QUARANTINE if held else LOAD
+    return Verdict(name, source.name, verdict, rows, held, problems, loaded_as)
