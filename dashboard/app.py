@@ -13,6 +13,7 @@ from dashboard import queries
 VIEWS = Path(__file__).parent / "views"
 PAGES = [
     st.Page(VIEWS / "overview.py", title="Overview", default=True),
+    st.Page(VIEWS / "national.py", title="National picture"),
     st.Page(VIEWS / "bid.py", title="Bid"),
     st.Page(VIEWS / "response_times.py", title="Response times"),
     st.Page(VIEWS / "estates.py", title="Estates"),

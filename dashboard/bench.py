@@ -21,6 +21,7 @@ APP = Path(__file__).with_name("app.py")
 # and year). Response times draws most for one service: fire adds categories and its split.
 PAGES = {
     "Overview": ("views/overview.py", {}),
+    "National picture": ("views/national.py", {}),
     "Bid": ("views/bid.py", {}),
     "Response times": ("views/response_times.py", {}),
     "Response, fire": ("views/response_times.py", {"service": "fire"}),

@@ -632,3 +632,147 @@ def published_version() -> pd.DataFrame:
         kept_versions=len(publish.version_files(publish_root())),
         file_size_bytes=os.stat(path).st_size,
     )
+
+
+# ---------------------------------------------------------------- what the marts wait for
+
+
+def mart_readiness() -> pd.DataFrame:
+    """Each mart as the last run left it (audit.mart_readiness): the sources it is built from,
+    those never loaded, its rows and its status (ready, partial, waiting). No rows in a warehouse
+    built before runs recorded it."""
+    columns = ["mart", "sources", "waiting_for", "rows", "status", "checked_at", "run_id"]
+    if not _exists("audit", "mart_readiness"):
+        return pd.DataFrame(columns=columns)
+    return _query(
+        """
+        select mart, sources, waiting_for, rows, status, checked_at, run_id
+        from audit.mart_readiness
+        order by case status when 'waiting' then 0 when 'partial' then 1 else 2 end, mart
+    """
+    )
+
+
+def mart_rows(marts: tuple[str, ...]) -> dict[str, int]:
+    """Rows in each of these marts; 0 for a mart the warehouse does not hold. The names come
+    from the pages' code and are checked against the catalogue before they reach the SQL."""
+    present = set(
+        _query(
+            """
+            select table_name from information_schema.tables
+            where table_schema = 'marts' and list_contains(?, table_name)
+        """,
+            [list(marts)],
+        ).table_name
+    )
+    counted = [m for m in marts if m in present]
+    if not counted:
+        return dict.fromkeys(marts, 0)
+    sql = " union all ".join(
+        f"select '{m}' as mart, count(*) as n from marts.\"{m}\"" for m in counted
+    )
+    counts = dict(_query(sql).itertuples(index=False, name=None))
+    return {m: int(counts.get(m, 0)) for m in marts}
+
+
+def _exists(schema: str, table: str) -> bool:
+    """Whether the warehouse holds the table."""
+    return not _query(
+        """
+        select 1 from information_schema.tables
+        where table_schema = ? and table_name = ?
+    """,
+        [schema, table],
+    ).empty
+
+
+# ---------------------------------------------------------------- national picture
+# Published national statistics (marts/published/): every force, trust and fire and rescue
+# service, beside the England and Wales median the marts work out.
+
+
+def police_worker_types() -> list[str]:
+    """Worker types in the police workforce tables, in the order the release tables them."""
+    return _query("""
+        select worker_type
+        from marts.fct_police_workforce
+        group by worker_type
+        order by min(table_name), worker_type
+    """)["worker_type"].tolist()
+
+
+def police_workforce(worker_type: str) -> pd.DataFrame:
+    """Every force's figure for a worker type at each as-at date, the England and Wales median
+    for that type and date, and the release (the file as sent) the figure came from."""
+    return _query(
+        """
+        with releases as (
+            select archive_path, any_value(original_name) as original_name
+            from audit.loaded_files
+            where status = 'loaded'
+            group by archive_path
+        )
+        select w.force_name, w.as_at_date, w.fte, w.median_fte_england_wales, w.table_name,
+               coalesce(r.original_name, w.source_file) as release
+        from marts.fct_police_workforce as w
+        left join releases as r on r.archive_path = w.source_file
+        where w.worker_type = ?
+        order by w.force_name, w.as_at_date
+    """,
+        [worker_type],
+    )
+
+
+def ambulance_trusts() -> pd.DataFrame:
+    return _query("""
+        select trust_code, any_value(trust_name order by month desc) as trust_name
+        from marts.fct_ambulance_response_monthly
+        group by trust_code
+        order by trust_name
+    """)
+
+
+def ambulance_response(category: str) -> pd.DataFrame:
+    """Every trust's incidents, mean and 90th centile response per month in a category (C1 to
+    C4), beside the England median of the trusts' figures that month."""
+    return _query(
+        """
+        select trust_code, trust_name, month, incidents, mean_response_minutes,
+               p90_response_minutes, england_median_mean_minutes, england_median_p90_minutes
+        from marts.fct_ambulance_response_monthly
+        where category = ?
+        order by trust_code, month
+    """,
+        [category],
+    )
+
+
+def fire_stations() -> pd.DataFrame:
+    """Every fire station in the Home Office list, with its grid reference where published."""
+    return _query("""
+        select frs_code, frs_name, station_name, postcode, easting, northing
+        from marts.dim_fire_stations
+        order by frs_name, station_name
+    """)
+
+
+def fire_station_counts() -> pd.DataFrame:
+    """Stations per fire and rescue service, and how many of them have a grid reference."""
+    return _query("""
+        select frs_code, frs_name, count(*) as stations, count(easting) as with_grid_reference
+        from marts.dim_fire_stations
+        group by frs_code, frs_name
+        order by stations desc, frs_name
+    """)
+
+
+def area_coterminosity() -> pd.DataFrame:
+    """Each police force area and fire and rescue authority: its main partner of the other kind
+    and the share of its districts that partner serves (fct_area_coterminosity)."""
+    return _query("""
+        select area_type, area_code, area_name, partner_type, districts, matched_districts,
+               partners, main_partner_code, main_partner_name, districts_in_main_partner,
+               district_share, is_coterminous, pfa_vintage, fra_vintage
+        from marts.fct_area_coterminosity
+        order by area_type desc, area_name
+    """)

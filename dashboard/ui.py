@@ -1,5 +1,6 @@
 """What every page of the dashboard shares: cached queries, the filters that persist across
-pages, number formats, the colour-blind safe palette, and charts with their data as a safe CSV."""
+pages, number formats, the colour-blind safe palette, charts with their data as a safe CSV, and
+the empty state of a page whose marts have no rows yet."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import queries
+from flows.contracts import SOURCES
 
 # Okabe-Ito (Okabe and Ito, 2008): stays distinct for colour-blind readers. One colour per
 # service, per status and per series, the same on every page.
@@ -162,6 +164,21 @@ def period_filter() -> Period:
         value=(years[0], years[-1]),  # a pair makes it a range slider
     )
     return Period(*chosen)
+
+
+def pick(name: str, label: str, options: list, default=None, draw=None, **kwargs):
+    """A choice on a page (a force, a trust) kept like the sidebar filters: it stays as chosen
+    when you move between pages. `draw` is where the selectbox goes (a column's, say)."""
+    default = default if default in options else options[0]
+    return _persisted_widget(
+        name,
+        options,
+        default,
+        draw or st.selectbox,
+        label=label,
+        options=options,
+        **kwargs,
+    )
 
 
 def filters_note() -> None:
@@ -314,6 +331,78 @@ def go_live_layer(go_lives: pd.DataFrame, start: date, end: date):
         .encode(x="go_live_date:T", y=alt.Y("label_y:Q", scale=None), text="bid_id")
     )
     return rules + labels
+
+
+# ---------------------------------------------------------------- empty states
+
+READINESS_MARK = {"ready": "●", "partial": "◐", "waiting": "■"}  # shape as well as words
+
+
+def readiness_text(status: str, waiting: list[str]) -> str:
+    """A mart's status in words: ● ready, ◐ partial, waiting for X, or ■ waiting for X."""
+    text = f"{READINESS_MARK.get(status, '')} {status}".strip()
+    if len(waiting):
+        text += (", waiting" if status == "partial" else "") + " for " + ", ".join(waiting)
+    return text
+
+
+def has_rows(marts: tuple[str, ...]) -> bool:
+    """Whether any of these marts has a row."""
+    return any(load("mart_rows", tuple(marts)).values())
+
+
+def waiting_for(marts: tuple[str, ...]) -> list[str] | None:
+    """The sources these marts wait for (never loaded), as the last run recorded them, in the
+    order the marts list them; None if the warehouse records no readiness for them."""
+    readiness = load("mart_readiness")
+    mine = readiness[readiness.mart.isin(marts)]
+    if mine.empty:
+        return None
+    return list(dict.fromkeys(s for sources in mine.waiting_for for s in sources))
+
+
+def source_line(source: str) -> str:
+    """One source, where its files go and how to start one: a Markdown list item."""
+    contract = SOURCES.get(source)
+    what = contract.description.split(":")[0].split(". ")[0].rstrip(".") if contract else ""
+    line = f"- **{source}**" + (f" ({what})" if what else "") + f": files go in `inbox/{source}/`"
+    if contract is not None and contract.optional:
+        publisher = f" (publisher: {contract.publisher})" if contract.publisher else ""
+        return (
+            line + f" exactly as released{publisher}, or name its address in "
+            "`BLUELIGHT_PUBLISHED_URLS` to fetch it each night."
+        )
+    return line + f"; `bluelight sources {source} --template` writes a template to fill in."
+
+
+def empty_state(marts: tuple[str, ...], nothing: str) -> None:
+    """What a page or section would show is not loaded yet: say so (`nothing`, a sentence) and
+    name the sources its marts wait for, each with its inbox folder and how to start its file
+    (audit.mart_readiness). A warehouse that records no readiness gets the sentence alone."""
+    sources = waiting_for(marts)
+    if sources is None:
+        st.info(nothing)
+    elif not sources:
+        st.info(
+            f"{nothing} Every source it is built from has loaded: see Data health for rows set "
+            "aside and files refused."
+        )
+    else:
+        which = "this source loads" if len(sources) == 1 else "these sources load"
+        st.info(
+            f"{nothing} It fills once {which} (folders in the data directory's inbox):\n\n"
+            + "\n".join(source_line(s) for s in sources)
+        )
+
+
+def require(marts: tuple[str, ...], nothing: str) -> None:
+    """End the page with its empty state, and the version shown, when none of `marts` has a
+    row."""
+    if has_rows(marts):
+        return
+    empty_state(marts, nothing)
+    version_caption()
+    st.stop()
 
 
 def version_caption() -> None:

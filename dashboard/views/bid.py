@@ -9,6 +9,12 @@ import streamlit as st
 
 from dashboard import ui
 
+BIDS = ("dim_bids", "dim_benefits", "fct_benefit_realisation", "fct_benefit_attribution")
+MEASURED = ("fct_benefit_realisation",)
+
+if not ui.has_rows(BIDS):
+    st.title("Bid")
+    ui.require(BIDS, "No bids loaded yet.")
 area = ui.area_filter()
 bid_id = ui.bid_filter(area)
 period = ui.period_filter()
@@ -27,6 +33,13 @@ st.markdown(
     f"{ui.pounds(bid.partner_contribution_gbp)} from partners (cash); live from "
     f"**{bid.go_live_date:%d %B %Y}**."
 )
+
+latest = ui.load("benefit_latest", bid_id)
+if latest.empty:
+    # A bid's value counts its cost before any benefit: shown once a benefit is measured.
+    ui.empty_state(MEASURED, f"No benefits measured for {bid_id} yet.")
+    ui.version_caption()
+    st.stop()
 
 value = ui.load("bid_value", bid_id)
 if not value.empty:
@@ -50,7 +63,6 @@ if not value.empty:
     )
 
 attribution = ui.load("benefit_attribution", bid_id).set_index("benefit_id")
-latest = ui.load("benefit_latest", bid_id)
 profile = ui.load("benefit_profile", bid_id, period.start, period.end)
 SERIES = {
     "baseline_value": "baseline",

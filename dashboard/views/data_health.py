@@ -92,6 +92,41 @@ else:
         "source_freshness",
     )
 
+# ---- marts: ready, or waiting for sources never loaded
+st.subheader("Marts")
+readiness = ui.load("mart_readiness")
+if readiness.empty:
+    st.caption(
+        "No mart readiness recorded: the warehouse was published before runs recorded which "
+        "sources each mart waits for."
+    )
+else:
+    waiting = readiness[readiness.status != "ready"]
+    st.caption(
+        f"Recorded by run {readiness.run_id.iloc[0]}: {len(readiness) - len(waiting)} of "
+        f"{len(readiness)} marts ready; the rest wait for sources never loaded. Send each "
+        "source's files to its inbox folder; `bluelight sources NAME --template` writes a "
+        "template for an agency extract."
+    )
+    ui.table(
+        pd.DataFrame(
+            {
+                "Mart": readiness.mart,
+                "Status": [
+                    ui.readiness_text(status, sources)
+                    for status, sources in zip(readiness.status, readiness.waiting_for, strict=True)
+                ],
+                "Rows": readiness.rows,
+                "Waiting for": [", ".join(sources) for sources in readiness.waiting_for],
+                "Inbox folders": [
+                    ", ".join(f"inbox/{s}/" for s in sources) for sources in readiness.waiting_for
+                ],
+                "Built from": [", ".join(sources) for sources in readiness.sources],
+            }
+        ),
+        "mart_readiness",
+    )
+
 # ---- quality results of the run that published the warehouse
 st.subheader("Quality checks")
 if published_run:
@@ -113,6 +148,19 @@ if published_run:
     if not failed.empty:
         st.markdown("**Failed checks**")
         ui.table(failed, "quality_failures")
+        # A mart suite is named mart.<mart>[.<query>]: an empty mart waiting for a source fails
+        # its row count as a warning, as it should until the source loads.
+        waiting_marts = set(readiness[readiness.status == "waiting"].mart)
+        on_waiting = failed.suite.str.split(".").str[1].isin(waiting_marts) & (
+            failed.suite.str.startswith("mart.")
+        )
+        if on_waiting.any():
+            count = int(on_waiting.sum())
+            st.caption(
+                ("All of them are" if count == len(failed) else f"{count} of them are")
+                + " on marts still waiting for a source never loaded (see Marts above): "
+                "expected until it loads."
+            )
     with st.expander("Checks by suite"):
         ui.table(
             summary[["suite", "level", "passed", "failed"]].rename(columns=str.capitalize),

@@ -11,6 +11,7 @@ import streamlit as st
 from dashboard import ui
 
 st.title("Estates")
+ui.require(("fct_estate_sites_yearly",), "No estate returns loaded yet.")
 service = ui.service_filter()
 area = ui.area_filter()
 period = ui.period_filter()

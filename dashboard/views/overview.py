@@ -9,13 +9,40 @@ import streamlit as st
 
 from dashboard import queries, ui
 
+BIDS = ("dim_bids", "dim_benefits", "fct_benefit_realisation", "fct_bid_value")
+MEASURED = ("fct_benefit_realisation",)  # a bid's value counts its cost before any benefit
+NATIONAL = ("fct_police_workforce", "fct_ambulance_response_monthly", "dim_fire_stations")
+
 st.title("Are our collaborations delivering what their bids promised?")
+if not ui.has_rows(BIDS):
+    ui.empty_state(BIDS, "No bids or benefits registers loaded yet.")
+    if ui.has_rows(NATIONAL):
+        st.page_link(
+            "views/national.py",
+            label="Meanwhile, the National picture compares forces, ambulance trusts and fire "
+            "and rescue services from the published statistics",
+            icon=":material/arrow_forward:",
+        )
+    ui.version_caption()
+    st.stop()
 area = ui.area_filter()
 ui.filters_note()
 
 bids = ui.load("bid_overview", area)
 if bids.empty:
     st.info("No bids in this area.")
+    st.stop()
+if not ui.has_rows(MEASURED):
+    # Bids, but nothing measured against them yet: list them and say what is missing.
+    st.subheader("Each bid")
+    ui.table(
+        bids[["bid_id", "title", "county", "go_live_date"]].rename(
+            columns={"bid_id": "Bid", "title": "Title", "county": "County", "go_live_date": "Live"}
+        ),
+        "bids_overview",
+    )
+    ui.empty_state(MEASURED, "No benefits measured against the bids yet.")
+    ui.version_caption()
     st.stop()
 
 # ---- totals across bids
@@ -60,7 +87,7 @@ if non_cashable:
     columns["Non-cashable realised"] = bids.non_cashable_realised_gbp.round(0)
 columns |= {
     "Service on track": [
-        f"{on} of {n}" if n else "none"
+        f"{on:.0f} of {n:.0f}" if pd.notna(n) and n else "none"
         for on, n in zip(bids.service_measures_on_track, bids.service_measures, strict=True)
     ],
     "NPV": bids.npv_gbp.round(0),

@@ -11,6 +11,7 @@ import streamlit as st
 from dashboard import ui
 
 st.title("Response times")
+ui.require(("fct_response_times_monthly",), "No incidents loaded yet.")
 service = ui.service_filter()
 area = ui.area_filter()
 period = ui.period_filter()

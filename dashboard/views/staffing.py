@@ -8,6 +8,7 @@ import streamlit as st
 from dashboard import ui
 
 st.title("Staffing")
+ui.require(("fct_staffing_monthly",), "No staffing returns loaded yet.")
 service = ui.service_filter()
 area = ui.area_filter()
 period = ui.period_filter()
