@@ -14,7 +14,7 @@ from flows.settings import PROJECT_ROOT, Settings
 
 
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
-    from flows.demo_data import write_demo_inbox
+    from flows.demo.data import write_demo_inbox
 
     print(f"Writing the demo inbox to {settings.inbox} (seed {args.seed}, scale {args.scale}) ...")
     counts = write_demo_inbox(settings.inbox, seed=args.seed, scale=args.scale)
@@ -28,8 +28,8 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
-    from flows import backfill
-    from flows.nightly import nightly
+    from flows.schedule import backfill
+    from flows.schedule.nightly import nightly
 
     try:
         if args.rerun and (args.from_dir or args.as_of):
@@ -91,7 +91,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from prefect.schedules import Cron
     from prefect.settings import get_current_settings
 
-    from flows.nightly import nightly
+    from flows.schedule.nightly import nightly
 
     url = get_current_settings().api.url
     start = (
@@ -165,18 +165,18 @@ def _dashboard(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _sources(args: argparse.Namespace, settings: Settings) -> int:
-    from flows import dbt_yaml
-    from flows.contracts import SOURCES
+    from flows.sources.contracts import SOURCES
+    from flows.transform import dbt_yaml
 
     if args.template:
         return _template(args)
     if args.write:
-        from flows import quality
+        from flows.quality import suites
 
-        for path in [*dbt_yaml.write(), *quality.write_source_suites()]:
+        for path in [*dbt_yaml.write(), *suites.write_source_suites()]:
             print(f"wrote {path}")
         return 0
-    from flows.contracts import TYPE_FORMATS
+    from flows.sources.contracts import TYPE_FORMATS
 
     for source in SOURCES.values():
         if args.name and source.name != args.name:
@@ -195,7 +195,7 @@ def _sources(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _template(args: argparse.Namespace) -> int:
-    from flows import templates
+    from flows.sources import templates
 
     if not args.name:
         print("--template needs a source: `bluelight sources NAME --template`", file=sys.stderr)
@@ -216,7 +216,7 @@ def _template(args: argparse.Namespace) -> int:
 
 
 def _init(args: argparse.Namespace, settings: Settings) -> int:
-    from flows.contracts import SOURCES
+    from flows.sources.contracts import SOURCES
 
     settings.ensure_dirs()
     for name in SOURCES:
@@ -230,14 +230,14 @@ def _init(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _status(args: argparse.Namespace, settings: Settings) -> int:
-    from flows import status
+    from flows.warehouse import status
 
     print(status.report(settings))
     return 0
 
 
 def _validate(args: argparse.Namespace, settings: Settings) -> int:
-    from flows import validate
+    from flows.load import validate
 
     if not args.file.is_file():
         print(f"No file at {args.file}", file=sys.stderr)
@@ -248,24 +248,26 @@ def _validate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _check(args: argparse.Namespace, settings: Settings) -> int:
-    from flows import quality, runlog
+    from flows.quality import checks, suites
+    from flows.quality.results import critical_failures
+    from flows.warehouse import runlog
 
     db = settings.build_db if args.build else settings.published_db
     if not db.exists():
         print(f"No warehouse at {db}: run `bluelight run` first.", file=sys.stderr)
         return 1
-    print(f"Checking {db} against every suite in {quality.SUITES_DIR} ...")
+    print(f"Checking {db} against every suite in {suites.SUITES_DIR} ...")
     try:
         # The build copy is written by a run: wait for none. The published file is read-only.
         with runlog.run_lock(settings.home) if args.build else contextlib.nullcontext():
-            results, docs = quality.check_warehouse(db, settings.quality_dir)
+            results, docs = checks.check_warehouse(db, settings.quality_dir)
     except runlog.RunInProgress as exc:
         print(f"Not checked: {exc}", file=sys.stderr)
         return 1
     failed = [r for r in results if not r.success]
     for r in failed:
         print(f"  {r.level.upper():<8} {r.describe()}")
-    critical = quality.critical_failures(results)
+    critical = critical_failures(results)
     print(
         f"{len(results)} expectation result(s): {len(results) - len(failed)} passed, "
         f"{len(critical)} critical failure(s), {len(failed) - len(critical)} warning(s).\n"
@@ -275,7 +277,7 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _bench(args: argparse.Namespace, settings: Settings) -> int:
-    from flows import bench
+    from flows.bench import bench
 
     home = settings.home / "bench" / args.tier
     report = bench.run_bench(args.tier, home, seed=settings.demo_seed)
@@ -291,7 +293,7 @@ def _bench(args: argparse.Namespace, settings: Settings) -> int:
 def _versions(args: argparse.Namespace, settings: Settings) -> int:
     from datetime import datetime, time
 
-    from flows import publish
+    from flows.warehouse import publish
 
     versions = publish.list_versions(settings.published_db)
     if not versions:
@@ -340,7 +342,7 @@ def _versions(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="bluelight",
         description="Tracks whether blue-light collaboration funded by Police Innovation Fund "
@@ -348,6 +350,14 @@ def main(argv: list[str] | None = None) -> int:
         "(default ~/.local/share/bluelight).",
     )
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
+    _add_run_verbs(verbs)
+    _add_warehouse_verbs(verbs)
+    _add_source_verbs(verbs)
+    return parser
+
+
+def _add_run_verbs(verbs) -> None:
+    """demo, run, serve, dashboard."""
 
     demo = verbs.add_parser(
         "demo", help="write the demo inbox, run the nightly flow on it, then serve the dashboard"
@@ -397,6 +407,10 @@ def main(argv: list[str] | None = None) -> int:
         "it on its schedule (BLUELIGHT_SCHEDULE_CRON, default 02:00 Europe/London)",
     )
     verbs.add_parser("dashboard", help="serve the Streamlit dashboard on the published warehouse")
+
+
+def _add_warehouse_verbs(verbs) -> None:
+    """versions, bench, check."""
     versions = verbs.add_parser(
         "versions",
         help="list the kept versions of the published warehouse: run id, time, size, row counts",
@@ -425,6 +439,10 @@ def main(argv: list[str] | None = None) -> int:
         "writes Data Docs to quality/; exit status 1 on a critical failure",
     )
     check.add_argument("--build", action="store_true", help="check the build copy instead")
+
+
+def _add_source_verbs(verbs) -> None:
+    """sources, init, status, validate."""
     sources = verbs.add_parser("sources", help="list the source contracts and their inbox folders")
     sources.add_argument("name", nargs="?", help="one source: list its columns too")
     sources.add_argument(
@@ -461,6 +479,9 @@ def main(argv: list[str] | None = None) -> int:
         "--source", help="the source the file is for (default: the folder it is in)"
     )
 
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     if args.verb == "demo":

@@ -111,46 +111,27 @@ class Settings:
     @classmethod
     def from_env(cls) -> Settings:
         """Settings from `BLUELIGHT_*` environment variables, defaults for the rest."""
-        env = os.environ
-        kwargs: dict = {}
-        if env.get("BLUELIGHT_HOME"):
-            kwargs["home"] = Path(env["BLUELIGHT_HOME"]).expanduser().resolve()
-        if env.get("BLUELIGHT_DBT_THREADS"):
-            kwargs["dbt_threads"] = int(env["BLUELIGHT_DBT_THREADS"])
-        if env.get("BLUELIGHT_DUCKDB_MEMORY_LIMIT"):
-            kwargs["duckdb_memory_limit"] = env["BLUELIGHT_DUCKDB_MEMORY_LIMIT"]
-        if env.get("BLUELIGHT_DEMO_SEED"):
-            kwargs["demo_seed"] = int(env["BLUELIGHT_DEMO_SEED"])
-        if env.get("BLUELIGHT_DEMO_SCALE"):
-            kwargs["demo_scale"] = float(env["BLUELIGHT_DEMO_SCALE"])
-        if env.get("BLUELIGHT_DASHBOARD_PORT"):
-            kwargs["dashboard_port"] = int(env["BLUELIGHT_DASHBOARD_PORT"])
-        if env.get("BLUELIGHT_KEEP_VERSIONS_DAYS"):
-            kwargs["keep_versions_days"] = int(env["BLUELIGHT_KEEP_VERSIONS_DAYS"])
-        if env.get("BLUELIGHT_PUBLISHED_URLS"):
-            pairs = (item.split("=", 1) for item in env["BLUELIGHT_PUBLISHED_URLS"].split())
-            kwargs["published_urls"] = {source: url for source, url in pairs}
-        texts = {
-            "BLUELIGHT_SCHEDULE_CRON": "schedule_cron",
-            "BLUELIGHT_SCHEDULE_TZ": "schedule_timezone",
-            "BLUELIGHT_NOTIFY_WEBHOOK": "notify_webhook",
-            "BLUELIGHT_SMTP_HOST": "smtp_host",
-            "BLUELIGHT_SMTP_FROM": "smtp_from",
-            "BLUELIGHT_SMTP_USER": "smtp_user",
-            "BLUELIGHT_SMTP_PASSWORD": "smtp_password",
-        }
-        kwargs.update({name: env[var] for var, name in texts.items() if env.get(var)})
-        if env.get("BLUELIGHT_SMTP_PORT"):
-            kwargs["smtp_port"] = int(env["BLUELIGHT_SMTP_PORT"])
-        if env.get("BLUELIGHT_SMTP_TO"):
-            kwargs["smtp_to"] = tuple(env["BLUELIGHT_SMTP_TO"].replace(",", " ").split())
-        if env.get("BLUELIGHT_SMTP_STARTTLS"):
-            kwargs["smtp_starttls"] = env["BLUELIGHT_SMTP_STARTTLS"].lower() in ("1", "true", "yes")
-        if env.get("BLUELIGHT_QUARANTINE_ALERT_ROWS"):
-            kwargs["quarantine_alert_rows"] = int(env["BLUELIGHT_QUARANTINE_ALERT_ROWS"])
-        return cls(**kwargs)
+        return cls(
+            **{
+                name: parse(os.environ[variable])
+                for variable, (name, parse) in ENVIRONMENT.items()
+                if os.environ.get(variable)
+            }
+        )
 
-    # The layout of the data directory (DESIGN.md, "The data directory").
+    def to_dbt_env(self, build_db: Path | None = None, tests_from_load: str = "") -> dict[str, str]:
+        """The environment variables dbt reads: dbt_project/profiles.yml the warehouse it builds
+        (`BLUELIGHT_BUILD_DB`: the build copy, or `build_db`), its threads and DuckDB's memory
+        limit; macros/get_where_subquery.sql the first load the incremental models' tests look
+        at (`BLUELIGHT_TESTS_FROM_LOAD`, empty for every row)."""
+        return {
+            "BLUELIGHT_BUILD_DB": str(build_db or self.build_db),
+            "BLUELIGHT_DBT_THREADS": str(self.dbt_threads),
+            "BLUELIGHT_DUCKDB_MEMORY_LIMIT": self.duckdb_memory_limit,
+            "BLUELIGHT_TESTS_FROM_LOAD": tests_from_load,
+        }
+
+    # The layout of the data directory.
     @property
     def inbox(self) -> Path:
         return self.home / "inbox"
@@ -185,7 +166,8 @@ class Settings:
 
     @property
     def versions_dir(self) -> Path:
-        """Every published warehouse kept, as `bluelight-<run id>.duckdb` (flows/publish.py)."""
+        """Every published warehouse kept, as `bluelight-<run id>.duckdb`
+        (flows/warehouse/publish.py)."""
         return self.warehouse_dir / "versions"
 
     @property
@@ -204,3 +186,32 @@ class Settings:
             self.quality_dir,
         ):
             path.mkdir(parents=True, exist_ok=True)
+
+
+def _urls(text: str) -> dict[str, str]:
+    """`source=url` pairs separated by spaces."""
+    return dict(item.split("=", 1) for item in text.split())
+
+
+# Each environment variable: the setting it gives, and how its text becomes the value.
+ENVIRONMENT = {
+    "BLUELIGHT_HOME": ("home", lambda v: Path(v).expanduser().resolve()),
+    "BLUELIGHT_DBT_THREADS": ("dbt_threads", int),
+    "BLUELIGHT_DUCKDB_MEMORY_LIMIT": ("duckdb_memory_limit", str),
+    "BLUELIGHT_DEMO_SEED": ("demo_seed", int),
+    "BLUELIGHT_DEMO_SCALE": ("demo_scale", float),
+    "BLUELIGHT_DASHBOARD_PORT": ("dashboard_port", int),
+    "BLUELIGHT_KEEP_VERSIONS_DAYS": ("keep_versions_days", int),
+    "BLUELIGHT_PUBLISHED_URLS": ("published_urls", _urls),
+    "BLUELIGHT_SCHEDULE_CRON": ("schedule_cron", str),
+    "BLUELIGHT_SCHEDULE_TZ": ("schedule_timezone", str),
+    "BLUELIGHT_NOTIFY_WEBHOOK": ("notify_webhook", str),
+    "BLUELIGHT_SMTP_HOST": ("smtp_host", str),
+    "BLUELIGHT_SMTP_PORT": ("smtp_port", int),
+    "BLUELIGHT_SMTP_FROM": ("smtp_from", str),
+    "BLUELIGHT_SMTP_TO": ("smtp_to", lambda v: tuple(v.replace(",", " ").split())),
+    "BLUELIGHT_SMTP_USER": ("smtp_user", str),
+    "BLUELIGHT_SMTP_PASSWORD": ("smtp_password", str),
+    "BLUELIGHT_SMTP_STARTTLS": ("smtp_starttls", lambda v: v.lower() in ("1", "true", "yes")),
+    "BLUELIGHT_QUARANTINE_ALERT_ROWS": ("quarantine_alert_rows", int),
+}

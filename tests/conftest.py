@@ -10,13 +10,24 @@ import pytest
 
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
+import tiers  # noqa: E402
+from tiers import pytest_collection_finish, pytest_collection_modifyitems  # noqa: E402, F401
+
 from flows.settings import Settings  # noqa: E402  (sets telemetry off before the rest imports)
 
 SHARED_PUBLIC = Path(__file__).resolve().parents[2] / "shared" / "data" / "public"
+# The real published files of SHARED_PUBLIC, by the inbox folder each goes in.
+PUBLIC_FILES = {
+    "police_workforce_tables": "police_workforce/police-workforce-tabs-30sep15.ods",
+    "ambsys": "ambsys/AmbSYS.csv",
+    "ons_lad_pfa": "ons_lookups/LAD16_CSP16_PFA16_Dec2016.csv",
+    "ons_lad_fra": "ons_lookups/lookup_ltla21_fra21.csv",
+    "fire_stations": "fire_stations/home-office_fire-stations-dataset.csv",
+}
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 
 
-# Debian's chromium, headless, with nothing reaching out to the network (DESIGN.md).
+# Debian's chromium, headless, with nothing reaching out to the network.
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -65,17 +76,21 @@ def nothing_leaves_the_machine():
 
 
 @pytest.fixture(scope="session", autouse=True)
-def prefect_server():
-    """One temporary Prefect server for the whole session (starting one costs ~20 s)."""
+def prefect_server(request):
+    """One temporary Prefect server for the whole session (starting one costs ~20 s); none for
+    a session of fast tests only, which run no flow."""
     from prefect.testing.utilities import prefect_test_harness
 
+    if not request.config.stash.get(tiers.RUNS_SLOW, True):
+        yield
+        return
     with prefect_test_harness(server_startup_timeout=120):
         yield
 
 
 def run_flow(home: Path) -> dict:
     """A real nightly flow run on `home`; returns the flow's result, or raises its error."""
-    from flows.nightly import nightly
+    from flows.schedule.nightly import nightly
 
     state = nightly(home=str(home), return_state=True)
     if state.is_failed():
@@ -111,6 +126,32 @@ def mart_rows(con, table: str) -> list[tuple]:
     )
 
 
+def write_public_inbox(inbox: Path) -> None:
+    """The real published files in their inbox folders, as a deployment starts on day one."""
+    import shutil
+
+    if not SHARED_PUBLIC.exists():
+        pytest.skip(f"the real published files are not here ({SHARED_PUBLIC})")
+    for folder, name in PUBLIC_FILES.items():
+        (inbox / folder).mkdir(parents=True, exist_ok=True)
+        shutil.copy(SHARED_PUBLIC / name, inbox / folder)
+
+
+def bluelight(home: Path, *argv: str) -> int:
+    """The `bluelight` command, in this process, on data directory `home`."""
+    from flows import cli
+
+    before = os.environ.get("BLUELIGHT_HOME")
+    os.environ["BLUELIGHT_HOME"] = str(home)
+    try:
+        return cli.main(list(argv))
+    finally:
+        if before is None:
+            del os.environ["BLUELIGHT_HOME"]
+        else:
+            os.environ["BLUELIGHT_HOME"] = before
+
+
 def settings_for(home: Path) -> Settings:
     return Settings(home=home)
 
@@ -118,7 +159,7 @@ def settings_for(home: Path) -> Settings:
 @pytest.fixture(scope="session")
 def demo_home(tmp_path_factory) -> Path:
     """The demo inbox at a tenth of the county's incident volume, loaded and published once."""
-    from flows.demo_data import write_demo_inbox
+    from flows.demo.data import write_demo_inbox
 
     home = tmp_path_factory.mktemp("demo_home")
     write_demo_inbox(home / "inbox", seed=2014, scale=0.1, progress=lambda *_: None)

@@ -10,8 +10,8 @@ import csv
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from flows.contracts import SOURCES
-from flows.demo_data import write_xlsx
+from flows.demo.data import write_xlsx
+from flows.sources.contracts import SOURCES
 
 
 def write_rows(path: Path, source: str, rows: list[dict]) -> None:

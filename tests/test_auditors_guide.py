@@ -9,8 +9,9 @@ import duckdb
 import pytest
 from conftest import settings_for
 
-from flows import ingest, publish
 from flows.settings import PROJECT_ROOT
+from flows.warehouse import publish
+from flows.warehouse.schema import AUDIT_DDL
 
 GUIDE = (PROJECT_ROOT / "docs" / "auditors.md").read_text(encoding="utf-8")
 EXAMPLES = re.findall(r"^```sql\n(.*?)^```", GUIDE, flags=re.DOTALL | re.MULTILINE)
@@ -69,7 +70,7 @@ def test_the_guide_describes_every_schema_and_every_audit_column(demo_home):
     for schema in schemas:
         assert f"| `{schema}` |" in GUIDE, schema
     for table, body in re.findall(
-        r"create table if not exists audit\.(\w+) \((.*?)\);", ingest.AUDIT_DDL, re.DOTALL
+        r"create table if not exists audit\.(\w+) \((.*?)\);", AUDIT_DDL, re.DOTALL
     ):
         row = next(line for line in GUIDE.splitlines() if line.startswith(f"| `{table}` |"))
         for column in re.findall(r"(\w+) (?:varchar|timestamp|integer|bigint|boolean|json)", body):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from flows import bench
+from flows.bench import bench
 
 
 def test_the_baseline_computes_monthly_response_times_per_service_and_county(tmp_path):

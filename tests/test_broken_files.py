@@ -13,9 +13,9 @@ from conftest import run_flow, settings_for
 from handmade import district, fire_incident, write_handmade_inbox, write_rows
 from workbooks import usual_layout, workforce_rows, write_workbook
 
-from flows import validate
-from flows.contracts import SOURCES
-from flows.published import AMBSYS_REQUIRED_MEASURES
+from flows.load import validate
+from flows.sources.contracts import SOURCES
+from flows.sources.published import AMBSYS_REQUIRED_MEASURES
 
 BIDS_HEADER = ",".join(SOURCES["bids"].column_names)
 GOOD_BID = "B1,Bid B1,PIF 2016/17,Test PCC,Test police,Testshire,50000,0,01/04/2016"

@@ -5,26 +5,16 @@ national figures as they were. A mart whose sources did load but came out empty 
 
 from __future__ import annotations
 
-import os
 import shutil
 
 import duckdb
 import pytest
-from conftest import SHARED_PUBLIC, mart_rows, run_flow, settings_for
+from conftest import bluelight, mart_rows, run_flow, settings_for, write_public_inbox
 from handmade import benefit, write_handmade_inbox, write_rows
 
-from flows import cli
-from flows.contracts import SOURCES
-from flows.demo_data import write_demo_inbox
+from flows.demo.data import write_demo_inbox
+from flows.sources.contracts import SOURCES
 
-# The real files, by the inbox folder each goes in.
-PUBLIC_FILES = {
-    "police_workforce_tables": "police_workforce/police-workforce-tabs-30sep15.ods",
-    "ambsys": "ambsys/AmbSYS.csv",
-    "ons_lad_pfa": "ons_lookups/LAD16_CSP16_PFA16_Dec2016.csv",
-    "ons_lad_fra": "ons_lookups/lookup_ltla21_fra21.csv",
-    "fire_stations": "fire_stations/home-office_fire-stations-dataset.csv",
-}
 AGENCY = [name for name, source in SOURCES.items() if source.kind == "agency"]
 NATIONAL_MARTS = [
     "marts.fct_police_workforce",
@@ -37,25 +27,14 @@ NATIONAL_MARTS = [
 
 def init(home) -> None:
     """`bluelight init` on `home`, as a user runs it."""
-    before = os.environ.get("BLUELIGHT_HOME")
-    os.environ["BLUELIGHT_HOME"] = str(home)
-    try:
-        assert cli.main(["init"]) == 0
-    finally:
-        if before is None:
-            del os.environ["BLUELIGHT_HOME"]
-        else:
-            os.environ["BLUELIGHT_HOME"] = before
+    assert bluelight(home, "init") == 0
 
 
 @pytest.fixture(scope="module")
 def day_one(tmp_path_factory):
-    if not SHARED_PUBLIC.exists():
-        pytest.skip(f"the real published files are not here ({SHARED_PUBLIC})")
     home = tmp_path_factory.mktemp("day_one")
     init(home)
-    for folder, name in PUBLIC_FILES.items():
-        shutil.copy(SHARED_PUBLIC / name, home / "inbox" / folder)
+    write_public_inbox(home / "inbox")
     result = run_flow(home)
     return home, result
 
@@ -146,15 +125,7 @@ def test_coterminosity_of_every_police_force_area(day_one_marts):
 
 def test_status_says_what_loaded_and_what_waits(day_one, capsys):
     home, _result = day_one
-    before = os.environ.get("BLUELIGHT_HOME")
-    os.environ["BLUELIGHT_HOME"] = str(home)
-    try:
-        assert cli.main(["status"]) == 0
-    finally:
-        if before is None:
-            del os.environ["BLUELIGHT_HOME"]
-        else:
-            os.environ["BLUELIGHT_HOME"] = before
+    assert bluelight(home, "status") == 0
     text = capsys.readouterr().out
     lines = {line.split()[0]: line.split() for line in text.splitlines() if line.startswith("  ")}
     assert lines["ambsys"][1:4] == ["published", "1", "98,154"]

@@ -6,7 +6,10 @@ from pathlib import Path
 
 import yaml
 
-from flows import dbt_yaml
+from flows.load.quarantine import ACCEPTED
+from flows.settings import Settings
+from flows.transform import dbt_yaml
+from flows.warehouse.schema import ensure_schema
 
 MODELS = Path(__file__).resolve().parents[1] / "dbt_project" / "models"
 
@@ -35,11 +38,11 @@ def test_dbt_docs_describe_every_column_of_every_mart(demo_home, tmp_path):
     import json
     import shutil
 
-    from flows.nightly import invoke_dbt
+    from flows.transform.dbt import invoke_dbt
 
     warehouse = tmp_path / "copy.duckdb"
     shutil.copyfile(demo_home / "warehouse" / "bluelight.duckdb", warehouse)
-    result = invoke_dbt(["docs", "generate"], warehouse, tmp_path)
+    result = invoke_dbt(["docs", "generate"], Settings(), build_db=warehouse, work_dir=tmp_path)
     assert result.success, result.exception
     manifest = json.loads((tmp_path / "dbt_target" / "manifest.json").read_text())
     catalog = json.loads((tmp_path / "dbt_target" / "catalog.json").read_text())
@@ -58,9 +61,11 @@ def test_a_view_tested_by_load_changes_its_older_rows_only_in_a_full_build(tmp_p
     boundaries (a night that loads a boundaries file rebuilds in full)."""
     import json
 
-    from flows.nightly import invoke_dbt
+    from flows.transform.dbt import invoke_dbt
 
-    result = invoke_dbt(["parse"], tmp_path / "bluelight.duckdb", tmp_path)
+    result = invoke_dbt(
+        ["parse"], Settings(), build_db=tmp_path / "bluelight.duckdb", work_dir=tmp_path
+    )
     assert result.success, result.exception
     nodes = json.loads((tmp_path / "dbt_target" / "manifest.json").read_text())["nodes"]
     flagged = [n for n in nodes.values() if n["config"]["meta"].get("tested_by_load")]
@@ -76,13 +81,16 @@ def test_a_view_tested_by_load_changes_its_older_rows_only_in_a_full_build(tmp_p
 
 
 def test_dbt_runs_within_the_memory_limit_the_settings_give(tmp_path):
-    """dbt's DuckDB takes BLUELIGHT_DUCKDB_MEMORY_LIMIT (through flows/nightly.invoke_dbt),
-    instead of DuckDB's default of 80% of the machine."""
-    from flows.nightly import invoke_dbt
+    """dbt's DuckDB takes BLUELIGHT_DUCKDB_MEMORY_LIMIT (through flows/transform/dbt.py
+    `invoke_dbt`), instead of DuckDB's default of 80% of the machine."""
+    from flows.transform.dbt import invoke_dbt
 
     query = "select current_setting('memory_limit') as memory_limit"
     result = invoke_dbt(
-        ["show", "--inline", query], tmp_path / "w.duckdb", tmp_path, memory_limit="1GB"
+        ["show", "--inline", query],
+        Settings(duckdb_memory_limit="1GB"),
+        build_db=tmp_path / "w.duckdb",
+        work_dir=tmp_path,
     )
     assert result.success, result.exception
     shown = result.result.results[0].agate_table.rows[0][0]
@@ -95,12 +103,11 @@ def test_staging_keeps_each_keys_latest_version_when_one_line_gave_several_rows(
     stay. Known answer: four rows from release A, one of them corrected by release B."""
     import duckdb
 
-    from flows import ingest
-    from flows.nightly import invoke_dbt
+    from flows.transform.dbt import invoke_dbt
 
     db = tmp_path / "w.duckdb"
     with duckdb.connect(str(db)) as con:
-        ingest.ensure_schema(con)
+        ensure_schema(con)
         for load, loaded_at, row, table, as_at, force, fte in [
             ("A", "2024-01-01", 10, "Table_1", "2023-03-31", "Kent", "100"),
             ("A", "2024-01-01", 10, "Table_1", "2024-03-31", "Kent", "110"),
@@ -114,7 +121,12 @@ def test_staging_keeps_each_keys_latest_version_when_one_line_gave_several_rows(
                 "_source_row) values (?, 'officers', ?, ?, ?, ?, ?, 'workforce.ods', 'x', ?)",
                 [table, as_at, force, fte, load, loaded_at, row],
             )
-    result = invoke_dbt(["run", "--select", "stg_published__police_workforce_tables"], db, tmp_path)
+    result = invoke_dbt(
+        ["run", "--select", "stg_published__police_workforce_tables"],
+        Settings(),
+        build_db=db,
+        work_dir=tmp_path,
+    )
     assert result.success, result.exception
     with duckdb.connect(str(db), read_only=True) as con:
         kept = con.execute(
@@ -135,16 +147,17 @@ def test_quarantined_rows_are_left_out_by_a_hash_join(tmp_path):
     a nested loop over raw rows times quarantine rows: 2 million by 5,000 took 12.7 s, not 0.1."""
     import duckdb
 
-    from flows import ingest
-    from flows.nightly import invoke_dbt
+    from flows.transform.dbt import invoke_dbt
 
     db = tmp_path / "w.duckdb"
     with duckdb.connect(str(db)) as con:
-        ingest.ensure_schema(con)
-    result = invoke_dbt(["compile", "--select", "stg_published__ambsys"], db, tmp_path)
+        ensure_schema(con)
+    result = invoke_dbt(
+        ["compile", "--select", "stg_published__ambsys"], Settings(), build_db=db, work_dir=tmp_path
+    )
     assert result.success, result.exception
     staging = result.result.results[0].node.compiled_code
-    gate = f"select * from raw.ambsys as r {ingest.ACCEPTED.format(alias='r')}"
+    gate = f"select * from raw.ambsys as r {ACCEPTED.format(alias='r')}"
     with duckdb.connect(str(db)) as con:
         for sql in (staging, gate):
             plan = "\n".join(row[1] for row in con.execute(f"explain {sql}").fetchall())

@@ -7,7 +7,7 @@ import hashlib
 import pandas as pd
 from openpyxl import load_workbook
 
-from flows.demo_data import write_demo_inbox
+from flows.demo.data import write_demo_inbox
 
 
 def _digests(root):

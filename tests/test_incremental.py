@@ -11,7 +11,8 @@ import pytest
 from conftest import mart_rows, run_flow, settings_for
 from handmade import fire_incident, write_handmade_inbox, write_rows
 
-from flows.nightly import invoke_dbt
+from flows.settings import Settings
+from flows.transform.dbt import invoke_dbt
 
 INCREMENTAL = {
     "staging.stg_agency__incidents": "service, incident_id",
@@ -107,7 +108,7 @@ def test_a_night_on_top_equals_a_full_rebuild_even_when_a_correction_moves_an_in
     rebuilt = tmp_path / "rebuilt.duckdb"
     shutil.copy(published, rebuilt)
     rebuilt.chmod(0o644)
-    result = invoke_dbt(["run", "--full-refresh"], rebuilt, tmp_path)
+    result = invoke_dbt(["run", "--full-refresh"], Settings(), build_db=rebuilt, work_dir=tmp_path)
     assert result.success, result.exception
     for table, order in INCREMENTAL.items():
         assert _rows(published, table, order) == _rows(rebuilt, table, order), table
@@ -239,8 +240,9 @@ def test_a_nights_tests_of_the_incident_models_read_only_the_rows_it_loaded(tmp_
         result = invoke_dbt(
             ["test", "--select", "int_incidents__with_area", "int_incident_measures"]
             + ["stg_agency__incidents", "stg_agency__boundaries"],
-            build,
-            tmp_path,
+            Settings(),
+            build_db=build,
+            work_dir=tmp_path,
             **bookmark,
         )
         assert result.exception is None, result.exception

@@ -9,8 +9,14 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook
 
-from flows import ingest
-from flows.contracts import SOURCES, Column, Source
+from flows.load.inbox import discover
+from flows.load.quarantine import ACCEPTED
+from flows.load.raw import append_raw
+from flows.load.stage import _stage_csv, check_contract, stage
+from flows.sources.agency import read_file
+from flows.sources.contracts import SOURCES, Column, Source
+from flows.sources.errors import ContractError
+from flows.warehouse.schema import ensure_schema
 
 
 def test_csv_with_byte_order_mark_and_windows_1252_pound_sign_read_the_same(tmp_path):
@@ -18,7 +24,7 @@ def test_csv_with_byte_order_mark_and_windows_1252_pound_sign_read_the_same(tmp_
     (tmp_path / "utf8.csv").write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
     (tmp_path / "cp1252.csv").write_bytes(text.encode("cp1252"))
     for name in ("utf8.csv", "cp1252.csv"):
-        frame = ingest.read_file(tmp_path / name, name)
+        frame = read_file(tmp_path / name, name)
         assert list(frame.columns) == ["site_id", "site_name", "_source_row"]
         assert frame.site_name[0] == "Old Hall (£1 lease)"
 
@@ -28,7 +34,7 @@ def test_excel_cells_become_the_text_a_csv_would_carry(tmp_path):
     wb.active.append(["Month", "FTE", "Headcount", "Shared_Post"])
     wb.active.append([datetime(2016, 4, 1), 12.5, 13.0, True])
     wb.save(tmp_path / "staff.xlsx")
-    frame = ingest.read_file(tmp_path / "staff.xlsx", "staffing/staff.xlsx")
+    frame = read_file(tmp_path / "staff.xlsx", "staffing/staff.xlsx")
     assert frame.iloc[0].to_dict() == {
         "month": "2016-04-01",
         "fte": "12.5",
@@ -41,9 +47,9 @@ def test_excel_cells_become_the_text_a_csv_would_carry(tmp_path):
 def test_missing_required_column_names_the_file_row_and_column(tmp_path):
     path = tmp_path / "bids.csv"
     path.write_text("bid_id,title\nB1,Thing\n")
-    frame = ingest.read_file(path, "bids/bids.csv")
-    with pytest.raises(ingest.ContractError) as caught:
-        ingest.check_contract(frame, SOURCES["bids"], "bids/bids.csv")
+    frame = read_file(path, "bids/bids.csv")
+    with pytest.raises(ContractError) as caught:
+        check_contract(frame, SOURCES["bids"], "bids/bids.csv")
     error = caught.value
     assert (error.file, error.row, error.column) == ("bids/bids.csv", 1, "fund_round")
     assert "missing required column(s) fund_round" in str(error)
@@ -59,13 +65,13 @@ def test_missing_required_column_names_the_file_row_and_column(tmp_path):
 def test_empty_files_are_refused(tmp_path, content, reason):
     path = tmp_path / "bids.csv"
     path.write_bytes(content)
-    with pytest.raises(ingest.ContractError, match=reason):
-        ingest.check_contract(ingest.read_file(path, "bids.csv"), SOURCES["bids"], "bids.csv")
+    with pytest.raises(ContractError, match=reason):
+        check_contract(read_file(path, "bids.csv"), SOURCES["bids"], "bids.csv")
 
 
 def test_rows_carry_their_lineage_into_raw(tmp_path):
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
-    ingest.ensure_schema(con)
+    ensure_schema(con)
     path = tmp_path / "districts.csv"
     path.write_text(
         ",".join(SOURCES["boundaries"].column_names)
@@ -73,8 +79,8 @@ def test_rows_carry_their_lineage_into_raw(tmp_path):
         + "D1,Dale,Shire,rural,100,P,Police,F,Fire,A,Amb\n"
         + "D2,Hill,Shire,urban,200,P,Police,F,Fire,A,Amb\n"
     )
-    assert ingest.stage(con, path, SOURCES["boundaries"], "x") == 2
-    ingest.append_raw(
+    assert stage(con, path, SOURCES["boundaries"], "x") == 2
+    append_raw(
         con,
         SOURCES["boundaries"],
         load_id="L1",
@@ -109,12 +115,12 @@ def test_a_warehouse_from_before_row_records_gains_them_and_keeps_its_quarantine
     con.execute("""insert into audit.quarantine (load_id, source, source_row, column_name, rule)
         values ('L1', 'ambsys', 2, 'value', 'not a double')""")
 
-    ingest.ensure_schema(con)
+    ensure_schema(con)
 
     assert con.execute("select count(_source_record) from raw.ambsys").fetchone()[0] == 0
     assert con.execute("select count(source_record) from audit.quarantine").fetchone()[0] == 0
     accepted = con.execute(
-        f"select period, measure_code from raw.ambsys as r {ingest.ACCEPTED.format(alias='r')}"
+        f"select period, measure_code from raw.ambsys as r {ACCEPTED.format(alias='r')}"
     ).fetchall()
     assert accepted == [("2020-05-01", "A0")]
 
@@ -124,7 +130,7 @@ def test_discover_ignores_hidden_files_and_keeps_the_folder(tmp_path):
     (tmp_path / "bids" / "a.csv").write_text("x")
     (tmp_path / "bids" / ".~lock.a.csv#").write_text("x")
     (tmp_path / "loose.csv").write_text("x")
-    found = ingest.discover(tmp_path)
+    found = discover(tmp_path)
     assert [(f.folder, f.path.name) for f in found] == [("bids", "a.csv"), ("", "loose.csv")]
 
 
@@ -163,8 +169,8 @@ def test_duckdb_reads_a_csv_exactly_as_python_does(tmp_path, content, fast):
         key=("site_id",),
     )
     con = duckdb.connect()
-    assert (ingest._stage_csv(con, path, source, "e.csv") is not None) is fast
-    frame = ingest.check_contract(ingest.read_file(path, "e.csv"), source, "e.csv")
+    assert (_stage_csv(con, path, source, "e.csv") is not None) is fast
+    frame = check_contract(read_file(path, "e.csv"), source, "e.csv")
     expected = [tuple(None if pd.isna(v) else v for v in row) for row in frame.values.tolist()]
-    ingest.stage(con, path, source, "e.csv")
+    stage(con, path, source, "e.csv")
     assert _staged(con, source) == expected

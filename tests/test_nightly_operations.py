@@ -21,9 +21,11 @@ from conftest import mart_rows, settings_for
 from handmade import write_b3, write_handmade_inbox
 from receivers import Receivers
 
-from flows import backfill, cli, freshness, ingest, notify
-from flows.runlog import RunRecord, read_log
+from flows import cli
+from flows.schedule import backfill, freshness, notify
 from flows.settings import TELEMETRY_OFF, Settings
+from flows.warehouse.runlog import RunRecord, read_log
+from flows.warehouse.schema import ensure_schema
 
 NETWATCH = Path(__file__).resolve().parent / "netwatch"
 STAGE_TASKS = {
@@ -315,7 +317,7 @@ def test_freshness_judged_against_each_cadence_as_of_a_date():
     estates annual: a load on 04-02 is after the as-of date, so not counted -> never (a warning)
     ambsys (optional published statistics): never -> listed, no warning."""
     con = duckdb.connect()
-    ingest.ensure_schema(con)
+    ensure_schema(con)
     loads = [
         ("incidents", datetime(2026, 3, 29, 2), "loaded"),
         ("incidents", datetime(2026, 3, 30, 2), "loaded"),
@@ -413,7 +415,7 @@ def test_backfill_plans_dated_folders_oldest_first_within_the_range(tmp_path, ca
 def test_a_file_read_is_retried_when_the_share_drops_it_not_when_the_data_is_wrong():
     from prefect.states import Failed
 
-    from flows.nightly import ingest_file, read_failed
+    from flows.schedule.nightly import ingest_file, read_failed
 
     assert ingest_file.retries == 2 and ingest_file.retry_condition_fn is read_failed
     assert read_failed(ingest_file, None, Failed(data=OSError("share went away")))

@@ -19,8 +19,10 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from workbooks import moved_layout, usual_layout, workforce_rows, write_workbook
 
-from flows import published
-from flows.ingest import ContractError
+from flows.sources import published
+from flows.sources.errors import ContractError
+from flows.sources.fetch import DownloadError, download
+from flows.sources.workforce import read_police_workforce
 
 PUBLIC = Path(__file__).resolve().parents[2] / "shared" / "data" / "public"
 WORKFORCE = "police_workforce/police-workforce-tabs-30sep15.ods"
@@ -64,7 +66,7 @@ WORKFORCE_COLUMNS = ["table_name", "worker_type", "as_at_date", "force_name", "f
 
 
 def test_police_workforce_real_release():
-    frame = published.read_police_workforce(public(WORKFORCE), "police-workforce-tabs-30sep15.ods")
+    frame = read_police_workforce(public(WORKFORCE), "police-workforce-tabs-30sep15.ods")
     assert_text_frame(frame, WORKFORCE_COLUMNS)
     officers = frame[frame.table_name == "Table_1"]
     assert value(officers, "fte", force_name="Cleveland", as_at_date="2015-09-30") == "1315.32"
@@ -121,8 +123,8 @@ def test_police_workforce_other_layout_reads_the_same(tmp_path, suffix):
             "Table_1": moved_layout(rows),
         },
     )
-    first = published.read_police_workforce(usual, usual.name)
-    second = published.read_police_workforce(moved, moved.name)
+    first = read_police_workforce(usual, usual.name)
+    second = read_police_workforce(moved, moved.name)
     for frame in (first, second):
         assert_text_frame(frame, WORKFORCE_COLUMNS)
         assert len(frame) == 43 * 3
@@ -154,7 +156,7 @@ def test_police_workforce_layouts_it_cannot_read_name_sheet_and_row(tmp_path):
     no_dates[5] = [None, "30 Sep 2014", "31 Mar 2015", "30 Sep 2015"]  # text, not dates
     path = write_workbook(tmp_path / "no_dates.xlsx", {"Table_1": no_dates})
     with pytest.raises(ContractError, match="Table_1: no header row of as-at dates") as caught:
-        published.read_police_workforce(path, "no_dates.xlsx")
+        read_police_workforce(path, "no_dates.xlsx")
     assert caught.value.row == 1 and caught.value.file == "no_dates.xlsx"
 
     missing = [r for r in rows if r[0] != "Gwent"]
@@ -162,11 +164,11 @@ def test_police_workforce_layouts_it_cannot_read_name_sheet_and_row(tmp_path):
     with pytest.raises(
         ContractError, match="expected the 43 forces of England and Wales, found 42"
     ):
-        published.read_police_workforce(path, "missing.xlsx")
+        read_police_workforce(path, "missing.xlsx")
 
     path = write_workbook(tmp_path / "other.xlsx", {"Table_1": [["Table 1: Something else"]]})
     with pytest.raises(ContractError, match="no Table_N sheet titled"):
-        published.read_police_workforce(path, "other.xlsx")
+        read_police_workforce(path, "other.xlsx")
 
     # A table with an as-at date and no figures under it (column D, the latest date).
     blank = usual_layout([[r[0], r[1], r[2], None] for r in rows])
@@ -174,18 +176,18 @@ def test_police_workforce_layouts_it_cannot_read_name_sheet_and_row(tmp_path):
     with pytest.raises(
         ContractError, match="Table_1: no figures under the as-at date 2015-09-30"
     ) as caught:
-        published.read_police_workforce(path, "blank.xlsx")
+        read_police_workforce(path, "blank.xlsx")
     assert (caught.value.row, caught.value.column) == (6, "D")
 
     # Staff figures without the officers table, the release's headline.
     staff = usual_layout(rows, "Table 2: Police staff by police force area, 2015")
     path = write_workbook(tmp_path / "staff.xlsx", {"Table_2": staff})
     with pytest.raises(ContractError, match="no 'Table N: Police officers by police force area'"):
-        published.read_police_workforce(path, "staff.xlsx")
+        read_police_workforce(path, "staff.xlsx")
 
     (tmp_path / "tables.csv").write_text("a,b\n1,2\n")
     with pytest.raises(ContractError, match="unsupported file type"):
-        published.read_police_workforce(tmp_path / "tables.csv", "tables.csv")
+        read_police_workforce(tmp_path / "tables.csv", "tables.csv")
 
 
 # --- AmbSYS --------------------------------------------------------------------------------------
@@ -547,36 +549,36 @@ def publisher(monkeypatch):
 def test_download_fetches_the_publishers_bytes(publisher, tmp_path):
     original = public(WORKFORCE)
     dest = tmp_path / "downloads"
-    path = published.download(f"{publisher}/{WORKFORCE}", dest)
+    path = download(f"{publisher}/{WORKFORCE}", dest)
     assert path == dest / "police-workforce-tabs-30sep15.ods"
     assert path.read_bytes() == original.read_bytes()
     assert [p.name for p in dest.iterdir()] == [path.name]  # no .partial left behind
-    again = published.download(f"{publisher}/{AMBSYS}", dest, timeout=10)
+    again = download(f"{publisher}/{AMBSYS}", dest, timeout=10)
     assert again.read_bytes() == public(AMBSYS).read_bytes()
 
 
 def test_download_http_error_raises_and_leaves_nothing(publisher, tmp_path):
-    with pytest.raises(published.DownloadError, match="HTTP 404") as wrong_address:
-        published.download(f"{publisher}/no/such/file.ods", tmp_path / "downloads")
+    with pytest.raises(DownloadError, match="HTTP 404") as wrong_address:
+        download(f"{publisher}/no/such/file.ods", tmp_path / "downloads")
     assert list((tmp_path / "downloads").iterdir()) == []
     assert not wrong_address.value.transient  # the nightly task does not retry a 404
     with socket.socket() as closed:  # a port nothing listens on: the network's fault, retried
         closed.bind(("127.0.0.1", 0))
         port = closed.getsockname()[1]
-    with pytest.raises(published.DownloadError) as refused:
-        published.download(f"http://127.0.0.1:{port}/x.ods", tmp_path / "downloads")
+    with pytest.raises(DownloadError) as refused:
+        download(f"http://127.0.0.1:{port}/x.ods", tmp_path / "downloads")
     assert refused.value.transient
-    with pytest.raises(published.DownloadError, match="only http and https"):
-        published.download(f"file://{tmp_path}/x.csv", tmp_path / "downloads")
+    with pytest.raises(DownloadError, match="only http and https"):
+        download(f"file://{tmp_path}/x.csv", tmp_path / "downloads")
 
 
 def test_download_cannot_write_outside_its_folder(publisher, tmp_path):
     dest = tmp_path / "a" / "b" / "downloads"
-    path = published.download(f"{publisher}/../../etc/passwd", dest)
+    path = download(f"{publisher}/../../etc/passwd", dest)
     assert path == dest / "passwd"
-    path = published.download(f"{publisher}/report?id=1", dest)
+    path = download(f"{publisher}/report?id=1", dest)
     assert path == dest / "escape.csv"
-    path = published.download(f"{publisher}/%2e%2e%2f%2e%2e%2fetc%2fpasswd", dest)
+    path = download(f"{publisher}/%2e%2e%2f%2e%2e%2fetc%2fpasswd", dest)
     assert path.parent == dest
     written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
     assert written == ["a/b/downloads/escape.csv", "a/b/downloads/passwd"]

@@ -24,8 +24,8 @@ import pytest
 from conftest import SHARED_PUBLIC, run_flow, settings_for
 from workbooks import usual_layout, workforce_rows, write_workbook
 
-from flows import published
-from flows.ingest import ContractError
+from flows.sources import published
+from flows.sources.errors import ContractError
 
 AMBSYS = "ambsys/AmbSYS.csv"
 LAD_PFA = "ons_lookups/LAD16_CSP16_PFA16_Dec2016.csv"

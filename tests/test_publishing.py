@@ -25,9 +25,11 @@ import pytest
 from conftest import mart_rows, run_flow, settings_for
 from handmade import fire_incident, site, write_b1_register, write_handmade_inbox, write_rows
 
-from flows import ingest, publish, runlog
-from flows.copying import copy_file
+from flows.load.recover import recover_interrupted
 from flows.settings import PROJECT_ROOT, Settings
+from flows.warehouse import publish, runlog
+from flows.warehouse.copying import copy_file
+from flows.warehouse.schema import ensure_schema
 
 
 def _sha(path: Path) -> str | None:
@@ -37,7 +39,7 @@ def _sha(path: Path) -> str | None:
 def _warehouse(path: Path, run_id: str, value: int) -> None:
     """A small warehouse as a run leaves it: the audit schema, its run, one figure."""
     with duckdb.connect(str(path)) as con:
-        ingest.ensure_schema(con)
+        ensure_schema(con)
         con.execute(
             "insert into audit.load_runs (run_id, started_at, finished_at, status) "
             "values (?, ?, ?, 'succeeded')",
@@ -81,10 +83,11 @@ def test_publish_renames_the_build_over_the_published_file_and_keeps_each_versio
 
 
 def test_copies_have_the_same_bytes_and_stay_apart_whether_or_not_the_disk_reflinks(tmp_path):
-    """The build's copy of the warehouse and the archive's copy of a file (flows/copying.py): a
-    reflink where the filesystem has them (XFS, btrfs: only there does this run that branch),
-    the bytes copied where it has not. Either way the copy holds the same bytes, replaces a
-    longer read-only leftover, and writing it leaves the original as it was."""
+    """The build's copy of the warehouse and the archive's copy of a file
+    (flows/warehouse/copying.py): a reflink where the filesystem has them (XFS, btrfs: only
+    there does this run that branch), the bytes copied where it has not. Either way the copy
+    holds the same bytes, replaces a longer read-only leftover, and writing it leaves the
+    original as it was."""
     original = tmp_path / "published.duckdb"
     original.write_bytes(os.urandom(3 << 20))
     before = original.read_bytes()
@@ -204,9 +207,9 @@ def test_refusals_no_published_warehouse_records_are_judged_again_or_recorded(tm
     (settings.inbox / "ambsys" / "release.xlsx.partial").write_bytes(b"half a download")
     (settings.archive / f"{'0' * 64}.csv.partial").write_bytes(b"half a copy")
     with duckdb.connect(str(settings.build_db)) as con:
-        ingest.ensure_schema(con)
-        assert len(publish.recover_interrupted(con, settings)) == 5
-        assert publish.recover_interrupted(con, settings) == []  # once only
+        ensure_schema(con)
+        assert len(recover_interrupted(con, settings)) == 5
+        assert recover_interrupted(con, settings) == []  # once only
         rows = con.execute(
             "select run_id, original_name, sha256, row_number, column_name, reason "
             "from audit.rejected_files order by run_id"

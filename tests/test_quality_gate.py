@@ -16,9 +16,19 @@ import pytest
 from conftest import ARTIFACTS, CHROMIUM_FLAGS, chromium_or_skip, run_flow, settings_for
 from handmade import fire_incident, write_b3, write_handmade_inbox, write_rows
 
-from flows import ingest, quality
-from flows.contracts import SOURCES
-from flows.runlog import read_log
+from flows.quality import checks
+from flows.quality.checks import check_loaded_rows, check_mart
+from flows.quality.gate import Gate
+from flows.quality.suites import (
+    MART_SUITES_DIR,
+    SOURCE_SUITES_DIR,
+    source_suite,
+    source_suites,
+    suite_text,
+)
+from flows.sources.contracts import SOURCES
+from flows.warehouse.runlog import read_log
+from flows.warehouse.schema import ensure_schema
 
 
 def _sha(path):
@@ -176,14 +186,14 @@ def _open_data_docs_in_chromium(quality_dir: Path, run_id: str) -> None:
 
 
 def test_source_suites_are_written_from_the_contracts():
-    files = {p.stem for p in quality.SOURCE_SUITES_DIR.glob("*.json")}
+    files = {p.stem for p in SOURCE_SUITES_DIR.glob("*.json")}
     assert files == set(SOURCES), "run `bluelight sources --write`"
-    for name, suite in quality.source_suites().items():
-        assert suite == json.loads(quality.suite_text(quality.source_suite(SOURCES[name]))), (
+    for name, suite in source_suites().items():
+        assert suite == json.loads(suite_text(source_suite(SOURCES[name]))), (
             f"expectations/sources/{name}.json is stale: run `bluelight sources --write`"
         )
     # Every declared rule is there: e.g. incidents' service is one of the three services.
-    incidents = quality.source_suites()["incidents"]["expectations"]
+    incidents = source_suites()["incidents"]["expectations"]
     assert {
         "type": "expect_column_values_to_be_in_set",
         "kwargs": {"column": "service", "value_set": ["police", "fire", "ambulance"]},
@@ -207,9 +217,9 @@ def test_a_month_missing_from_a_trend_is_named_in_a_warning(tmp_path):
         "values (?, ?, 'county', 'Testshire', 'Testshire', 'all')",
         months,
     )
-    path = quality.MART_SUITES_DIR / "fct_response_times_monthly.periods.json"
+    path = MART_SUITES_DIR / "fct_response_times_monthly.periods.json"
     suite = json.loads(path.read_text())
-    results = quality.check_mart(con, suite, quality.Gate(tmp_path / "quality", "t"))
+    results = check_mart(con, suite, Gate(tmp_path / "quality", "t"))
     [failed] = [r for r in results if not r.success]
     assert failed.level == "warning"
     assert failed.column == "missing_months" and failed.unexpected_count == 1
@@ -258,10 +268,10 @@ def test_a_big_load_is_checked_in_slices_that_keep_a_repeated_key_together(
     """A load over BATCH_ROWS is validated in slices cut by a hash of the key, so memory stays
     bounded and a key sent twice, rows apart, still meets itself in one slice. With a worker
     replaced part way (every 2 batches), every slice still comes back, in order."""
-    monkeypatch.setattr(quality, "BATCH_ROWS", 3)
-    monkeypatch.setattr(quality, "WORKER_BATCHES", worker_batches)
+    monkeypatch.setattr(checks, "BATCH_ROWS", 3)
+    monkeypatch.setattr(checks, "WORKER_BATCHES", worker_batches)
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
-    ingest.ensure_schema(con)
+    ensure_schema(con)
     codes = [f"D{n}" for n in range(1, 10)] + ["D1"]  # D1 again in the last row, row 11
     for row, code in enumerate(codes, start=2):
         con.execute(
@@ -274,8 +284,8 @@ def test_a_big_load_is_checked_in_slices_that_keep_a_repeated_key_together(
         "insert into audit.loaded_files (load_id, source, original_name, status) "
         "values ('L1', 'boundaries', 'boundaries/districts.csv', 'loaded')"
     )
-    gate = quality.Gate(tmp_path / "quality", "run")
-    results = quality.check_loaded_rows(con, {"boundaries": ["L1"]}, gate)
+    gate = Gate(tmp_path / "quality", "run")
+    results = check_loaded_rows(con, {"boundaries": ["L1"]}, gate)
     assert [p["batch"] for p in gate.pages] == [
         f"boundaries/districts.csv (part {n} of 4)" for n in (1, 2, 3, 4)
     ]
@@ -296,7 +306,7 @@ def test_the_gate_lets_go_of_each_batch_once_it_is_checked(tmp_path):
 
     import pandas as pd
 
-    gate = quality.Gate(tmp_path / "quality", "run")
+    gate = Gate(tmp_path / "quality", "run")
     expectations = [
         {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "x"}, "meta": {}}
     ]
@@ -318,7 +328,7 @@ def test_a_run_id_that_reads_like_a_time_zone_is_still_checked(tmp_path, run_id)
     CI found) and '-0522ad' as -05:22 (a page filed under the wrong time)."""
     import pandas as pd
 
-    gate = quality.Gate(tmp_path / "quality", run_id)
+    gate = Gate(tmp_path / "quality", run_id)
     expectations = [
         {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "x"}, "meta": {}}
     ]

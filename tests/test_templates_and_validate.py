@@ -5,32 +5,19 @@ validated file's verdict, problems and exit status are the load's, with nothing 
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 
 import duckdb
 import pytest
-from conftest import run_flow, settings_for
+from conftest import bluelight, run_flow, settings_for
 from handmade import write_handmade_inbox
 from openpyxl import load_workbook
 
-from flows import cli, templates, validate
-from flows.contracts import SOURCES
+from flows.load import validate
+from flows.sources import templates
+from flows.sources.contracts import SOURCES
 
 AGENCY = [name for name, source in SOURCES.items() if source.kind == "agency"]
-
-
-def bluelight(home, *argv) -> int:
-    """The `bluelight` command on data directory `home`."""
-    before = os.environ.get("BLUELIGHT_HOME")
-    os.environ["BLUELIGHT_HOME"] = str(home)
-    try:
-        return cli.main(list(argv))
-    finally:
-        if before is None:
-            del os.environ["BLUELIGHT_HOME"]
-        else:
-            os.environ["BLUELIGHT_HOME"] = before
 
 
 def test_every_agency_source_has_a_whole_example_row():

@@ -1,7 +1,7 @@
 {#- A source's raw rows less those quarantined (audit.quarantine): what staging builds on. A
     quarantine row names the file's row it holds back by its record; for a load from before
     records were kept both are null and the whole line is held back. `is not distinct from`
-    keeps a hash join (flows/ingest.py's ACCEPTED, which the load and the gate use, says why). -#}
+    keeps a hash join (flows/load/quarantine.py's ACCEPTED, which the load and the gate use, says why). -#}
 {% macro accepted_rows(table_name, source_name='agency') -%}
     select src.*
     from {{ source(source_name, table_name) }} as src

@@ -15,7 +15,7 @@
     the load id's day: on the day of `load_id` the condition alone skips nothing, and read all
     of raw's ids (docs/performance.md). So `_loaded_at` is bounded too, by the first time those
     loads were written: `audit.first_loaded_at`, a DuckDB macro the warehouse's schema defines
-    (flows/ingest.py), NULL when a load was recorded without its time. -#}
+    (flows/warehouse/schema.py), NULL when a load was recorded without its time. -#}
 {% macro loaded_from(load_id, alias='', op='>=') -%}
     {%- set prefix = alias ~ '.' if alias else '' -%}
     {%- set query -%}

@@ -20,8 +20,8 @@ from email.message import EmailMessage
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from flows.runlog import RunRecord, logger
 from flows.settings import Settings
+from flows.warehouse.runlog import RunRecord, logger
 
 
 def alerts(
@@ -31,7 +31,7 @@ def alerts(
     gone_late: Sequence[str] = (),
 ) -> list[str]:
     """Why this run needs telling about; empty when it does not. `refused` is (file, reason);
-    `gone_late` the sources late now that were not at the last run (flows/freshness.py)."""
+    `gone_late` the sources late now that were not at the last run (flows/schedule/freshness.py)."""
     found = []
     if record.status == "failed":
         found.append(

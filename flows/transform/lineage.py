@@ -3,7 +3,8 @@
 A deployment starts on what it can download (published statistics) and receives agency extracts
 over the following weeks. A mart built from a source that has never loaded is *waiting for* it:
 empty because nothing has arrived, not because something broke, so the marts gate does not fail
-it for being empty (flows/quality.py). A mart whose sources have all loaded is judged as ever.
+it for being empty (flows/quality/checks.py). A mart whose sources have all loaded is judged as
+ever.
 The sources of a mart are found by walking the manifest's `parent_map` up from the mart to its
 `source.` nodes, so a new model or source needs no list kept by hand.
 """
@@ -16,7 +17,7 @@ from datetime import datetime
 
 import duckdb
 
-from flows.contracts import SOURCES
+from flows.sources.contracts import SOURCES
 
 MART_SCHEMA = "marts"
 
@@ -108,11 +109,3 @@ def record(con: duckdb.DuckDBPyConnection, run_id: str, verdicts: list[Readiness
         ],
     )
     con.execute("commit")
-
-
-def waiting(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
-    """Each mart waiting for a source, as the last run recorded it: mart -> sources."""
-    rows = con.execute(
-        "select mart, waiting_for from audit.mart_readiness where len(waiting_for) > 0"
-    ).fetchall()
-    return dict(rows)

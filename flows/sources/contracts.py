@@ -4,7 +4,8 @@ Ingest reads the columns, keys and rules from here (a row that breaks a rule is 
 the quality gate's Great Expectations suites (expectations/sources/) and dbt's source and
 staging YAML are written from here (`bluelight sources --write`; a test fails when they
 disagree). Raw tables keep every value as text, as it was sent; staging parses it with the
-warehouse's `raw.parse_*` macros (flows/ingest.py), the same ones the quarantine rules use.
+warehouse's `raw.parse_*` macros (flows/warehouse/schema.py), the same ones the quarantine rules
+use. This module is data, one declaration per source, and long for that reason.
 """
 
 from __future__ import annotations
@@ -108,7 +109,9 @@ class Source:
     formats: tuple[str, ...] = AGENCY_FORMATS
     row_rules: tuple[RowRule, ...] = ()
     lookups: tuple[Lookup, ...] = ()
-    kind: str = "agency"  # agency extract, or "published" statistics read by flows/published.py
+    kind: str = (
+        "agency"  # agency extract, or "published" statistics read by flows/sources/published.py
+    )
     publisher: str | None = None
     # Expected cadence (audit.source_freshness). Published statistics are optional: one never
     # loaded is listed, not warned about; an agency extract never loaded is a warning.
@@ -528,7 +531,7 @@ SOURCES: dict[str, Source] = {
                 "spend_gbp": "3420000",
             },
         ),
-        # Published statistics, read by flows/published.py as their publishers release them.
+        # Published statistics, read by flows/sources/published.py as their publishers release them.
         Source(
             "police_workforce_tables",
             "Home Office, Police workforce, England and Wales: full-time equivalents by police "

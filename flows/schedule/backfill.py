@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from flows import ingest, runlog
+from flows.load.inbox import discover
+from flows.warehouse import runlog
 
 DATE_FOLDER = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -82,14 +83,14 @@ def plan(
 
 def stage(folder: Path, inbox: Path) -> int:
     """Copy a set of files into the empty inbox, keeping their `<source>/` folders; how many."""
-    waiting = ingest.discover(inbox)
+    waiting = discover(inbox)
     if waiting:
         raise BackfillError(
             f"the inbox already holds {len(waiting)} file(s) waiting (e.g. "
             f"{waiting[0].relative(inbox)}): load them first with `bluelight run` (or move them "
             "aside), so that a backfill loads only the files of its date"
         )
-    files = ingest.discover(folder)
+    files = discover(folder)
     for item in files:
         target = inbox / item.relative(folder)
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -1,10 +1,10 @@
 """Judge a file against its contract without loading it (`bluelight validate FILE`).
 
-The file goes through the very steps a night's load runs (`ingest.stage` and `ingest.quarantine`)
-in a DuckDB database held in memory, so the verdict is the load's: `load`, `load with rows
-quarantined`, or `reject`. A rule that looks a value up in another source (an incident's district
-in the boundaries) reads that source's accepted rows from the published warehouse, opened
-read-only. Nothing is written to the data directory.
+The file goes through the very steps a night's load runs (flows/load/stage.py `stage` and
+flows/load/quarantine.py `quarantine`) in a DuckDB database held in memory, so the verdict is
+the load's: `load`, `load with rows quarantined`, or `reject`. A rule that looks a value up in
+another source (an incident's district in the boundaries) reads that source's accepted rows
+from the published warehouse, opened read-only. Nothing is written to the data directory.
 """
 
 from __future__ import annotations
@@ -15,8 +15,12 @@ from pathlib import Path
 
 import duckdb
 
-from flows import ingest
-from flows.contracts import SOURCES, Source
+from flows.load.inbox import already_loaded, sha256_of
+from flows.load.quarantine import literal, quarantine
+from flows.load.stage import stage
+from flows.sources.contracts import SOURCES, Source
+from flows.sources.errors import ContractError
+from flows.warehouse.schema import ensure_schema
 
 LOAD, QUARANTINE, REJECT = "load", "load with rows quarantined", "reject"
 
@@ -61,11 +65,11 @@ def source_of(path: Path, name: str | None) -> Source:
     """The source named, or the one whose inbox folder holds the file."""
     if name:
         if name not in SOURCES:
-            raise ingest.ContractError(str(path), f"no source {name!r}: `bluelight sources`")
+            raise ContractError(str(path), f"no source {name!r}: `bluelight sources`")
         return SOURCES[name]
     source = SOURCES.get(path.parent.name)
     if source is None:
-        raise ingest.ContractError(
+        raise ContractError(
             path.name,
             f"no source owns the folder {path.parent.name!r}: say which with --source NAME "
             "(`bluelight sources` lists them)",
@@ -79,11 +83,11 @@ def _reference(con: duckdb.DuckDBPyConnection, source: Source, warehouse: Path |
     con.execute("create schema raw; create schema audit")
     if warehouse is None or not warehouse.exists() or not source.lookups:
         return
-    con.execute(f"attach {ingest._literal(str(warehouse))} as published (read_only)")
+    con.execute(f"attach {literal(str(warehouse))} as published (read_only)")
     names = sorted({lookup.source for lookup in source.lookups})
     for name in names:
         con.execute(f"create table raw.{name} as select * from published.raw.{name}")
-    listed = ", ".join(ingest._literal(n) for n in names)
+    listed = ", ".join(literal(n) for n in names)
     con.execute(
         "create table audit.quarantine as select * from published.audit.quarantine "
         f"where source in ({listed})"
@@ -95,7 +99,7 @@ def _already_loaded(warehouse: Path | None, sha256: str) -> str | None:
     if warehouse is None or not warehouse.exists():
         return None
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        return ingest.already_loaded(con, sha256)
+        return already_loaded(con, sha256)
 
 
 def validate(path: Path, source_name: str | None = None, warehouse: Path | None = None) -> Verdict:
@@ -103,23 +107,21 @@ def validate(path: Path, source_name: str | None = None, warehouse: Path | None 
     name = f"{path.parent.name}/{path.name}" if path.parent.name in SOURCES else path.name
     try:
         source = source_of(path, source_name)
-    except ingest.ContractError as error:
+    except ContractError as error:
         return Verdict(name, None, REJECT, problems=[Problem(None, None, error.reason)])
-    loaded_as = _already_loaded(warehouse, ingest.sha256_of(path))
+    loaded_as = _already_loaded(warehouse, sha256_of(path))
     with (
         tempfile.TemporaryDirectory() as spill,
         duckdb.connect(config={"temp_directory": spill}) as con,
     ):
         _reference(con, source, warehouse)
-        ingest.ensure_schema(con)
+        ensure_schema(con)
         try:
-            rows = ingest.stage(con, path, source, name)
-        except ingest.ContractError as error:
+            rows = stage(con, path, source, name)
+        except ContractError as error:
             problem = Problem(error.row, error.column, error.reason)
             return Verdict(name, source.name, REJECT, problems=[problem], loaded_as=loaded_as)
-        held = ingest.quarantine(
-            con, source, load_id="validate", run_id="validate", source_file=name
-        )
+        held = quarantine(con, source, load_id="validate", run_id="validate", source_file=name)
         problems = [
             Problem(*row)
             for row in con.execute(

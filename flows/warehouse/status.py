@@ -3,7 +3,8 @@ last refusal, what each mart is waiting for, and the published version in force.
 
 Loads and marts come from the published warehouse, opened read-only. Refusals come from
 `rejected/<run>/<source>/`, which a failed run writes too (its warehouse is never published), so
-the last refusal shown is the last one made, whatever became of its night.
+the last refusal shown is the last one made, whatever became of its night. `waiting` gives the
+marts waiting for a source, as the last run recorded them, for the marts gate.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from datetime import datetime
 
 import duckdb
 
-from flows import publish
-from flows.contracts import SOURCES
+from flows.load.inbox import read_reason
 from flows.settings import Settings
+from flows.sources.contracts import SOURCES
+from flows.warehouse import publish
 
 LOADS_SQL = """
     select source, count(*) filter (where status = 'loaded') as files,
@@ -44,7 +46,7 @@ def last_refusals(settings: Settings) -> dict[str, str]:
     for run in sorted(settings.rejected.glob("*"), reverse=True):
         for reason_file in sorted(run.glob("*/*.reason.txt")):
             folder = reason_file.parent.name
-            fields = publish._read_reason(reason_file)
+            fields = read_reason(reason_file)
             if folder not in found and fields:
                 where = ", ".join(f"{k} {fields[k]}" for k in ("row", "column") if fields.get(k))
                 found[folder] = (
@@ -111,3 +113,12 @@ def _source_lines(found: list[SourceStatus]) -> list[str]:
         if s.last_refusal:
             lines.append(f"      last refused: {s.last_refusal}")
     return lines
+
+
+def waiting(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
+    """Each mart waiting for a source, as the last run recorded it (flows/transform/lineage.py):
+    mart -> sources."""
+    rows = con.execute(
+        "select mart, waiting_for from audit.mart_readiness where len(waiting_for) > 0"
+    ).fetchall()
+    return dict(rows)

@@ -10,11 +10,14 @@ from pathlib import Path
 
 import yaml
 
-from flows.contracts import SOURCES, Source
 from flows.settings import PROJECT_ROOT
+from flows.sources.contracts import SOURCES, Source
 
 STAGING_DIR = PROJECT_ROOT / "dbt_project" / "models" / "staging"
-HEADER = "# Written by `bluelight sources --write` from flows/contracts.py: edit the contracts.\n"
+HEADER = (
+    "# Written by `bluelight sources --write` from flows/sources/contracts.py: "
+    "edit the contracts.\n"
+)
 
 LINEAGE_DOCS = {
     "_load_id": "Load that brought the row (audit.loaded_files.load_id).",

@@ -1,4 +1,4 @@
-"""Build copy, atomic publish and kept versions of the warehouse (DESIGN.md, "Publishing, and why").
+"""Build copy, atomic publish and kept versions of the warehouse (docs/decisions/0002).
 
 A run works on `build/bluelight.duckdb`, a copy of the published file; only a run that passed
 every gate replaces `warehouse/bluelight.duckdb`, by rename, so readers see the old file or the
@@ -22,9 +22,8 @@ from pathlib import Path
 
 import duckdb
 
-from flows import ingest, runlog
-from flows.copying import copy_file
-from flows.settings import Settings
+from flows.warehouse import runlog
+from flows.warehouse.copying import copy_file
 
 VERSION_PREFIX = "bluelight-"
 READ_ONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
@@ -55,99 +54,10 @@ def prepare_build(published: Path, build: Path) -> None:
     if published.exists():
         partial = build.with_name(build.name + ".partial")
         # A new file, writable: the published one stays as is. A reflink where the filesystem
-        # has them (flows/copying.py), so the copy costs nothing and shares unchanged blocks.
+        # has them (flows/warehouse/copying.py), so the copy costs nothing and shares unchanged
+        # blocks.
         copy_file(published, partial)
         partial.replace(build)
-
-
-def recover_interrupted(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[str]:
-    """Finish what a stopped run left undone, on the build `con`, before this run loads anything.
-    Called holding the run lock, so no other run is writing. Logs and returns a line per thing
-    done.
-
-    - Half-written `.partial` files (a download into the inbox, a copy into the archive) go.
-    - A refused file moves to `rejected/<run>/` when it is refused, but its row in
-      `audit.rejected_files` is published only with its run. A refused file no published warehouse
-      records goes back to the inbox if its run was killed (it never wrote its record), to be
-      refused and recorded again, as that run would have; a failed run's refusals (the run is in
-      `runs.jsonl`), or one whose name a newer file in the inbox has taken, are recorded now from
-      the reason file beside them, under the run that refused them.
-
-    Nothing else needs undoing: files already loaded are known by sha256 and skipped, and a
-    stopped run's rows lived only in its build copy, which `prepare_build` replaced.
-    """
-    done = []
-    for folder in (settings.inbox, settings.archive):
-        for stale in sorted(folder.rglob("*.partial")) if folder.exists() else []:
-            stale.unlink()
-            done.append(f"removed half-written {stale.relative_to(settings.home)}")
-    recorded = set(con.execute("select run_id, original_name from audit.rejected_files").fetchall())
-    ended = {record["run_id"] for record in runlog.read_log(settings.run_log)}
-    run_dirs = settings.rejected.iterdir() if settings.rejected.exists() else []
-    for run_dir in sorted(p for p in run_dirs if p.is_dir()):
-        for path in sorted(run_dir.rglob("*")):
-            if not path.is_file() or path.name.endswith(".reason.txt"):
-                continue
-            parts = path.relative_to(run_dir).parts
-            folder = parts[0] if len(parts) > 1 else ""
-            reason_file = path.with_name(path.name + ".reason.txt")
-            fields = _read_reason(reason_file)
-            original = fields["file"] if fields else "/".join(filter(None, (folder, path.name)))
-            if (run_dir.name, original) in recorded:
-                continue
-            back = settings.inbox / original
-            if run_dir.name not in ended and not back.exists():
-                back.parent.mkdir(parents=True, exist_ok=True)
-                path.replace(back)
-                reason_file.unlink(missing_ok=True)
-                done.append(
-                    f"{original}: refused by {run_dir.name}, which was stopped; back in "
-                    "the inbox to be judged again"
-                )
-                continue
-            fields = fields or {
-                "reason": f"refused by run {run_dir.name}, which stopped before it wrote why"
-            }
-            con.execute(
-                "insert into audit.rejected_files values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    run_dir.name,
-                    folder,
-                    original,
-                    str(path),
-                    ingest.sha256_of(path),
-                    int(fields["row"]) if fields.get("row") else None,
-                    fields.get("column") or None,
-                    fields["reason"],
-                    datetime.fromtimestamp(
-                        (reason_file if reason_file.exists() else path).stat().st_mtime
-                    ),
-                ],
-            )
-            done.append(f"{original}: refused by {run_dir.name}, recorded now")
-        for folder_path in sorted(run_dir.rglob("*"), reverse=True) + [run_dir]:
-            if folder_path.is_dir() and not any(folder_path.iterdir()):
-                folder_path.rmdir()  # emptied by files going back to the inbox
-    log = runlog.logger()
-    for line in done:
-        log.info("recovered: %s", line)
-    return done
-
-
-def _read_reason(path: Path) -> dict[str, str] | None:
-    """The fields of a `.reason.txt` (flows/ingest.py `reject`), or None if it is not whole."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None
-    head, sep, reason = text.partition("\nreason: ")
-    lines = head.split("\n")
-    if not sep or not text.endswith("\n") or len(lines) != 3:
-        return None
-    fields = dict(line.split(": ", 1) if ": " in line else (line.rstrip(":"), "") for line in lines)
-    if not fields.get("file"):
-        return None
-    return {**fields, "reason": reason[:-1]}
 
 
 def _fsync(path: Path) -> None:

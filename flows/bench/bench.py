@@ -116,13 +116,10 @@ def _python(code: str, env: dict | None = None) -> Measured:
 def _startup(home: Path) -> dict:
     """The parts of a run's fixed cost, each alone in its own process: Python imports, Prefect
     starting a flow (a temporary server when none is configured), and dbt parsing the project.
-    A run overlaps some of them (flows/nightly._warm_up); `_empty_night` measures the whole."""
-    env = {
-        "BLUELIGHT_HOME": str(home),
-        "BLUELIGHT_BUILD_DB": str(home / "startup.duckdb"),
-        "BLUELIGHT_DUCKDB_MEMORY_LIMIT": Settings().duckdb_memory_limit,
-    }
-    imports = _python("import flows.nightly", env)
+    A run overlaps some of them (flows/schedule/nightly.py `_warm_up`); `_empty_night` measures
+    the whole."""
+    env = {"BLUELIGHT_HOME": str(home), **Settings(home=home).to_dbt_env()}
+    imports = _python("import flows.schedule.nightly", env)
     empty_flow = "from prefect import flow\n@flow\ndef empty():\n    return 1\nempty()"
     prefect = _python(empty_flow, env)
     with _prefect_server(home) as url:
@@ -204,7 +201,7 @@ def _one_more_day(inbox: Path, scale: float, seed: int, day: int = 1) -> int:
     import numpy as np
     import pandas as pd
 
-    from flows import demo_data
+    from flows.demo import data as demo_data
 
     rng = np.random.default_rng(seed + 1)
     fy = demo_data.LAST_FY + 1
@@ -234,7 +231,7 @@ def _run(home: Path, env: dict | None = None) -> tuple[Measured, dict]:
 
 
 def run_bench(tier: str, home: Path, seed: int = 2014, progress=print) -> Report:
-    from flows.demo_data import write_demo_inbox
+    from flows.demo.data import write_demo_inbox
 
     scale, years = TIERS[tier]
     report = Report(tier, scale, years)
@@ -333,6 +330,13 @@ def render(report: Report) -> str:
             f"it; not counted, the other stages' {rest_s:.1f} s: copying the warehouse, checking "
             f"the marts, publishing) | **{fixed_s:.1f} s** |"
         )
+    lines += _nights_and_pages(report, pipeline)
+    return "\n".join(lines) + "\n"
+
+
+def _nights_and_pages(report: Report, pipeline: float) -> list[str]:
+    """The report's rows for the nights after the full run and for the dashboard's pages."""
+    lines: list[str] = []
     for (night, stages, incidents), which in zip(
         report.nights,
         ("one more night, straight after the full run", "the next night"),
@@ -360,7 +364,7 @@ def render(report: Report) -> str:
             "| dashboard's slowest query, cold cache: median / 95th percentile | "
             f"`{query}` {median * 1000:.0f} / {p95 * 1000:.0f} ms |"
         )
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def machine() -> str:
@@ -378,8 +382,8 @@ def machine() -> str:
 
 def disk(home: Path) -> str:
     """The data directory's filesystem, and whether it copies by reflink: then each night's copy
-    of the warehouse is all but free (flows/copying.py)."""
-    from flows.copying import copy_file
+    of the warehouse is all but free (flows/warehouse/copying.py)."""
+    from flows.warehouse.copying import copy_file
 
     where, kind = "", "an unknown filesystem"
     inside = f"{home.resolve()}/"

@@ -16,7 +16,7 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from flows.contracts import SOURCES, TYPE_FORMATS, Column, Source
+from flows.sources.contracts import SOURCES, TYPE_FORMATS, Column, Source
 
 FORMATS = ("csv", "xlsx")
 # Units follow from a column's name where the contracts name one (`_gbp`, `_m2`, ...).

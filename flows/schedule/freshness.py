@@ -1,4 +1,5 @@
-"""Freshness: is each source sending as often as its contract says (flows/contracts.py, `cadence`)?
+"""Freshness: is each source sending as often as its contract says (flows/sources/contracts.py,
+`cadence`)?
 
 Judged as of the run's as-of time (now for a nightly run, the given date for a backfill), from
 `audit.loaded_files`: a source's last delivery is the latest as-of time of a file of new bytes
@@ -19,7 +20,7 @@ from datetime import datetime, timedelta
 
 import duckdb
 
-from flows.contracts import SOURCES, Source
+from flows.sources.contracts import SOURCES, Source
 
 
 @dataclass(frozen=True)

@@ -137,47 +137,11 @@ def _incidents(rng: np.random.Generator, county: str, service: str, fy: int, sca
     is_northmoor = county == "Northmoor"
 
     if service == "fire":
-        handling = rng.gamma(40.0, 95.0 / 40.0, size=n)
-        handling += np.where(
-            call >= np.datetime64(PLANTED["call_handling_drift_start"]),
-            PLANTED["call_handling_drift_seconds"],
-            0.0,
-        )
-        if is_northmoor:
-            handling += np.where(
-                call >= np.datetime64(PLANTED["jcr_go_live"]),
-                PLANTED["jcr_call_handling_change_seconds"],
-                0.0,
-            )
-        turnout = rng.gamma(12.0, np.where(rural, 200.0, 95.0) / 12.0)
-        drive = rng.gamma(6.0, (np.where(rural, 450.0, 290.0) + 3.0 * years_on) / 6.0)
-        handling, turnout, drive = (np.maximum(x, 10.0).round() for x in (handling, turnout, drive))
-        mobilised = call + handling.astype("timedelta64[s]")
-        mobile = mobilised + turnout.astype("timedelta64[s]")
-        arrival = mobile + drive.astype("timedelta64[s]")
+        mobilised, mobile, arrival = _fire_times(rng, n, call, rural, years_on, is_northmoor)
     else:
-        handling = np.maximum(rng.gamma(20.0, 75.0 / 20.0, size=n), 10.0).round()
-        urban_mean = np.array([TRAVEL_MEAN[c][0] for c in category], dtype=float)
-        rural_mean = np.array([TRAVEL_MEAN[c][1] for c in category], dtype=float)
-        travel = rng.gamma(9.0, np.where(rural, rural_mean, urban_mean) / 9.0)
-        if service == "ambulance":
-            urgent = np.isin(category, ["cardiac_arrest", "C1"])
-            travel += np.where(
-                urgent & (call >= np.datetime64(PLANTED["ambulance_drift_start"])),
-                PLANTED["ambulance_drift_seconds"],
-                0.0,
-            )
-            if is_northmoor:
-                co_responded = (
-                    (category == "cardiac_arrest")
-                    & rural
-                    & (call >= np.datetime64(PLANTED["co_responding_go_live"]))
-                )
-                travel += np.where(co_responded, PLANTED["co_responding_change_seconds"], 0.0)
-        travel = np.maximum(travel, 30.0).round()
-        mobilised = call + handling.astype("timedelta64[s]")
-        mobile = None
-        arrival = mobilised + travel.astype("timedelta64[s]")
+        mobilised, mobile, arrival = _other_times(
+            rng, n, service, category, call, rural, is_northmoor
+        )
 
     def text(times):
         return np.char.replace(np.datetime_as_string(times, unit="s"), "T", " ")
@@ -195,6 +159,59 @@ def _incidents(rng: np.random.Generator, county: str, service: str, fy: int, sca
             "first_arrival_time": text(arrival),
         }
     )
+
+
+def _fire_times(rng: np.random.Generator, n: int, call, rural, years_on, is_northmoor: bool):
+    """Fire incidents' mobilised, mobile and first arrival times: call handling, turnout and
+    drive, each drawn in turn."""
+    handling = rng.gamma(40.0, 95.0 / 40.0, size=n)
+    handling += np.where(
+        call >= np.datetime64(PLANTED["call_handling_drift_start"]),
+        PLANTED["call_handling_drift_seconds"],
+        0.0,
+    )
+    if is_northmoor:
+        handling += np.where(
+            call >= np.datetime64(PLANTED["jcr_go_live"]),
+            PLANTED["jcr_call_handling_change_seconds"],
+            0.0,
+        )
+    turnout = rng.gamma(12.0, np.where(rural, 200.0, 95.0) / 12.0)
+    drive = rng.gamma(6.0, (np.where(rural, 450.0, 290.0) + 3.0 * years_on) / 6.0)
+    handling, turnout, drive = (np.maximum(x, 10.0).round() for x in (handling, turnout, drive))
+    mobilised = call + handling.astype("timedelta64[s]")
+    mobile = mobilised + turnout.astype("timedelta64[s]")
+    arrival = mobile + drive.astype("timedelta64[s]")
+    return mobilised, mobile, arrival
+
+
+def _other_times(
+    rng: np.random.Generator, n: int, service: str, category, call, rural, is_northmoor: bool
+):
+    """Ambulance and police incidents' mobilised and first arrival times (no mobile time)."""
+    handling = np.maximum(rng.gamma(20.0, 75.0 / 20.0, size=n), 10.0).round()
+    urban_mean = np.array([TRAVEL_MEAN[c][0] for c in category], dtype=float)
+    rural_mean = np.array([TRAVEL_MEAN[c][1] for c in category], dtype=float)
+    travel = rng.gamma(9.0, np.where(rural, rural_mean, urban_mean) / 9.0)
+    if service == "ambulance":
+        urgent = np.isin(category, ["cardiac_arrest", "C1"])
+        travel += np.where(
+            urgent & (call >= np.datetime64(PLANTED["ambulance_drift_start"])),
+            PLANTED["ambulance_drift_seconds"],
+            0.0,
+        )
+        if is_northmoor:
+            co_responded = (
+                (category == "cardiac_arrest")
+                & rural
+                & (call >= np.datetime64(PLANTED["co_responding_go_live"]))
+            )
+            travel += np.where(co_responded, PLANTED["co_responding_change_seconds"], 0.0)
+    travel = np.maximum(travel, 30.0).round()
+    mobilised = call + handling.astype("timedelta64[s]")
+    mobile = None
+    arrival = mobilised + travel.astype("timedelta64[s]")
+    return mobilised, mobile, arrival
 
 
 def _months() -> list[date]:
@@ -390,125 +407,142 @@ BIDS = (
 
 def _benefits(police_estate_baseline: float) -> dict[str, list[list]]:
     """The benefits register per bid, as the bid team wrote it."""
-    common = ["Northmoor"]
     return {
-        "PIF-2014-NM01": [
-            [
-                "B-NM01-01",
-                "PIF-2014-NM01",
-                "Faster fire call handling in the joint control room",
-                "non_financial",
-                "recurring",
-                "fire",
-                "Head of Joint Control",
-                "fire_call_handling_mean_seconds",
-                *common,
-                "all",
-                "seconds",
-                "decrease",
-                95.0,
-                "2014-15",
-                70.0,
-                date(2017, 3, 31),
-                1.0,
-                "2014-15",
-                "Fire incident records (mobilising system)",
-                "high",
-            ],
-            [
-                "B-NM01-02",
-                "PIF-2014-NM01",
-                "Police control room building released (share of police estate saving)",
-                "cashable",
-                "recurring",
-                "police",
-                "Director of Estates",
-                "police_estate_running_cost_gbp",
-                *common,
-                "all",
-                "gbp",
-                "decrease",
-                police_estate_baseline,
-                "2014-15",
-                police_estate_baseline - 750_000.0,  # the whole measure's target ...
-                date(2019, 3, 31),
-                0.2,  # ... of which this bid claims a fifth
-                "2014-15",
-                "Police estate return",
-                "medium",
-            ],
-        ],
-        "PIF-2014-NM02": [
-            [
-                "B-NM02-01",
-                "PIF-2014-NM02",
-                "Police estate running costs cut by sharing fire stations",
-                "cashable",
-                "recurring",
-                "police",
-                "Director of Estates",
-                "police_estate_running_cost_gbp",
-                *common,
-                "all",
-                "gbp",
-                "decrease",
-                police_estate_baseline,
-                "2014-15",
-                police_estate_baseline - 750_000.0,
-                date(2019, 3, 31),
-                0.8,
-                "2014-15",
-                "Police estate return",
-                "high",
-            ],
-            [
-                "B-NM02-02",
-                "PIF-2014-NM02",
-                "Capital receipts from police sites disposed of",
-                "cashable",
-                "one_off",
-                "police",
-                "Director of Estates",
-                "capital_receipts_cumulative_gbp",
-                *common,
-                "all",
-                "gbp",
-                "increase",
-                0.0,
-                "2014-15",
-                4_000_000.0,
-                date(2020, 3, 31),
-                1.0,
-                "2014-15",
-                "Police estate return (disposals)",
-                "high",
-            ],
-        ],
-        "PIF-2016-NM03": [
-            [
-                "B-NM03-01",
-                "PIF-2016-NM03",
-                "Earlier help at rural cardiac arrests",
-                "non_financial",
-                "recurring",
-                "ambulance",
-                "Co-responding Lead",
-                "cardiac_arrest_response_mean_minutes",
-                *common,
-                "rural",
-                "minutes",
-                "decrease",
-                11.5,
-                "2015-16",
-                9.5,
-                date(2018, 3, 31),
-                1.0,
-                "2015-16",
-                "Ambulance incident records (CAD)",
-                "medium",
-            ],
-        ],
+        "PIF-2014-NM01": _benefits_nm01(police_estate_baseline),
+        "PIF-2014-NM02": _benefits_nm02(police_estate_baseline),
+        "PIF-2016-NM03": _benefits_nm03(),
     }
+
+
+def _benefits_nm01(police_estate_baseline: float) -> list[list]:
+    """The benefits register of PIF-2014-NM01."""
+    common = ["Northmoor"]
+    return [
+        [
+            "B-NM01-01",
+            "PIF-2014-NM01",
+            "Faster fire call handling in the joint control room",
+            "non_financial",
+            "recurring",
+            "fire",
+            "Head of Joint Control",
+            "fire_call_handling_mean_seconds",
+            *common,
+            "all",
+            "seconds",
+            "decrease",
+            95.0,
+            "2014-15",
+            70.0,
+            date(2017, 3, 31),
+            1.0,
+            "2014-15",
+            "Fire incident records (mobilising system)",
+            "high",
+        ],
+        [
+            "B-NM01-02",
+            "PIF-2014-NM01",
+            "Police control room building released (share of police estate saving)",
+            "cashable",
+            "recurring",
+            "police",
+            "Director of Estates",
+            "police_estate_running_cost_gbp",
+            *common,
+            "all",
+            "gbp",
+            "decrease",
+            police_estate_baseline,
+            "2014-15",
+            police_estate_baseline - 750_000.0,  # the whole measure's target ...
+            date(2019, 3, 31),
+            0.2,  # ... of which this bid claims a fifth
+            "2014-15",
+            "Police estate return",
+            "medium",
+        ],
+    ]
+
+
+def _benefits_nm02(police_estate_baseline: float) -> list[list]:
+    """The benefits register of PIF-2014-NM02."""
+    common = ["Northmoor"]
+    return [
+        [
+            "B-NM02-01",
+            "PIF-2014-NM02",
+            "Police estate running costs cut by sharing fire stations",
+            "cashable",
+            "recurring",
+            "police",
+            "Director of Estates",
+            "police_estate_running_cost_gbp",
+            *common,
+            "all",
+            "gbp",
+            "decrease",
+            police_estate_baseline,
+            "2014-15",
+            police_estate_baseline - 750_000.0,
+            date(2019, 3, 31),
+            0.8,
+            "2014-15",
+            "Police estate return",
+            "high",
+        ],
+        [
+            "B-NM02-02",
+            "PIF-2014-NM02",
+            "Capital receipts from police sites disposed of",
+            "cashable",
+            "one_off",
+            "police",
+            "Director of Estates",
+            "capital_receipts_cumulative_gbp",
+            *common,
+            "all",
+            "gbp",
+            "increase",
+            0.0,
+            "2014-15",
+            4_000_000.0,
+            date(2020, 3, 31),
+            1.0,
+            "2014-15",
+            "Police estate return (disposals)",
+            "high",
+        ],
+    ]
+
+
+def _benefits_nm03() -> list[list]:
+    """The benefits register of PIF-2016-NM03."""
+    common = ["Northmoor"]
+    return [
+        [
+            "B-NM03-01",
+            "PIF-2016-NM03",
+            "Earlier help at rural cardiac arrests",
+            "non_financial",
+            "recurring",
+            "ambulance",
+            "Co-responding Lead",
+            "cardiac_arrest_response_mean_minutes",
+            *common,
+            "rural",
+            "minutes",
+            "decrease",
+            11.5,
+            "2015-16",
+            9.5,
+            date(2018, 3, 31),
+            1.0,
+            "2015-16",
+            "Ambulance incident records (CAD)",
+            "medium",
+        ],
+    ]
 
 
 def _zip_deterministic(path: Path) -> None:
@@ -571,23 +605,51 @@ def write_demo_inbox(
 
     `scale` multiplies the incidents a year; `incident_years` keeps only the last so many
     financial years of incidents (the benchmark's national tiers). One file is in memory at a
-    time."""
-    from flows.contracts import SOURCES
-
+    time. The sources are written in a fixed order, each drawing from the one generator, so the
+    same seed writes the same files byte for byte."""
     rng = np.random.default_rng(seed)
     counts: dict[str, int] = {}
+    counts["boundaries"] = _write_boundaries(inbox)
+    first_fy = LAST_FY + 1 - incident_years if incident_years else FIRST_FY
+    counts["incidents"] = _write_incidents(inbox, rng, first_fy, scale, progress)
+    organisations = [
+        (COUNTIES[c][s][1], s, 1.0 if c == "Northmoor" else 0.85)
+        for c in COUNTIES
+        for s in ("police", "fire")
+    ]
+    organisations.append((AMBULANCE_TRUST[1], "ambulance", 1.0))
+    counts["staffing"] = _write_staffing(inbox, rng, organisations)
+    counts["estates"], police_baseline = _write_estates(inbox, rng)
+    counts["finance"] = _write_finance(inbox, rng, organisations)
+    write_csv(_folder(inbox, "bids") / "pif_bids.csv", _columns("bids"), [list(b) for b in BIDS])
+    counts["bids"] = len(BIDS)
+    counts["benefits_register"] = 0
+    for bid_id, rows in _benefits(round(police_baseline, -3)).items():
+        write_xlsx(
+            _folder(inbox, "benefits_register") / f"{bid_id}_benefits.xlsx",
+            _columns("benefits_register"),
+            rows,
+        )
+        counts["benefits_register"] += len(rows)
+    return counts
 
-    def folder(source: str) -> Path:
-        path = inbox / source
-        path.mkdir(parents=True, exist_ok=True)
-        return path
 
-    def columns(source: str) -> list[str]:
-        return SOURCES[source].column_names
+def _folder(inbox: Path, source: str) -> Path:
+    path = inbox / source
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
+
+def _columns(source: str) -> list[str]:
+    from flows.sources.contracts import SOURCES
+
+    return SOURCES[source].column_names
+
+
+def _write_boundaries(inbox: Path) -> int:
     write_csv(
-        folder("boundaries") / "district_lookup.csv",
-        columns("boundaries"),
+        _folder(inbox, "boundaries") / "district_lookup.csv",
+        _columns("boundaries"),
         [
             [
                 d.code,
@@ -602,33 +664,38 @@ def write_demo_inbox(
             for d in DISTRICTS
         ],
     )
-    counts["boundaries"] = len(DISTRICTS)
+    return len(DISTRICTS)
 
-    counts["incidents"] = 0
-    first_fy = LAST_FY + 1 - incident_years if incident_years else FIRST_FY
+
+def _write_incidents(
+    inbox: Path, rng: np.random.Generator, first_fy: int, scale: float, progress
+) -> int:
+    written = 0
     for county, info in COUNTIES.items():
         for service in ("fire", "ambulance", "police"):
             for fy in range(first_fy, LAST_FY + 1):
                 frame = _incidents(rng, county, service, fy, scale)
                 name = f"{info['slug']}_{service}_{financial_year_label(fy)}.csv"
-                frame.to_csv(folder("incidents") / name, index=False, lineterminator="\n")
-                counts["incidents"] += len(frame)
+                frame.to_csv(_folder(inbox, "incidents") / name, index=False, lineterminator="\n")
+                written += len(frame)
         progress(f"  demo incidents for {county}: done")
+    return written
 
-    counts["staffing"] = 0
-    organisations = [
-        (COUNTIES[c][s][1], s, 1.0 if c == "Northmoor" else 0.85)
-        for c in COUNTIES
-        for s in ("police", "fire")
-    ]
-    organisations.append((AMBULANCE_TRUST[1], "ambulance", 1.0))
+
+def _write_staffing(inbox: Path, rng: np.random.Generator, organisations: list) -> int:
+    written = 0
     for organisation, service, size in organisations:
         rows = _staffing(rng, organisation, service, size)
         slug = organisation.lower().replace(" ", "_")
-        write_xlsx(folder("staffing") / f"{slug}.xlsx", columns("staffing"), rows)
-        counts["staffing"] += len(rows)
+        write_xlsx(_folder(inbox, "staffing") / f"{slug}.xlsx", _columns("staffing"), rows)
+        written += len(rows)
+    return written
 
-    counts["estates"] = 0
+
+def _write_estates(inbox: Path, rng: np.random.Generator) -> tuple[int, float]:
+    """The estate returns; the rows written, and Northmoor police's 2014-15 running cost (the
+    baseline of the estate benefits)."""
+    written = 0
     police_baseline = 0.0
     for county in COUNTIES:
         for service, count in (
@@ -640,25 +707,17 @@ def write_demo_inbox(
             if organisation == "Northmoor Constabulary":
                 police_baseline = sum(r[8] for r in rows if r[1] == "2014-15")
             slug = organisation.lower().replace(" ", "_")
-            write_csv(folder("estates") / f"{slug}_estate_return.csv", columns("estates"), rows)
-            counts["estates"] += len(rows)
+            path = _folder(inbox, "estates") / f"{slug}_estate_return.csv"
+            write_csv(path, _columns("estates"), rows)
+            written += len(rows)
+    return written, police_baseline
 
-    counts["finance"] = 0
+
+def _write_finance(inbox: Path, rng: np.random.Generator, organisations: list) -> int:
+    written = 0
     for organisation, service, size in organisations:
         rows = _finance(rng, organisation, service, size)
         slug = organisation.lower().replace(" ", "_")
-        write_csv(folder("finance") / f"{slug}_outturn.csv", columns("finance"), rows)
-        counts["finance"] += len(rows)
-
-    write_csv(folder("bids") / "pif_bids.csv", columns("bids"), [list(b) for b in BIDS])
-    counts["bids"] = len(BIDS)
-
-    counts["benefits_register"] = 0
-    for bid_id, rows in _benefits(round(police_baseline, -3)).items():
-        write_xlsx(
-            folder("benefits_register") / f"{bid_id}_benefits.xlsx",
-            columns("benefits_register"),
-            rows,
-        )
-        counts["benefits_register"] += len(rows)
-    return counts
+        write_csv(_folder(inbox, "finance") / f"{slug}_outturn.csv", _columns("finance"), rows)
+        written += len(rows)
+    return written

@@ -18,6 +18,10 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import duckdb
 
 
 @dataclass
@@ -38,8 +42,10 @@ class RunRecord:
     error: str | None = None
     as_of: str | None = None  # the moment the run loads for: now, or a backfill's past date
     rerun_of: str | None = None  # the failed run this one reruns
-    warnings: list = field(default_factory=list)  # late sources (flows/freshness.py)
-    alerts: list = field(default_factory=list)  # why the operator was told (flows/notify.py)
+    warnings: list = field(default_factory=list)  # late sources (flows/schedule/freshness.py)
+    alerts: list = field(
+        default_factory=list
+    )  # why the operator was told (flows/schedule/notify.py)
     notified: str | None = None  # how telling them went
 
     @contextmanager
@@ -154,3 +160,49 @@ def recorded_run(
                 if handle.read(1) != b"\n":
                     line = b"\n" + line
             handle.write(line)  # append mode: always at the end, whatever was read
+
+
+def write_history(con: duckdb.DuckDBPyConnection, run_log: Path, record: RunRecord) -> None:
+    """Replay runs.jsonl, plus this run as it stands (succeeded, as it is about to publish),
+    into audit.load_runs of `con`."""
+    rows = read_log(run_log)
+    rows.append(
+        {
+            **asdict(record),
+            "status": "succeeded",
+            "finished_at": datetime.now().isoformat(timespec="seconds"),
+        }
+    )
+    # Replace, not delete-all: a run killed after it published has no line in the log, but
+    # its row in the warehouse it published stays.
+    con.executemany(
+        "insert or replace into audit.load_runs (run_id, started_at, finished_at, status, "
+        "files_loaded, files_skipped, files_rejected, rows_loaded, rows_quarantined, "
+        "checks_passed, checks_failed, checks_warned, stage_seconds, error, as_of, rerun_of, "
+        "warnings, alerts, notified) "
+        "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            [
+                r["run_id"],
+                r["started_at"],
+                r["finished_at"],
+                r["status"],
+                r["files_loaded"],
+                r["files_skipped"],
+                r["files_rejected"],
+                r["rows_loaded"],
+                r.get("rows_quarantined", 0),
+                r["checks_passed"],
+                r["checks_failed"],
+                r["checks_warned"],
+                json.dumps(r["stage_seconds"]),
+                r["error"],
+                r.get("as_of"),
+                r.get("rerun_of"),
+                json.dumps(r.get("warnings", [])),
+                json.dumps(r.get("alerts", [])),
+                r.get("notified"),
+            ]
+            for r in rows
+        ],
+    )

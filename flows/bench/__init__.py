@@ -1,0 +1,1 @@
+"""The benchmark behind `bluelight bench` and docs/performance.md."""

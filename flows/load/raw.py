@@ -1,0 +1,178 @@
+"""One inbox file into raw: staged, archived, appended with its lineage, its broken rows
+quarantined, and recorded in audit.loaded_files; or refused, or skipped as already loaded.
+
+Raw rows are kept as text, exactly as sent, with their lineage: the load id, when it was loaded,
+the archived file, its sha256 and the row number in the file (the header is row 1). A file that
+breaks its contract is moved to `rejected/` with a reason file naming the file, row and column;
+the rest of the inbox still loads. A file already loaded (same sha256) is recorded and skipped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import duckdb
+
+from flows.load.inbox import InboxFile, already_loaded, archive_copy, reject, sha256_of
+from flows.load.quarantine import quarantine
+from flows.load.stage import stage
+from flows.settings import Settings
+from flows.sources.contracts import Source
+from flows.sources.errors import ContractError
+
+
+def append_raw(
+    con: duckdb.DuckDBPyConnection,
+    source: Source,
+    *,
+    load_id: str,
+    loaded_at: datetime,
+    archive_path: str,
+    sha256: str,
+) -> int:
+    """Append temp table `incoming` (see `stage`) to raw with its lineage; returns the rows."""
+    columns = ", ".join(f'"{c}"' for c in source.column_names)
+    return con.execute(
+        f"""insert into raw.{source.name} by name
+            select {columns}, _source_row, _source_record, $load as _load_id, $at as _loaded_at,
+                   $file as _source_file, $sha as _source_sha256
+            from incoming""",
+        {"load": load_id, "at": loaded_at, "file": archive_path, "sha": sha256},
+    ).fetchone()[0]
+
+
+@dataclass
+class FileOutcome:
+    """What became of one inbox file in a run."""
+
+    path: str
+    source: str
+    status: str  # loaded, skipped, rejected
+    rows: int = 0
+    quarantined: int = 0
+    load_id: str | None = None
+    reason: str | None = None
+
+
+def load_file(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    item: InboxFile,
+    load_id: str,
+    run_id: str,
+    as_of: datetime,
+) -> FileOutcome:
+    """One inbox file into raw of the build `con`, as `load_id`: refused (no source owns its
+    folder, or it breaks its contract), skipped (its bytes are loaded already), or loaded."""
+    name = item.relative(settings.inbox)
+    sha256 = sha256_of(item.path)
+
+    def refuse(error: ContractError) -> FileOutcome:
+        reject(
+            con,
+            item,
+            error,
+            run_id=run_id,
+            rejected_dir=settings.rejected,
+            inbox=settings.inbox,
+            sha256=sha256,
+        )
+        return FileOutcome(name, item.folder, "rejected", reason=error.located)
+
+    if item.source is None:
+        where = f"the folder {item.folder!r}" if item.folder else "the top of the inbox"
+        return refuse(
+            ContractError(
+                name,
+                f"no source owns {where}: files go in inbox/<source>/, named as "
+                "`bluelight sources` lists them",
+            )
+        )
+    earlier = already_loaded(con, sha256)
+    if earlier:
+        _record_skipped(con, load_id, run_id, name, as_of, earlier)
+        return FileOutcome(name, item.folder, "skipped", reason=f"already loaded as {earlier}")
+    try:
+        stage(con, item.path, item.source, name)
+    except ContractError as error:
+        return refuse(error)
+    archived = archive_copy(item.path, sha256, settings.archive)
+    archive_path = archived.relative_to(settings.home).as_posix()
+    rows, quarantined = _append(con, item, load_id, run_id, name, archive_path, sha256, as_of)
+    return FileOutcome(
+        name, item.folder, "loaded", rows=rows, quarantined=quarantined, load_id=load_id
+    )
+
+
+def _record_skipped(
+    con: duckdb.DuckDBPyConnection,
+    load_id: str,
+    run_id: str,
+    name: str,
+    as_of: datetime,
+    earlier: str,
+) -> None:
+    """Recorded, not loaded: the archive already holds these bytes (as `earlier`)."""
+    con.execute(
+        "insert into audit.loaded_files (load_id, run_id, source, original_name, "
+        "archive_path, sha256, rows, rows_quarantined, version, loaded_at, status, as_of) "
+        "select ?, ?, source, ?, archive_path, sha256, 0, 0, null, ?, 'skipped', ? "
+        "from audit.loaded_files where load_id = ?",
+        [load_id, run_id, name, datetime.now(), as_of, earlier],
+    )
+
+
+def _append(
+    con: duckdb.DuckDBPyConnection,
+    item: InboxFile,
+    load_id: str,
+    run_id: str,
+    name: str,
+    archive_path: str,
+    sha256: str,
+    as_of: datetime,
+) -> tuple[int, int]:
+    """The staged rows into raw, their broken rows quarantined and the file recorded in
+    audit.loaded_files, in one transaction; returns (rows, rows quarantined)."""
+    loaded_at = datetime.now()
+    con.execute("begin")
+    rows = append_raw(
+        con,
+        item.source,
+        load_id=load_id,
+        loaded_at=loaded_at,
+        archive_path=archive_path,
+        sha256=sha256,
+    )
+    quarantined = quarantine(
+        con, item.source, load_id=load_id, run_id=run_id, source_file=archive_path
+    )
+    # A corrected file under the same name is the next version of it.
+    version = (
+        1
+        + con.execute(
+            "select count(*) from audit.loaded_files where original_name = ? and status = 'loaded'",
+            [name],
+        ).fetchone()[0]
+    )
+    con.execute(
+        "insert into audit.loaded_files (load_id, run_id, source, original_name, "
+        "archive_path, sha256, rows, rows_quarantined, version, loaded_at, status, as_of) "
+        "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'loaded', ?)",
+        [
+            load_id,
+            run_id,
+            item.folder,
+            name,
+            archive_path,
+            sha256,
+            rows,
+            quarantined,
+            version,
+            loaded_at,
+            as_of,
+        ],
+    )
+    con.execute("commit")
+    return rows, quarantined

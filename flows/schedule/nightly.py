@@ -1,0 +1,366 @@
+"""The nightly flow (Prefect): prepare -> fetch -> ingest -> freshness -> check loaded rows ->
+dbt build -> judge marts -> check marts -> publish -> clear the inbox. `nightly()` is that list;
+each task is a small function here calling into the room that owns the work. Retries only where
+I/O can fail.
+
+A failed run publishes nothing: the last good warehouse stays in place, files that were not
+refused stay in the inbox for the next run, and the run's record still lands in runs.jsonl. A
+failed or partly failed run is reported to the operator (flows/schedule/notify.py).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, time
+from pathlib import Path
+
+import duckdb
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from flows.load import inbox, raw
+from flows.load.inbox import InboxFile
+from flows.load.raw import FileOutcome
+from flows.load.recover import recover_interrupted
+from flows.quality.results import CheckResult, enforce
+from flows.schedule import freshness, notify
+from flows.settings import Settings
+from flows.sources.fetch import download
+from flows.transform import dbt, lineage
+from flows.warehouse import publish, runlog
+from flows.warehouse.schema import ensure_schema
+
+
+@dataclass
+class Night:
+    """One run of the flow: its id, the moment it loads for, and what it has done so far."""
+
+    run_id: str
+    as_of: datetime
+    rerun_of: str | None = None
+    outcomes: list[FileOutcome] = field(default_factory=list)
+    late: list[str] = field(default_factory=list)  # sources gone late since the last run
+    record: runlog.RunRecord | None = None
+
+
+@task(cache_policy=NO_CACHE)
+def prepare_build(settings: Settings) -> None:
+    publish.prepare_build(settings.published_db, settings.build_db)
+    with duckdb.connect(str(settings.build_db)) as con:
+        ensure_schema(con)
+        recover_interrupted(con, settings)
+
+
+def download_may_recover(task, task_run, state) -> bool:
+    """Retry a download the network or a busy server spoilt; not a wrong address (HTTP 404)."""
+    return getattr(state.result(raise_on_failure=False), "transient", False)
+
+
+# Publishers' sites drop connections: retried with back-off. An unchanged release is the same
+# bytes, so ingest records it as already loaded and skips it.
+@task(
+    cache_policy=NO_CACHE,
+    retries=3,
+    retry_delay_seconds=[10, 60, 300],
+    retry_condition_fn=download_may_recover,
+)
+def fetch_published(settings: Settings, source: str, url: str) -> str:
+    return str(download(url, settings.inbox / source))
+
+
+@task(cache_policy=NO_CACHE)
+def discover(settings: Settings) -> list[InboxFile]:
+    return inbox.discover(settings.inbox)
+
+
+def read_failed(task, task_run, state) -> bool:
+    """Retry only when reading or copying failed (OSError): anything else is the data's doing,
+    and a retry would only repeat it."""
+    return isinstance(state.result(raise_on_failure=False), OSError)
+
+
+# Retried: the inbox may be a network share that drops a read. A contract breach is not an
+# exception here (it is returned as a rejection), and other errors are not retried.
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10], retry_condition_fn=read_failed)
+def ingest_file(
+    settings: Settings, item: InboxFile, run_id: str, n: int, as_of: datetime
+) -> FileOutcome:
+    with duckdb.connect(str(settings.build_db)) as con:
+        return raw.load_file(con, settings, item, f"{run_id}-{n:04d}", run_id, as_of)
+
+
+def ingest(settings: Settings, night: Night) -> list[FileOutcome]:
+    """Every file in the inbox into raw of the build copy, one task each, in load order."""
+    logger = get_run_logger()
+    found = discover(settings)
+    logger.info("%d file(s) in the inbox", len(found))
+    outcomes = []
+    # Held open for the stage, so each file's task reuses this process's open database instead
+    # of opening the file and checkpointing it on close: one checkpoint for the night (60 county
+    # files: 17-27 s -> 12 s).
+    with duckdb.connect(str(settings.build_db)) as keeper:
+        # No checkpoint until the stage's end: a file under a row group's size goes to the WAL,
+        # and past 16 MB each commit checkpointed the whole file (region: 21 s of commits ->
+        # 4 s, plus 8 s for the one checkpoint).
+        keeper.execute("set checkpoint_threshold = '16GB'")
+        keeper.execute("set memory_limit = ?", [settings.duckdb_memory_limit])
+        for n, item in enumerate(found, start=1):
+            outcome = ingest_file(settings, item, night.run_id, n, night.as_of)
+            outcomes.append(outcome)
+            rows = f" ({outcome.rows:,} rows)" if outcome.rows else ""
+            logger.info("[%d/%d] %s: %s%s", n, len(found), outcome.path, outcome.status, rows)
+        keeper.execute("checkpoint")
+    return outcomes
+
+
+@task(cache_policy=NO_CACHE)
+def check_freshness(
+    settings: Settings, run_id: str, as_of: datetime
+) -> tuple[list[str], list[str]]:
+    """Judge every source against its cadence as of the run's as-of time: the warnings, and the
+    sources that have gone late since the last run."""
+    with duckdb.connect(str(settings.build_db)) as con:
+        before = freshness.previous(con, run_id)
+        verdicts = freshness.check(con, run_id, as_of)
+    return freshness.warnings(verdicts), freshness.gone_late(verdicts, before)
+
+
+@task(cache_policy=NO_CACHE)
+def check_loaded(settings: Settings, run_id: str, outcomes: list[FileOutcome]):
+    from flows.quality import checks, gate
+
+    load_ids: dict[str, list[str]] = {}
+    for outcome in outcomes:
+        if outcome.status == "loaded":
+            load_ids.setdefault(outcome.source, []).append(outcome.load_id)
+    run_gate = gate.Gate(settings.quality_dir, run_id)
+    with duckdb.connect(str(settings.build_db)) as con:
+        con.execute("set memory_limit = ?", [settings.duckdb_memory_limit])
+        results = checks.check_loaded_rows(con, load_ids, run_gate)
+        gate.record(con, run_id, results, settings.quality_dir)
+    run_gate.build_docs(keep_days=settings.keep_versions_days)
+    return results
+
+
+def _warm_up(pool: ThreadPoolExecutor, settings: Settings) -> Future:
+    """Begin, in a thread, the fixed work the later stages need: importing the quality gate
+    (Great Expectations, about 3 s) and parsing the dbt project (about 2 s). The first stages
+    copy files and run DuckDB, which let go of the GIL, so this costs the night little; done
+    in line it added both to every run's start-up. Returns the parse, for dbt_build."""
+    parsed = dbt.start_parse(pool, settings)
+    pool.submit(importlib.import_module, "flows.quality.checks")
+    return parsed
+
+
+@task(cache_policy=NO_CACHE)
+def dbt_build(
+    settings: Settings,
+    run_id: str,
+    outcomes: list[FileOutcome],
+    full_refresh: bool = False,
+    parsed: Future | None = None,
+) -> dict:
+    """`dbt build` of what the night's loads reach (flows/transform/dbt.py); everything, in
+    full, on `full_refresh` or when a boundaries file arrived (the months and days already built
+    counted incidents under the old district-to-county mapping)."""
+    loaded = [o.source for o in outcomes if o.status == "loaded"]
+    boundaries = "boundaries" in loaded
+    if boundaries and not full_refresh:
+        get_run_logger().info("a boundaries file arrived: incremental models rebuilt in full")
+    manifest = parsed.result() if parsed else None
+    return dbt.build(settings, run_id, full_refresh or boundaries, loaded, manifest)
+
+
+@task(cache_policy=NO_CACHE)
+def judge_marts(settings: Settings, run_id: str) -> list[str]:
+    """Record each mart's sources and those never loaded (flows/transform/lineage.py), from the
+    manifest of the build just made; a warning for each mart still waiting for an agency
+    extract."""
+    with duckdb.connect(str(settings.build_db)) as con:
+        verdicts = lineage.judge(con, lineage.saved_manifest(con))
+        lineage.record(con, run_id, verdicts)
+    return lineage.warnings(verdicts)
+
+
+@task(cache_policy=NO_CACHE)
+def check_marts(settings: Settings, run_id: str):
+    from flows.quality import checks, gate
+
+    run_gate = gate.Gate(settings.quality_dir, run_id)
+    with duckdb.connect(str(settings.build_db)) as con:
+        results = checks.check_marts(con, run_gate)
+        gate.record(con, run_id, results, settings.quality_dir)
+    run_gate.build_docs(keep_days=settings.keep_versions_days)
+    return results
+
+
+@task(cache_policy=NO_CACHE)
+def write_run_history(settings: Settings, record: runlog.RunRecord) -> None:
+    """Replay runs.jsonl, plus this run as it stands, into audit of the build."""
+    from flows.quality import gate
+
+    with duckdb.connect(str(settings.build_db)) as con:
+        gate.replay(con, settings.quality_dir)
+        runlog.write_history(con, settings.run_log, record)
+
+
+@task(cache_policy=NO_CACHE)
+def publish_build(settings: Settings) -> None:
+    publish.publish(settings.build_db, settings.published_db, keep_days=settings.keep_versions_days)
+
+
+def clear_inbox(settings: Settings, outcomes: list[FileOutcome]) -> None:
+    """Published: the files are in the archive, so the inbox can let them go."""
+    for outcome in outcomes:
+        if outcome.status in ("loaded", "skipped"):
+            (settings.inbox / outcome.path).unlink(missing_ok=True)
+
+
+def _gate(record: runlog.RunRecord, results: list[CheckResult], what: str) -> None:
+    """Count the results in the run's record; stop the run on a critical failure."""
+    record.checks_passed += sum(r.success for r in results)
+    record.checks_failed += sum(not r.success and r.level == "critical" for r in results)
+    record.checks_warned += sum(not r.success and r.level != "critical" for r in results)
+    enforce(results, what)
+
+
+def _count_files(record: runlog.RunRecord, outcomes: list[FileOutcome]) -> None:
+    record.files_loaded = sum(o.status == "loaded" for o in outcomes)
+    record.files_skipped = sum(o.status == "skipped" for o in outcomes)
+    record.files_rejected = sum(o.status == "rejected" for o in outcomes)
+    record.rows_loaded = sum(o.rows for o in outcomes)
+    record.rows_quarantined = sum(o.quarantined for o in outcomes)
+
+
+def summary(record: runlog.RunRecord, outcomes: list[FileOutcome]) -> str:
+    lines = [
+        f"Run {record.run_id}: {record.status}",
+        f"  files: {record.files_loaded} loaded, {record.files_skipped} already loaded, "
+        f"{record.files_rejected} rejected; rows loaded: {record.rows_loaded:,}, "
+        f"quarantined: {record.rows_quarantined:,}",
+        f"  checks: {record.checks_passed} passed, {record.checks_failed} failed (critical), "
+        f"{record.checks_warned} warnings",
+        "  stages: " + ", ".join(f"{k} {v:.1f}s" for k, v in record.stage_seconds.items()),
+    ]
+    lines += [f"  rejected {o.path}: {o.reason}" for o in outcomes if o.status == "rejected"]
+    lines += [f"  warning: {w}" for w in record.warnings]
+    if record.error:
+        lines.append(f"  error: {record.error}")
+    if record.as_of:
+        lines.append(
+            f"  as of {record.as_of}" + (f", rerun of {record.rerun_of}" if record.rerun_of else "")
+        )
+    if record.notified:
+        lines.append(f"  operator told: {record.notified}")
+    return "\n".join(lines)
+
+
+def as_of_time(as_of: str | None) -> datetime:
+    """The moment a run loads for: now, or the end of a backfill's date (YYYY-MM-DD)."""
+    if not as_of:
+        return datetime.now().replace(microsecond=0)
+    if len(as_of) == 10:
+        return datetime.combine(datetime.strptime(as_of, "%Y-%m-%d").date(), time(23, 59, 59))
+    return datetime.fromisoformat(as_of)
+
+
+def _refused(outcomes: list[FileOutcome]) -> list[tuple[str, str]]:
+    return [(o.path, o.reason or "") for o in outcomes if o.status == "rejected"]
+
+
+def _alerts(settings: Settings, night: Night, record: runlog.RunRecord) -> list[str]:
+    return notify.alerts(record, _refused(night.outcomes), settings, night.late)
+
+
+def _report(settings: Settings, night: Night, record: runlog.RunRecord) -> None:
+    """Tell the operator about a failed or partly failed run (runlog.recorded_run's `finish`)."""
+    record.alerts = _alerts(settings, night, record)
+    if not record.alerts:
+        return
+    try:
+        from prefect.runtime import flow_run
+        from prefect.utilities.urls import url_for
+
+        ui_url = url_for("flow-run", obj_id=flow_run.id)
+    except Exception:  # no UI address (a temporary server): the notice says the rest
+        ui_url = None
+    subject, text = notify.message(record, settings, summary(record, night.outcomes), ui_url)
+    record.notified = notify.deliver(settings, subject, text)
+
+
+@contextmanager
+def _recorded(settings: Settings, night: Night) -> Iterator[tuple[runlog.RunRecord, Future]]:
+    """Hold the run lock, start the warm-up, and record the run (reporting it to the operator
+    when it fails or partly fails); print its summary at the end, whatever happened. Yields the
+    run's record and the warm-up's dbt parse."""
+    with runlog.run_lock(settings.home), ThreadPoolExecutor(1, "warm-up") as pool:
+        parsed = _warm_up(pool, settings)
+        try:
+            with runlog.recorded_run(
+                settings.run_log,
+                night.run_id,
+                finish=lambda record: _report(settings, night, record),
+                as_of=night.as_of.isoformat(),
+                rerun_of=night.rerun_of,
+            ) as record:
+                night.record = record
+                yield record, parsed
+        finally:
+            print(summary(night.record, night.outcomes))
+
+
+@flow(name="bluelight-nightly", log_prints=True)
+def nightly(
+    home: str | None = None,
+    as_of: str | None = None,
+    rerun_of: str | None = None,
+    full_refresh: bool = False,
+) -> dict:
+    """Load whatever is in the inbox, check it, build the marts and publish if all is well.
+
+    `as_of` (YYYY-MM-DD, for a backfill) is the date the files count as arrived on, and the date
+    freshness is judged at; `rerun_of` names the failed run this one reruns; `full_refresh`
+    rebuilds dbt's incremental models from raw (done anyway when a boundaries file arrives).
+    """
+    settings = Settings.from_env()
+    if home:
+        settings = dataclasses.replace(settings, home=Path(home))
+    settings.ensure_dirs()
+    night = Night(runlog.new_run_id(), as_of_time(as_of), rerun_of)
+    with _recorded(settings, night) as (record, parsed):
+        with record.stage("prepare"):
+            prepare_build(settings)
+        with record.stage("fetch"):
+            for source, url in settings.published_urls.items():
+                get_run_logger().info("fetched %s", fetch_published(settings, source, url))
+        with record.stage("ingest"):
+            night.outcomes += ingest(settings, night)
+        _count_files(record, night.outcomes)
+        with record.stage("freshness"):
+            record.warnings, gone_late = check_freshness(settings, night.run_id, night.as_of)
+            night.late += gone_late
+        with record.stage("check_loaded"):
+            _gate(record, check_loaded(settings, night.run_id, night.outcomes), "the loaded rows")
+        with record.stage("dbt_build"):
+            dbt_build(settings, night.run_id, night.outcomes, full_refresh, parsed)
+        with record.stage("check_marts"):
+            record.warnings += judge_marts(settings, night.run_id)
+            _gate(record, check_marts(settings, night.run_id), "the marts")
+        with record.stage("publish"):
+            # Why this run will be reported, in its own row (how the report went follows in the
+            # next run's replay of the log).
+            record.alerts = _alerts(settings, night, record)
+            write_run_history(settings, record)
+            publish_build(settings)
+        clear_inbox(settings, night.outcomes)
+    return {
+        "run_id": night.run_id,
+        "status": record.status,
+        "outcomes": [asdict(o) for o in night.outcomes],
+        "record": asdict(record),
+    }

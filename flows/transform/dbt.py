@@ -1,0 +1,180 @@
+"""dbt: the runner (in-process, on the build copy of the warehouse), the night's build plan (only
+what the night's loads and the project's changes reach), and the record of the manifest the
+warehouse was built with (audit.dbt_manifest).
+
+The dbt profile (dbt_project/profiles.yml) and macros/get_where_subquery.sql read their settings
+from environment variables: `Settings.to_dbt_env` gives them, and `_set_env` puts them in place
+before dbt runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from flows.quality.results import GateFailed
+from flows.settings import Settings
+from flows.sources.contracts import SOURCES
+from flows.warehouse import runlog
+from flows.warehouse.schema import PARSE_MACROS
+
+FULL = ["--full-refresh"]
+
+
+def _set_env(settings: Settings, build_db: Path | None = None, tests_from_load: str = "") -> None:
+    """Put the settings dbt reads (`Settings.to_dbt_env`) in the environment. Done on the
+    flow's own thread: the environment is not safe to write beside other threads."""
+    os.environ.update(settings.to_dbt_env(build_db, tests_from_load))
+
+
+def invoke_dbt(
+    command: list[str],
+    settings: Settings,
+    *,
+    build_db: Path | None = None,
+    work_dir: Path | None = None,
+    tests_from_load: str = "",
+    manifest=None,
+):
+    """dbt in-process on a build copy of the warehouse (never the published file): the
+    settings' build copy, or `build_db`; its target and logs in `work_dir` (default the build
+    folder). The file is released when dbt is done. `tests_from_load` limits the tests of
+    incremental models, and of views that say `tested_by_load`, to loads from that one on
+    (macros/get_where_subquery.sql). `manifest`, from an earlier `parse`, spares dbt parsing the
+    project again."""
+    _set_env(settings, build_db, tests_from_load)
+    return _run_dbt(command, work_dir or settings.build_dir, settings.dbt_project_dir, manifest)
+
+
+def _run_dbt(command: list[str], work_dir: Path, project: Path, manifest=None):
+    """dbt in-process, with the environment `_set_env` set."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    from dbt.cli.main import dbtRunner
+
+    try:
+        return dbtRunner(manifest=manifest).invoke(
+            [
+                *command,
+                "--project-dir",
+                str(project),
+                "--profiles-dir",
+                str(project),
+                "--target-path",
+                str(work_dir / "dbt_target"),
+                "--log-path",
+                str(work_dir / "dbt_logs"),
+                "--no-use-colors",
+                "--quiet",
+            ]
+        )
+    finally:
+        # The profile keeps the file open for the whole build (reopening it for every model
+        # and test cost a third of the build); release it so the flow and readers can open it.
+        if DuckDBConnectionManager._ENV is not None:
+            DuckDBConnectionManager._ENV.close()
+        DuckDBConnectionManager.close_all_connections()
+
+
+def start_parse(pool: ThreadPoolExecutor, settings: Settings) -> Future:
+    """Parse the dbt project in a thread of `pool` (about 2 s, overlapping the night's first
+    stages); the future gives the manifest, or None to let the build parse and say what is
+    wrong."""
+    _set_env(settings)  # here, not in the thread
+
+    def parse():
+        result = _run_dbt(["parse"], settings.build_dir, settings.dbt_project_dir)
+        return result.result if result.success else None
+
+    return pool.submit(parse)
+
+
+def project_fingerprint(settings: Settings) -> str:
+    """What dbt's state:modified does not see: the project's vars (dbt_project.yml) and the raw
+    parse macros every staging model calls (flows/warehouse/schema.py)."""
+    text = (settings.dbt_project_dir / "dbt_project.yml").read_text() + PARSE_MACROS
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def plan(settings: Settings, loaded: list[str], manifest) -> tuple[list[str], str]:
+    """A night's `dbt build` arguments, and why. It builds the models (and tests) downstream of
+    the sources it loaded and whatever changed in the dbt project since the build the
+    warehouse holds (dbt's state:modified, against the manifest kept in audit.dbt_manifest); the
+    rest stays as that build left it. Everything, in full, when a change reaches an incremental
+    model (its history would keep the old logic) or the fingerprint differs; everything when the
+    warehouse records no build."""
+    with duckdb.connect(str(settings.build_db), read_only=True) as con:
+        saved = con.execute(
+            "select manifest, project_fingerprint from audit.dbt_manifest"
+        ).fetchone()
+    if saved is None:
+        return [], "no dbt build recorded in the warehouse: everything"
+    if saved[1] != project_fingerprint(settings):
+        return FULL, "dbt_project.yml or the parse macros changed: everything, in full"
+    state = settings.build_dir / "dbt_state"
+    state.mkdir(parents=True, exist_ok=True)
+    (state / "manifest.json").write_text(saved[0])
+    changed = _run_dbt(
+        ["ls", "--resource-type", "model", "--output", "name", "--state", str(state)]
+        + ["--select", "state:modified+,config.materialized:incremental"],
+        settings.build_dir,
+        settings.dbt_project_dir,
+        manifest,
+    )
+    if changed.exception is not None:
+        raise GateFailed(
+            f"dbt could not compare the project with the last build: {changed.exception}"
+        )
+    if changed.result:
+        return FULL, f"{', '.join(changed.result)} changed since the last build: all, in full"
+    sources = [f"source:{SOURCES[name].kind}.{name}+" for name in sorted(set(loaded))]
+    selection = [*sources, "state:modified+"]
+    return ["--select", *selection, "--state", str(state)], " ".join(selection)
+
+
+def build(
+    settings: Settings, run_id: str, full_refresh: bool, loaded: list[str], manifest=None
+) -> dict[str, int]:
+    """`dbt build` in-process on the build copy; returns counts by status, or raises GateFailed.
+    `full_refresh` rebuilds everything, the incremental models from raw too; otherwise what
+    `plan` says, and the incremental models' tests look only at this run's loads (their ids
+    start with the run id and sort after every earlier run's, as the models' own bookmarks
+    assume; macros/get_where_subquery.sql). `manifest` is the project as `start_parse` parsed
+    it."""
+    _set_env(settings, tests_from_load=run_id)  # the macro tests every row on a full refresh
+    if full_refresh:
+        arguments, why = FULL, "a full refresh: everything, in full"
+    else:
+        arguments, why = plan(settings, loaded, manifest)
+    runlog.logger().info("dbt build: %s", why)
+    result = _run_dbt(["build", *arguments], settings.build_dir, settings.dbt_project_dir, manifest)
+    if result.exception is not None:
+        raise GateFailed(f"dbt build could not run: {result.exception}")
+    counts: dict[str, int] = {}
+    failed = []
+    for node_result in result.result.results:
+        status = str(node_result.status)
+        counts[status] = counts.get(status, 0) + 1
+        if status in ("error", "fail"):
+            failed.append(f"{node_result.node.name}: {node_result.message}")
+    if failed or not result.success:
+        raise GateFailed("dbt build failed: " + "; ".join(failed[:5]))
+    record_manifest(settings, run_id)
+    return counts
+
+
+def record_manifest(settings: Settings, run_id: str) -> None:
+    """Keep the manifest of the build just made in audit.dbt_manifest, for the next `plan`."""
+    manifest = (settings.build_dir / "dbt_target" / "manifest.json").read_text()
+    with duckdb.connect(str(settings.build_db)) as con:
+        con.execute("begin")
+        con.execute("delete from audit.dbt_manifest")
+        con.execute(
+            "insert into audit.dbt_manifest values (?, ?, ?, ?)",
+            [run_id, datetime.now(), project_fingerprint(settings), manifest],
+        )
+        con.execute("commit")

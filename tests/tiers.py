@@ -1,0 +1,63 @@
+"""The fast tier: `pytest -m "not slow"` runs in under a minute and covers each module's unit
+behaviour; the full suite (plain `pytest`, CI's command) adds the tests that run real nights.
+
+A test is slow when it, or any fixture it uses, runs the nightly flow, dbt, a served dashboard or
+a subprocess of the `bluelight` command: found from the source of the test and of every fixture
+in its closure, so a new test is put in its tier without anyone listing it.
+"""
+
+from __future__ import annotations
+
+import inspect
+from functools import cache
+
+import pytest
+
+# What a test or fixture calls when it does the slow work.
+SLOW_CALLS = (
+    "run_flow(",
+    "nightly(",
+    "write_demo_inbox(",
+    "invoke_dbt(",
+    "run_dbt(",
+    "subprocess.",
+    "AppTest.",
+    "chromium_or_skip(",
+    "run_bench(",
+)
+
+
+@cache
+def _slow_source(function) -> bool:
+    try:
+        source = inspect.getsource(function)
+    except (OSError, TypeError):
+        return False
+    return any(call in source for call in SLOW_CALLS)
+
+
+def is_slow(item: pytest.Item) -> bool:
+    if _slow_source(getattr(item, "function", None)):
+        return True
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return False
+    return any(
+        _slow_source(definition.func)
+        for definitions in info.name2fixturedefs.values()
+        for definition in definitions
+    )
+
+
+RUNS_SLOW = pytest.StashKey[bool]()
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if is_slow(item):
+            item.add_marker(pytest.mark.slow)
+
+
+def pytest_collection_finish(session):
+    """Whether the tests chosen (after `-m`) include a slow one: the Prefect server waits on it."""
+    session.config.stash[RUNS_SLOW] = any(i.get_closest_marker("slow") for i in session.items)
