@@ -1,6 +1,7 @@
 """Commissioners' dashboard: the entry point (`streamlit run dashboard/app.py`), which sets up the
 page and routes to the pages in dashboard/views/. Every page reads the published warehouse
-read-only, through dashboard/queries.py."""
+read-only, through its queries in dashboard/queries/ and the connections dashboard/warehouse.py
+holds."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import queries
+from dashboard import warehouse
 
 VIEWS = Path(__file__).parent / "views"
 PAGES = [
@@ -24,9 +25,9 @@ PAGES = [
 st.set_page_config(page_title="Bluelight: collaboration benefits", layout="wide")
 page = st.navigation(PAGES, position="top")
 
-if not queries.warehouse().exists():
+if not warehouse.file().exists():
     st.title("Blue-light collaboration: are the benefits real?")
-    st.error(f"No published warehouse at {queries.warehouse()}. Run `bluelight demo` first.")
+    st.error(f"No published warehouse at {warehouse.file()}. Run `bluelight demo` first.")
     st.stop()
 
 page.run()

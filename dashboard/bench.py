@@ -3,9 +3,9 @@
 Each page is rendered by Streamlit's AppTest (the app's own scripts, server side, in this
 process): "cold" with the query cache cleared and the warehouse as if just published, so every
 query runs, as on the first view after a publish; "warm" straight after, from the cache. Beside
-the whole render, the time spent in dashboard.queries' SQL is measured (queries.timed()): its sum
-per cold render, and each query's own time. `measure()` returns them for other benchmarks
-(`bluelight bench`) to call.
+the whole render, the time spent in the queries' SQL is measured (warehouse.timed()): its sum per
+cold render, and each query's own time under its function's name (opening a warehouse file under
+warehouse.OPENING). `measure()` returns them for other benchmarks (`bluelight bench`) to call.
 """
 
 from __future__ import annotations
@@ -38,17 +38,17 @@ def _p95(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
-def measure(warehouse: Path | str, repeats: int = 5) -> dict[str, dict]:
+def measure(path: Path | str, repeats: int = 5) -> dict[str, dict]:
     """Per page: median and 95th percentile seconds of the render, cold (cache cleared) and warm,
     and of its queries' time per cold render (`queries_median`, `queries_p95`); `query_seconds`
     holds each query's times ({name: [seconds, ...]}, every call of every cold render)."""
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
-    from dashboard import queries
-
-    queries.pin_warehouse(warehouse)
     logging.disable(logging.WARNING)  # AppTest has no server, which Streamlit notes at every run
+    from dashboard import warehouse
+
+    warehouse.pin(path)
     results = {}
     try:
         for name, (page, filters) in PAGES.items():
@@ -60,8 +60,8 @@ def measure(warehouse: Path | str, repeats: int = 5) -> dict[str, dict]:
                     at.session_state[f"filter.{key}"] = value
                 at.switch_page(page)
                 st.cache_data.clear()
-                queries.forget()
-                with queries.timed() as timings:
+                warehouse.forget()
+                with warehouse.timed() as timings:
                     start = time.perf_counter()
                     at.run()
                     cold.append(time.perf_counter() - start)
@@ -83,8 +83,8 @@ def measure(warehouse: Path | str, repeats: int = 5) -> dict[str, dict]:
                 "query_seconds": per_query,
             }
     finally:
-        queries.pin_warehouse(None)
-        queries.forget()  # let go of the benchmark's file
+        warehouse.pin(None)
+        warehouse.forget()  # let go of the benchmark's file
         logging.disable(logging.NOTSET)
     return results
 

@@ -1,6 +1,6 @@
-"""What every page of the dashboard shares: cached queries, the filters that persist across
-pages, number formats, the colour-blind safe palette, charts with their data as a safe CSV, and
-the empty state of a page whose marts have no rows yet."""
+"""What every page of the dashboard shares: the filters that persist across pages, number
+formats, the colour-blind safe palette, charts and tables with their data as a safe CSV, and the
+empty state of a page whose marts have no rows yet. Chart builders are in dashboard/charts.py."""
 
 from __future__ import annotations
 
@@ -9,14 +9,13 @@ import functools
 import io
 import logging
 from datetime import date
-from typing import Any
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
 from dashboard import queries
-from flows.contracts import SOURCES
+from flows.sources.contracts import SOURCES
 
 # Okabe-Ito (Okabe and Ito, 2008): stays distinct for colour-blind readers. One colour per
 # service, per status and per series, the same on every page.
@@ -52,20 +51,6 @@ UNITS = {"seconds": "s", "minutes": "min", "gbp": "£"}
 
 ALL_SERVICES = "All services"
 ALL_AREAS = "All areas"
-
-
-# ---------------------------------------------------------------- cached queries
-
-
-@st.cache_data(show_spinner=False, max_entries=500)
-def _cached(name: str, warehouse: str, run_id: str, *args: Any):
-    """A query's result, cached per warehouse file and the run that published it."""
-    return getattr(queries, name)(*args)
-
-
-def load(name: str, *args: Any):
-    """Run `queries.<name>(*args)` on the published warehouse, cached until the next publish."""
-    return _cached(name, str(queries.warehouse()), queries.version(), *args)
 
 
 # ---------------------------------------------------------------- filters
@@ -104,7 +89,7 @@ def _valid(value, choices: list) -> bool:
 
 def area_filter() -> str | None:
     """The county chosen, or None for every county."""
-    options = [ALL_AREAS, *load("areas")]
+    options = [ALL_AREAS, *queries.areas().county]
     chosen = _persisted_widget(
         "area", options, ALL_AREAS, st.sidebar.selectbox, label="Area", options=options
     )
@@ -113,7 +98,7 @@ def area_filter() -> str | None:
 
 def service_filter() -> str | None:
     """The service chosen, or None for every service."""
-    options = [ALL_SERVICES, *load("services")]
+    options = [ALL_SERVICES, *queries.services().service]
     chosen = _persisted_widget(
         "service", options, ALL_SERVICES, st.sidebar.selectbox, label="Service", options=options
     )
@@ -122,7 +107,7 @@ def service_filter() -> str | None:
 
 def bid_filter(area: str | None) -> str | None:
     """The bid chosen (of the area's bids), or None if the area has none."""
-    bids = load("bids", area)
+    bids = queries.bids(area)
     if bids.empty:
         return None
     options = bids["bid_id"].tolist()
@@ -151,7 +136,7 @@ class Period:
 
 
 def period_filter() -> Period:
-    years = load("financial_years")
+    years = queries.financial_years().financial_year.tolist()
     if not years:
         return Period("2000-01", "2000-01")
     chosen = _persisted_widget(
@@ -282,57 +267,6 @@ def table(frame: pd.DataFrame, name: str, money: tuple[str, ...] = (), **kwargs)
     download(frame, name)
 
 
-def service_scale(services) -> alt.Scale:
-    domain = [s for s in SERVICE_COLOURS if s in set(services)] or list(SERVICE_COLOURS)
-    return alt.Scale(domain=domain, range=[SERVICE_COLOURS[s] for s in domain])
-
-
-def palette_scale(domain: list) -> alt.Scale:
-    return alt.Scale(domain=domain, range=PALETTE[: len(domain)] or PALETTE)
-
-
-def month_axis(months: pd.Series, title: str = "Month") -> alt.X:
-    """A time axis labelled by month (or by year over two years): never the same label twice."""
-    months = pd.to_datetime(months)
-    span = (months.max() - months.min()).days if len(months) else 0
-    ticks = {"interval": "year", "step": 1} if span > 730 else {"interval": "month", "step": 1}
-    return alt.X(
-        "month:T",
-        title=title,
-        axis=alt.Axis(format="%Y" if span > 730 else "%b %Y", tickCount=ticks, labelOverlap=True),
-    )
-
-
-def with_points(months: pd.Series) -> bool:
-    """Mark each point on a line when there are few months (a single month has no line)."""
-    return pd.Series(months).nunique() <= 24
-
-
-def go_live_layer(go_lives: pd.DataFrame, start: date, end: date):
-    """Dashed rules at go-live dates within the period, labelled by bid (None if there are none)."""
-    marks = go_lives[
-        (pd.to_datetime(go_lives.go_live_date) >= pd.Timestamp(start))
-        & (pd.to_datetime(go_lives.go_live_date) <= pd.Timestamp(end))
-    ].copy()
-    if marks.empty:
-        return None
-    marks["label_y"] = [10 + 14 * i for i in range(len(marks))]  # staggered: labels never overlap
-    rules = (
-        alt.Chart(marks)
-        .mark_rule(color="#444444", strokeDash=[4, 3])
-        .encode(
-            x="go_live_date:T",
-            tooltip=["bid_id", "title", alt.Tooltip("go_live_date:T", format="%d %b %Y")],
-        )
-    )
-    labels = (
-        alt.Chart(marks)
-        .mark_text(align="left", dx=3, fontSize=11, color="#222222")
-        .encode(x="go_live_date:T", y=alt.Y("label_y:Q", scale=None), text="bid_id")
-    )
-    return rules + labels
-
-
 # ---------------------------------------------------------------- empty states
 
 READINESS_MARK = {"ready": "●", "partial": "◐", "waiting": "■"}  # shape as well as words
@@ -348,13 +282,13 @@ def readiness_text(status: str, waiting: list[str]) -> str:
 
 def has_rows(marts: tuple[str, ...]) -> bool:
     """Whether any of these marts has a row."""
-    return any(load("mart_rows", tuple(marts)).values())
+    return any(queries.mart_rows(tuple(marts)).values())
 
 
 def waiting_for(marts: tuple[str, ...]) -> list[str] | None:
     """The sources these marts wait for (never loaded), as the last run recorded them, in the
     order the marts list them; None if the warehouse records no readiness for them."""
-    readiness = load("mart_readiness")
+    readiness = queries.mart_readiness()
     mine = readiness[readiness.mart.isin(marts)]
     if mine.empty:
         return None
@@ -407,7 +341,7 @@ def require(marts: tuple[str, ...], nothing: str) -> None:
 
 def version_caption() -> None:
     """Which published warehouse the page shows."""
-    shown = load("published_version")
+    shown = queries.published_version()
     if shown.empty:
         st.caption("The warehouse records no succeeded run.")
         return

@@ -15,14 +15,11 @@ import io
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from pathlib import Path
-from urllib.parse import urlparse
 
 import duckdb
 import pandas as pd
@@ -30,10 +27,12 @@ import pytest
 from conftest import ARTIFACTS, CHROMIUM_FLAGS, chromium_or_skip, run_flow, settings_for
 from handmade import write_dashboard_extras, write_handmade_inbox
 from playwright.sync_api import sync_playwright
+from served import is_local, served_dashboard
 from streamlit.testing.v1 import AppTest
 
-from dashboard import queries, ui
-from flows import publish
+from dashboard import queries, ui, warehouse
+from dashboard.queries import overview
+from flows.warehouse import publish
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "dashboard" / "app.py"
@@ -163,6 +162,30 @@ def test_overview_area_filter(app):
     assert [i.value for i in app.info] == ["No bids in this area."]
     _choose(app, "area", "Testshire")
     assert _metrics(app)["Net present value, all bids"] == "£127,171"
+
+
+def test_fct_bid_overview_holds_the_overview_figures(handmade_home):
+    # The figures test_overview_totals_and_each_bid reads off the page, from the mart itself:
+    # B1 has BEN1 (call handling, amber) and BEN2 (estate saving, green); B2 has BEN3 (green)
+    # and BEN4 (capital receipts, red).
+    published = settings_for(handmade_home).published_db
+    with duckdb.connect(str(published), read_only=True) as con:
+        bids = con.execute("select * from marts.fct_bid_overview order by bid_id").df()
+    b1, b2 = (row for _, row in bids.set_index("bid_id").iterrows())
+    assert (b1.status, b2.status) == ("amber", "red")
+    assert (b1.benefits_green, b1.benefits_amber, b1.benefits_red) == (1, 1, 0)
+    assert (b2.benefits_green, b2.benefits_amber, b2.benefits_red) == (1, 0, 1)
+    assert (b1.service_measures, b1.service_measures_on_track) == (1, 0)
+    assert (b2.service_measures, b2.service_measures_on_track) == (0, 0)
+    assert (b1.cashable_promised_gbp, b2.cashable_promised_gbp) == (75_000, 1_225_000)
+    assert b1.cashable_realised_gbp == pytest.approx(79_463, abs=1)
+    assert b2.cashable_realised_gbp == pytest.approx(238_390 + 245_041, abs=1)
+    assert b1.non_cashable_promised_gbp == b1.non_cashable_realised_gbp == 0
+    assert b1.npv_gbp == pytest.approx(-36_866, abs=1)
+    assert b2.npv_gbp == pytest.approx(164_037, abs=1)
+    assert b1.benefit_cost_ratio == pytest.approx(0.68, abs=0.005)
+    assert (b1.payback_year, b2.payback_year) == (None, "2016-17")
+    assert set(bids.latest_year) == {"2016-17"} and set(bids.price_base_year) == {"2015-16"}
 
 
 # ---------------------------------------------------------------- Bid
@@ -335,7 +358,7 @@ def test_data_health_shows_load_quality_quarantine_and_refusals(app):
     refused = next(t for t in tables if "reason" in t.columns)
     assert refused.original_name.tolist() == ["staffing/no_headcount.csv"]
     assert "headcount" in refused.reason[0]
-    run_id = publish.publishing_run(queries.warehouse())[0]
+    run_id = publish.publishing_run(warehouse.file())[0]
     shown = " ".join(i.value for i in app.info)
     assert f"published by run {run_id}" in shown and "one of 2 kept versions" in shown
 
@@ -416,7 +439,7 @@ from pathlib import Path
 
 import duckdb
 
-from flows import publish
+from flows.warehouse import publish
 
 published, run_id = Path(sys.argv[1]), sys.argv[2]
 build = published.parent.parent / "build" / "bluelight.duckdb"
@@ -444,8 +467,9 @@ def _holds_open(inode: int) -> bool:
 
 def test_a_publish_while_the_dashboard_holds_the_file(other_home):
     published = settings_for(other_home).published_db
-    first = queries.version()
-    assert queries.bid_overview().set_index("bid_id").npv_gbp["B1"] == pytest.approx(-36_866, abs=1)
+    first = warehouse.version()
+    npv = overview.bid_overview().set_index("bid_id").npv_gbp
+    assert npv["B1"] == pytest.approx(-36_866, abs=1)
     old = published.stat().st_ino
     assert _holds_open(old)  # the dashboard keeps its read-only connection between queries
 
@@ -461,8 +485,8 @@ def test_a_publish_while_the_dashboard_holds_the_file(other_home):
     assert publish.version_path(published, first).exists()  # the old file, kept as a version
 
     # The next queries read the new file, and the connection to the old one is let go.
-    assert queries.version() == later
-    assert queries.bid_overview().set_index("bid_id").npv_gbp["B1"] == -1
+    assert warehouse.version() == later
+    assert overview.bid_overview().set_index("bid_id").npv_gbp["B1"] == -1
     assert queries.published_version().run_id[0] == later
     assert not _holds_open(old)
 
@@ -471,14 +495,14 @@ def test_queries_from_many_threads_across_a_publish(other_home):
     published = settings_for(other_home).published_db
     incoming = published.with_name("incoming")
     shutil.copyfile(published, incoming)  # the same figures in another file
-    queries.version()
+    warehouse.version()
     old = published.stat().st_ino
     rows, errors = [], []
 
     def ask():
         try:
             for _ in range(40):
-                rows.append(len(queries.bid_overview()))
+                rows.append(len(overview.bid_overview()))
         except Exception as exc:
             errors.append(exc)
 
@@ -492,7 +516,7 @@ def test_queries_from_many_threads_across_a_publish(other_home):
         thread.join()
     assert errors == []
     assert rows == [2] * 160
-    assert queries.bid_overview().shape[0] == 2
+    assert overview.bid_overview().shape[0] == 2
     assert not _holds_open(old)  # closed once the queries reading it were done
 
 
@@ -573,51 +597,18 @@ PAGES = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _is_local(url: str) -> bool:
-    return url.startswith(("data:", "blob:", "about:")) or urlparse(url).hostname in (
-        "127.0.0.1",
-        "localhost",
-    )
-
-
 @pytest.mark.browser
 def test_served_dashboard_renders_every_page_in_headless_chromium(handmade_home, tmp_path):
     chromium = chromium_or_skip()
-    port = _free_port()
-    env = {
-        **os.environ,
-        "BLUELIGHT_HOME": str(handmade_home),
-        "BLUELIGHT_DASHBOARD_PORT": str(port),
-    }
-    log = (tmp_path / "streamlit.log").open("w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "flows.cli", "dashboard"], env=env, stdout=log, stderr=log
-    )
     outside, shown, exceptions = [], {}, {}
-    try:
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("the dashboard did not start within 60 s")
+    with served_dashboard(handmade_home, tmp_path) as url:
         ARTIFACTS.mkdir(exist_ok=True)
         with sync_playwright() as playwright:
             # Playwright gives the browser a new, empty profile of its own.
             browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
             # A laptop's width; tall, so the screenshot holds the whole page.
             page = browser.new_page(viewport={"width": 1280, "height": 2400}, accept_downloads=True)
-            page.on("request", lambda r: None if _is_local(r.url) else outside.append(r.url))
+            page.on("request", lambda r: None if is_local(r.url) else outside.append(r.url))
             page.goto(url)
             for name, (path, headline) in PAGES.items():
                 # Through the navigation, as a commissioner would: the session (and its
@@ -637,10 +628,6 @@ def test_served_dashboard_renders_every_page_in_headless_chromium(handmade_home,
                         page.get_by_text("Download the data (CSV)").first.click()
                     overview_csv = Path(download.value.path()).read_text(encoding="utf-8-sig")
             browser.close()
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
-        log.close()
     assert exceptions == dict.fromkeys(PAGES, 0)
     assert shown["Overview"] == "Are our collaborations delivering what their bids promised?"
     assert shown["Bid"] == "B1: Bid B1"
@@ -664,4 +651,4 @@ def test_bench_measures_every_page(handmade_home):
         # The queries run inside the render: their sum is part of it.
         assert 0 < timings["queries_median"] == timings["queries_p95"] < timings["cold_median"]
         assert timings["query_seconds"]  # each query named, with its time
-    assert queries._pinned is None  # the dashboard reads its settings' warehouse again
+    assert warehouse._pinned is None  # the dashboard reads its settings' warehouse again

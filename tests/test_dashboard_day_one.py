@@ -12,32 +12,20 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pandas as pd
 import pytest
-from conftest import ARTIFACTS, CHROMIUM_FLAGS, SHARED_PUBLIC, chromium_or_skip, run_flow
+from conftest import ARTIFACTS, CHROMIUM_FLAGS, chromium_or_skip, run_flow, write_public_inbox
 from handmade import write_handmade_inbox
 from playwright.sync_api import sync_playwright
+from served import is_local, served_dashboard
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "dashboard" / "app.py"
 
 # The real files, by the inbox folder each goes in.
-PUBLIC_FILES = {
-    "police_workforce_tables": "police_workforce/police-workforce-tabs-30sep15.ods",
-    "ambsys": "ambsys/AmbSYS.csv",
-    "ons_lad_pfa": "ons_lookups/LAD16_CSP16_PFA16_Dec2016.csv",
-    "ons_lad_fra": "ons_lookups/lookup_ltla21_fra21.csv",
-    "fire_stations": "fire_stations/home-office_fire-stations-dataset.csv",
-}
 PAGES = ("overview", "national", "bid", "response_times", "estates", "staffing", "data_health")
 # Each page whose marts are empty on day one, and the sources its empty state must name.
 WAITING = {
@@ -51,12 +39,8 @@ WAITING = {
 
 @pytest.fixture(scope="module")
 def day_one_home(tmp_path_factory):
-    if not SHARED_PUBLIC.exists():
-        pytest.skip(f"the real published files are not here ({SHARED_PUBLIC})")
     home = tmp_path_factory.mktemp("dashboard_day_one")
-    for folder, name in PUBLIC_FILES.items():
-        (home / "inbox" / folder).mkdir(parents=True)
-        shutil.copy(SHARED_PUBLIC / name, home / "inbox" / folder)
+    write_public_inbox(home / "inbox")
     result = run_flow(home)
     assert result["status"] == "succeeded", result
     return home
@@ -175,13 +159,13 @@ def test_data_health_lists_each_mart_and_what_it_waits_for(app):
     assert marts.loc["dim_bids", "Inbox folders"] == "inbox/benefits_register/, inbox/bids/"
     assert marts.loc["fct_staffing_monthly", "Waiting for"] == "staffing"
     captions = " ".join(c.value for c in app.caption)
-    assert "5 of 18 marts ready" in captions
+    assert "5 of 19 marts ready" in captions
     # The empty marts' row counts fail as warnings: said to be waiting, not broken.
     assert "All of them are on marts still waiting for a source never loaded" in captions
 
 
-def test_a_warehouse_with_no_readiness_gets_a_plain_message(day_one_home, tmp_path, monkeypatch):
-    """A warehouse published before runs recorded audit.mart_readiness: no sources to name."""
+def _edited_copy(day_one_home: Path, tmp_path: Path, *statements: str) -> Path:
+    """A data directory whose published warehouse is day one's with `statements` applied."""
     import duckdb
 
     home = tmp_path / "home"
@@ -190,7 +174,14 @@ def test_a_warehouse_with_no_readiness_gets_a_plain_message(day_one_home, tmp_pa
     shutil.copyfile(day_one_home / "warehouse" / "bluelight.duckdb", published)
     os.chmod(published, 0o644)
     with duckdb.connect(str(published)) as con:
-        con.execute("drop table audit.mart_readiness")
+        for statement in statements:
+            con.execute(statement)
+    return home
+
+
+def test_a_warehouse_with_no_readiness_gets_a_plain_message(day_one_home, tmp_path, monkeypatch):
+    """A warehouse published before runs recorded audit.mart_readiness: no sources to name."""
+    home = _edited_copy(day_one_home, tmp_path, "drop table audit.mart_readiness")
     at = _app(home, monkeypatch)
     assert _info(at) == "No bids or benefits registers loaded yet."
     _page(at, "staffing")
@@ -201,17 +192,13 @@ def test_a_warehouse_with_no_readiness_gets_a_plain_message(day_one_home, tmp_pa
 
 def test_an_empty_national_section_names_the_publication(day_one_home, tmp_path, monkeypatch):
     """A published statistic not loaded: its folder, as released; no template to fill in."""
-    import duckdb
-
-    home = tmp_path / "home"
-    (home / "warehouse").mkdir(parents=True)
-    published = home / "warehouse" / "bluelight.duckdb"
-    shutil.copyfile(day_one_home / "warehouse" / "bluelight.duckdb", published)
-    os.chmod(published, 0o644)
-    with duckdb.connect(str(published)) as con:
-        con.execute("delete from marts.fct_ambulance_response_monthly")
-        con.execute("""update audit.mart_readiness set waiting_for = ['ambsys'], rows = 0,
-                       status = 'waiting' where mart = 'fct_ambulance_response_monthly'""")
+    home = _edited_copy(
+        day_one_home,
+        tmp_path,
+        "delete from marts.fct_ambulance_response_monthly",
+        """update audit.mart_readiness set waiting_for = ['ambsys'], rows = 0,
+           status = 'waiting' where mart = 'fct_ambulance_response_monthly'""",
+    )
     at = _page(_app(home, monkeypatch), "national")
     assert _info(at) == (
         "No AmbSYS ambulance response figures loaded yet. It fills once this source loads "
@@ -342,49 +329,16 @@ def test_bids_with_nothing_measured_yet(second_night_home, monkeypatch):
 # ---------------------------------------------------------------- served, in Chromium
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _is_local(url: str) -> bool:
-    return url.startswith(("data:", "blob:", "about:")) or urlparse(url).hostname in (
-        "127.0.0.1",
-        "localhost",
-    )
-
-
 @pytest.mark.browser
 def test_served_day_one_dashboard_in_headless_chromium(day_one_home, tmp_path):
     chromium = chromium_or_skip()
-    port = _free_port()
-    env = {
-        **os.environ,
-        "BLUELIGHT_HOME": str(day_one_home),
-        "BLUELIGHT_DASHBOARD_PORT": str(port),
-    }
-    log = (tmp_path / "streamlit.log").open("w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "flows.cli", "dashboard"], env=env, stdout=log, stderr=log
-    )
     outside, texts, exceptions = [], {}, {}
-    try:
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("the dashboard did not start within 60 s")
+    with served_dashboard(day_one_home, tmp_path) as url:
         ARTIFACTS.mkdir(exist_ok=True)
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
             page = browser.new_page(viewport={"width": 1280, "height": 1000})
-            page.on("request", lambda r: None if _is_local(r.url) else outside.append(r.url))
+            page.on("request", lambda r: None if is_local(r.url) else outside.append(r.url))
             page.goto(url)
             # A laptop's width; each page's own height, so the screenshot holds all of it
             # (Streamlit scrolls inside the page, so a full-page shot is the window's size).
@@ -403,10 +357,6 @@ def test_served_day_one_dashboard_in_headless_chromium(day_one_home, tmp_path):
                 slug = path or "overview"
                 page.screenshot(path=str(ARTIFACTS / f"day-one-{slug}.png"), full_page=True)
             browser.close()
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
-        log.close()
     assert exceptions == {"Overview": 0, "National picture": 0}
     assert outside == []  # nothing fetched from outside the machine: no tiles, fonts, icons
     overview = texts["Overview"]

@@ -1,5 +1,6 @@
 """Overview: per bid, money promised against money realised, service measures on track, status,
-net present value and benefit-cost ratio; totals across bids; what changed since the last load."""
+net present value and benefit-cost ratio; totals across bids; what changed since the last load.
+Each bid's figures are fct_bid_overview's; the page draws them."""
 
 from __future__ import annotations
 
@@ -7,14 +8,16 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboard import queries, ui
+from dashboard import queries, ui, warehouse
+from dashboard.queries import overview
 
 BIDS = ("dim_bids", "dim_benefits", "fct_benefit_realisation", "fct_bid_value")
 MEASURED = ("fct_benefit_realisation",)  # a bid's value counts its cost before any benefit
 NATIONAL = ("fct_police_workforce", "fct_ambulance_response_monthly", "dim_fire_stations")
 
-st.title("Are our collaborations delivering what their bids promised?")
-if not ui.has_rows(BIDS):
+
+def nothing_yet() -> None:
+    """No bids or benefits: say which sources fill the page, and point to the National picture."""
     ui.empty_state(BIDS, "No bids or benefits registers loaded yet.")
     if ui.has_rows(NATIONAL):
         st.page_link(
@@ -25,15 +28,10 @@ if not ui.has_rows(BIDS):
         )
     ui.version_caption()
     st.stop()
-area = ui.area_filter()
-ui.filters_note()
 
-bids = ui.load("bid_overview", area)
-if bids.empty:
-    st.info("No bids in this area.")
-    st.stop()
-if not ui.has_rows(MEASURED):
-    # Bids, but nothing measured against them yet: list them and say what is missing.
+
+def nothing_measured(bids: pd.DataFrame) -> None:
+    """Bids, but nothing measured against them yet: list them and say what is missing."""
     st.subheader("Each bid")
     ui.table(
         bids[["bid_id", "title", "county", "go_live_date"]].rename(
@@ -45,88 +43,99 @@ if not ui.has_rows(MEASURED):
     ui.version_caption()
     st.stop()
 
-# ---- totals across bids
-pv_benefits, pv_cost = bids.pv_benefits_gbp.sum(), bids.pv_cost_gbp.sum()
-a, b, c, d = st.columns(4)
-a.metric(
-    "Net present value, all bids",
-    ui.pounds(bids.npv_gbp.sum()),
-    help="Money benefits to date minus cost (award plus partners' contributions), in present "
-    "value: real terms, discounted at 3.5% a year (HM Treasury Green Book).",
-)
-b.metric("Benefit-cost ratio, all bids", f"{pv_benefits / pv_cost:.2f}" if pv_cost else "n/a")
-c.metric(
-    "Cashable, realised a year",
-    ui.pounds(bids.cashable_realised_gbp.sum()),
-    help="Latest year, against "
-    f"{ui.pounds(bids.cashable_promised_gbp.sum())} promised (attributed shares only).",
-)
-off = int((bids.status == "red").sum())
-slipping = int((bids.status == "amber").sum())
-d.metric(
-    "Bids off track or slipping",
-    f"{off + slipping} of {len(bids)}",
-    help=f"{off} off track, {slipping} slipping: the worst status of each bid's benefits.",
-)
-st.caption(
-    ui.price_base_note(bids.price_base_year)
-    + " Recurring savings are a year's; one-off receipts are to date. A saving shared by two "
-    "bids counts once, split by each bid's attribution share."
-)
 
-# ---- per bid
-non_cashable = bool(bids.non_cashable_promised_gbp.any() or bids.non_cashable_realised_gbp.any())
-columns = {
-    "Bid": bids.bid_id,
-    "Status": bids.status.map(ui.status_text),
-    "Cashable promised": bids.cashable_promised_gbp.round(0),
-    "Cashable realised": bids.cashable_realised_gbp.round(0),
-}
-if non_cashable:
-    columns["Non-cashable promised"] = bids.non_cashable_promised_gbp.round(0)
-    columns["Non-cashable realised"] = bids.non_cashable_realised_gbp.round(0)
-columns |= {
-    "Service on track": [
-        f"{on:.0f} of {n:.0f}" if pd.notna(n) and n else "none"
-        for on, n in zip(bids.service_measures_on_track, bids.service_measures, strict=True)
-    ],
-    "NPV": bids.npv_gbp.round(0),
-    "BCR": bids.benefit_cost_ratio.round(2),
-    "Paid back": bids.payback_year.fillna("not yet"),
-}
-table = pd.DataFrame(columns)
-st.subheader("Each bid")
-ui.table(
-    table,
-    "bids_overview",
-    money=tuple(c for c in table.columns if "promised" in c or "realised" in c or c == "NPV"),
-    column_config={
-        "BCR": st.column_config.NumberColumn(format="%.2f", help="Benefit-cost ratio"),
-        "Service on track": st.column_config.TextColumn(
-            help="Service measures (response times) at or above 90% of their profiled target"
-        ),
-    },
-)
-years = ", ".join(sorted(set(bids.latest_year.dropna())))
-st.caption(
-    f"Status: the worst of the bid's benefits in their latest year ({years}). "
-    "Realised: the latest year's; promised: the register's target, the bid's attributed share."
-)
-
-st.subheader("Money promised and realised")
-for kind in ("cashable", "non_cashable") if non_cashable else ("cashable",):
-    frame = pd.DataFrame(
-        {
-            "bid_id": bids.bid_id,
-            "bid": bids.bid_id + " " + bids.title,
-            "promised_gbp": bids[f"{kind}_promised_gbp"],
-            "realised_gbp": bids[f"{kind}_realised_gbp"],
-        }
+def totals(bids: pd.DataFrame) -> None:
+    pv_benefits, pv_cost = bids.pv_benefits_gbp.sum(), bids.pv_cost_gbp.sum()
+    a, b, c, d = st.columns(4)
+    a.metric(
+        "Net present value, all bids",
+        ui.pounds(bids.npv_gbp.sum()),
+        help="Money benefits to date minus cost (award plus partners' contributions), in present "
+        "value: real terms, discounted at 3.5% a year (HM Treasury Green Book).",
     )
-    frame = frame[(frame.promised_gbp != 0) | (frame.realised_gbp != 0)]
-    if frame.empty:
-        continue
-    # A bullet chart: the promise as a wide pale bar, what is realised as a narrow bar on it.
+    b.metric("Benefit-cost ratio, all bids", f"{pv_benefits / pv_cost:.2f}" if pv_cost else "n/a")
+    c.metric(
+        "Cashable, realised a year",
+        ui.pounds(bids.cashable_realised_gbp.sum()),
+        help="Latest year, against "
+        f"{ui.pounds(bids.cashable_promised_gbp.sum())} promised (attributed shares only).",
+    )
+    off = int((bids.status == "red").sum())
+    slipping = int((bids.status == "amber").sum())
+    d.metric(
+        "Bids off track or slipping",
+        f"{off + slipping} of {len(bids)}",
+        help=f"{off} off track, {slipping} slipping: the worst status of each bid's benefits.",
+    )
+    st.caption(
+        ui.price_base_note(bids.price_base_year)
+        + " Recurring savings are a year's; one-off receipts are to date. A saving shared by two "
+        "bids counts once, split by each bid's attribution share."
+    )
+
+
+def has_non_cashable(bids: pd.DataFrame) -> bool:
+    return bool(bids.non_cashable_promised_gbp.any() or bids.non_cashable_realised_gbp.any())
+
+
+def each_bid(bids: pd.DataFrame) -> None:
+    columns = {
+        "Bid": bids.bid_id,
+        "Status": bids.status.map(ui.status_text),
+        "Cashable promised": bids.cashable_promised_gbp.round(0),
+        "Cashable realised": bids.cashable_realised_gbp.round(0),
+    }
+    if has_non_cashable(bids):
+        columns["Non-cashable promised"] = bids.non_cashable_promised_gbp.round(0)
+        columns["Non-cashable realised"] = bids.non_cashable_realised_gbp.round(0)
+    columns |= {
+        "Service on track": [
+            f"{on:.0f} of {n:.0f}" if pd.notna(n) and n else "none"
+            for on, n in zip(bids.service_measures_on_track, bids.service_measures, strict=True)
+        ],
+        "NPV": bids.npv_gbp.round(0),
+        "BCR": bids.benefit_cost_ratio.round(2),
+        "Paid back": bids.payback_year.fillna("not yet"),
+    }
+    table = pd.DataFrame(columns)
+    st.subheader("Each bid")
+    ui.table(
+        table,
+        "bids_overview",
+        money=tuple(c for c in table.columns if "promised" in c or "realised" in c or c == "NPV"),
+        column_config={
+            "BCR": st.column_config.NumberColumn(format="%.2f", help="Benefit-cost ratio"),
+            "Service on track": st.column_config.TextColumn(
+                help="Service measures (response times) at or above 90% of their profiled target"
+            ),
+        },
+    )
+    years = ", ".join(sorted(set(bids.latest_year.dropna())))
+    st.caption(
+        f"Status: the worst of the bid's benefits in their latest year ({years}). "
+        "Realised: the latest year's; promised: the register's target, the bid's attributed share."
+    )
+
+
+def promised_and_realised(bids: pd.DataFrame) -> None:
+    st.subheader("Money promised and realised")
+    for kind in ("cashable", "non_cashable") if has_non_cashable(bids) else ("cashable",):
+        frame = pd.DataFrame(
+            {
+                "bid_id": bids.bid_id,
+                "bid": bids.bid_id + " " + bids.title,
+                "promised_gbp": bids[f"{kind}_promised_gbp"],
+                "realised_gbp": bids[f"{kind}_realised_gbp"],
+            }
+        )
+        frame = frame[(frame.promised_gbp != 0) | (frame.realised_gbp != 0)]
+        if not frame.empty:
+            ui.chart(bullet_chart(frame, kind), frame, f"{kind}_promised_realised")
+    st.caption("Wide pale bar: promised. Narrow dark bar: realised in the latest year.")
+
+
+def bullet_chart(frame: pd.DataFrame, kind: str) -> alt.LayerChart:
+    """The promise as a wide pale bar, what is realised as a narrow bar on it."""
     base = alt.Chart(frame).encode(
         y=alt.Y("bid:N", title=None, sort=None, axis=alt.Axis(labelLimit=320)),
         tooltip=[
@@ -143,19 +152,14 @@ for kind in ("cashable", "non_cashable") if non_cashable else ("cashable",):
         )
     )
     realised = base.mark_bar(size=10, color=ui.OKABE_ITO["blue"]).encode(x="realised_gbp:Q")
-    ui.chart(
-        (promised + realised).properties(height=60 + 40 * len(frame)),
-        frame,
-        f"{kind}_promised_realised",
-    )
-st.caption("Wide pale bar: promised. Narrow dark bar: realised in the latest year.")
+    return (promised + realised).properties(height=60 + 40 * len(frame))
 
-# ---- what changed since the last load
-st.subheader("What changed since the last load")
-shown = ui.load("published_version")
-run_id = shown.run_id[0] if not shown.empty else None
-if run_id:
-    run = ui.load("load_run", run_id)
+
+def last_load() -> None:
+    st.subheader("What changed since the last load")
+    shown = queries.published_version()
+    run_id = shown.run_id[0] if not shown.empty else None
+    run = overview.load_run(run_id) if run_id else pd.DataFrame()
     if not run.empty:
         r = run.iloc[0]
         st.markdown(
@@ -164,19 +168,24 @@ if run_id:
             f"already loaded, refused {r.files_rejected} and set aside {r.rows_quarantined:,} "
             f"{'row' if r.rows_quarantined == 1 else 'rows'} (see Data health)."
         )
-previous = queries.previous_version()
-if previous is None:
-    st.info("This is the first kept version of the warehouse: nothing earlier to compare with.")
-else:
-    before = ui.load("benefit_statuses", previous)
-    after = ui.load("benefit_statuses")
-    both = after.merge(before, on="benefit_id", how="outer", suffixes=("", "_before"))
+
+
+def changes_since(bids: pd.DataFrame) -> None:
+    """Each benefit's status, figure or year and each bid's value against the version before."""
+    previous = warehouse.previous_version()
+    if previous is None:
+        st.info("This is the first kept version of the warehouse: nothing earlier to compare with.")
+        return
+    before = overview.benefit_statuses(path=previous)
+    both = overview.benefit_statuses().merge(
+        before, on="benefit_id", how="outer", suffixes=("", "_before")
+    )
     changed = both[
         (both.status != both.status_before)
         | (both.financial_year != both.financial_year_before)
         | ((both.actual_value - both.actual_value_before).abs() > 1e-6)
     ]
-    value_before = ui.load("bid_overview", area, previous).set_index("bid_id")
+    value_before = overview.bid_npv(path=previous).set_index("bid_id")
     npv_moves = [
         (bid, value_before.npv_gbp.get(bid), npv)
         for bid, npv in zip(bids.bid_id, bids.npv_gbp, strict=True)
@@ -189,21 +198,41 @@ else:
     if changed.empty and not npv_moves:
         st.success("No benefit's status, figure or year and no bid's value changed.")
     for row in changed.itertuples():
-        if pd.isna(row.status_before):
-            st.markdown(
-                f"- **{row.benefit_id}** ({row.bid_id}) is new: {ui.status_text(row.status)}"
-            )
-            continue
-        if pd.isna(row.status):
-            st.markdown(f"- **{row.benefit_id}** is no longer in the register")
-            continue
-        st.markdown(
-            f"- **{row.benefit_id}** ({row.bid_id}, {row.financial_year}): "
-            f"{ui.status_text(row.status_before)} → **{ui.status_text(row.status)}**; actual "
-            f"{ui.value_in_unit(row.actual_value_before, row.unit)} → "
-            f"{ui.value_in_unit(row.actual_value, row.unit)}"
-        )
+        st.markdown(benefit_change(row))
     for bid, npv_before, npv in npv_moves:
         was = "new" if npv_before is None else ui.pounds(npv_before)
         st.markdown(f"- **{bid}** net present value: {was} → **{ui.pounds(npv)}**")
+
+
+def benefit_change(row) -> str:
+    """A benefit's change between two versions, as a Markdown list item."""
+    if pd.isna(row.status_before):
+        return f"- **{row.benefit_id}** ({row.bid_id}) is new: {ui.status_text(row.status)}"
+    if pd.isna(row.status):
+        return f"- **{row.benefit_id}** is no longer in the register"
+    return (
+        f"- **{row.benefit_id}** ({row.bid_id}, {row.financial_year}): "
+        f"{ui.status_text(row.status_before)} → **{ui.status_text(row.status)}**; actual "
+        f"{ui.value_in_unit(row.actual_value_before, row.unit)} → "
+        f"{ui.value_in_unit(row.actual_value, row.unit)}"
+    )
+
+
+st.title("Are our collaborations delivering what their bids promised?")
+if not ui.has_rows(BIDS):
+    nothing_yet()
+area = ui.area_filter()
+ui.filters_note()
+
+bids = overview.bid_overview(area)
+if bids.empty:
+    st.info("No bids in this area.")
+    st.stop()
+if not ui.has_rows(MEASURED):
+    nothing_measured(bids)
+totals(bids)
+each_bid(bids)
+promised_and_realised(bids)
+last_load()
+changes_since(bids)
 ui.version_caption()

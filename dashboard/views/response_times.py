@@ -8,14 +8,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboard import ui
-
-st.title("Response times")
-ui.require(("fct_response_times_monthly",), "No incidents loaded yet.")
-service = ui.service_filter()
-area = ui.area_filter()
-period = ui.period_filter()
-ui.filters_note()
+from dashboard import charts, ui
+from dashboard.queries import response_times
 
 STATISTICS = {"median_response_minutes": "median", "p90_response_minutes": "90th percentile"}
 FIRE_PARTS = {
@@ -55,11 +49,11 @@ def trend_chart(service: str, category: str, trend) -> None:
     counties = sorted(long.county.unique())
     lines = (
         alt.Chart(long)
-        .mark_line(point=ui.with_points(long.month))
+        .mark_line(point=charts.with_points(long.month))
         .encode(
-            x=ui.month_axis(long.month, "Month of call"),
+            x=charts.month_axis(long.month, "Month of call"),
             y=alt.Y("minutes:Q", title="Minutes from call to first arrival"),
-            color=alt.Color("county:N", scale=ui.palette_scale(counties), title="County"),
+            color=alt.Color("county:N", scale=charts.palette_scale(counties), title="County"),
             strokeDash=alt.StrokeDash(
                 "statistic:N",
                 scale=alt.Scale(domain=list(STATISTICS.values()), range=[[1, 0], [5, 3]]),
@@ -74,24 +68,19 @@ def trend_chart(service: str, category: str, trend) -> None:
         )
         .properties(height=300)
     )
-    go_lives = ui.load("go_lives", area)
-    marks = ui.go_live_layer(go_lives[go_lives.service == service], period.start, period.end)
+    go_lives = response_times.go_lives(area)
+    marks = charts.go_live_layer(go_lives[go_lives.service == service], period.start, period.end)
     ui.chart(lines + marks if marks is not None else lines, long, f"{service}_{category}_trend")
 
 
-st.caption(
-    f"{period}. Dashed vertical lines: go-live of each Police Innovation Fund project with a "
-    "benefit for the service. A change at go-live is not all the project's doing: compare the "
-    "counties, and see each bid's attribution on the Bid page."
-)
-
-if service is None:
+def every_service() -> None:
+    """All incidents of every service, one section each."""
     st.info(
         "Every service, all incidents. Choose a service in the sidebar for its incident "
         "categories, the share within the standard and, for fire, the parts of the response."
     )
-    last_years = ui.load("response_last_year", None, "all", area, period.end)
-    trends = ui.load("response_trend", None, "all", area, period.start, period.end)
+    last_years = response_times.response_last_year(None, "all", area, period.end)
+    trends = response_times.response_trend(None, "all", area, period.start, period.end)
     if trends.empty:
         st.info(f"No incidents in {period}.")
     for each in sorted(trends.service.unique()):
@@ -101,31 +90,17 @@ if service is None:
     ui.version_caption()
     st.stop()
 
-categories = ui.load("incident_categories", service)
-category = st.selectbox(
-    "Incident category",
-    categories,
-    format_func=lambda c: c.replace("_", " "),
-    key=f"category.{service}",
-)
-headline(ui.load("response_last_year", service, category, area, period.end))
-trend = ui.load("response_trend", service, category, area, period.start, period.end)
-if trend.empty:
-    st.info(f"No {service} incidents of this category in {period}.")
-    ui.version_caption()
-    st.stop()
 
-st.subheader("Median and 90th percentile")
-trend_chart(service, category, trend)
-
-standard = trend.dropna(subset=["share_within_standard"])
-if not standard.empty:
+def within_standard(service: str, category: str, trend: pd.DataFrame) -> None:
+    standard = trend.dropna(subset=["share_within_standard"])
+    if standard.empty:
+        return
     st.subheader("Share reached within the standard")
     share = (
         alt.Chart(standard)
         .mark_line(point=alt.OverlayMarkDef(size=20))
         .encode(
-            x=ui.month_axis(standard.month, "Month of call"),
+            x=charts.month_axis(standard.month, "Month of call"),
             y=alt.Y(
                 "share_within_standard:Q",
                 title="Share within the standard",
@@ -133,7 +108,9 @@ if not standard.empty:
                 scale=alt.Scale(domain=[0, 1]),
             ),
             color=alt.Color(
-                "county:N", scale=ui.palette_scale(sorted(trend.county.unique())), title="County"
+                "county:N",
+                scale=charts.palette_scale(sorted(trend.county.unique())),
+                title="County",
             ),
             tooltip=[
                 "county",
@@ -150,10 +127,10 @@ if not standard.empty:
         f"{service}_{category}_within_standard",
     )
 
-if service == "fire":
-    st.subheader("Fire: where the minutes go")
-    # Per financial year, each part's mean over the year's incidents: months are too noisy to
-    # read a split from.
+
+def fire_parts(trend: pd.DataFrame) -> pd.DataFrame:
+    """Per county and financial year, each part's mean over the year's incidents: months are too
+    noisy to read a split from."""
     yearly = trend.assign(
         financial_year=[
             f"{m.year - (m.month < 4)}-{(m.year - (m.month < 4) + 1) % 100:02d}"
@@ -174,6 +151,12 @@ if service == "fire":
     parts["minutes"] = parts.minutes / parts.incidents
     parts["part"] = parts["part"].map(FIRE_PARTS)
     parts["part_order"] = parts.part.map({p: i for i, p in enumerate(FIRE_PARTS.values())})
+    return parts
+
+
+def fire_split(category: str, trend: pd.DataFrame) -> None:
+    st.subheader("Fire: where the minutes go")
+    parts = fire_parts(trend)
     counties = sorted(parts.county.unique())
     for column, county in zip(st.columns(len(counties)), counties, strict=True):
         with column:
@@ -187,7 +170,7 @@ if service == "fire":
                     y=alt.Y("minutes:Q", stack="zero", title="Mean minutes"),
                     color=alt.Color(
                         "part:N",
-                        scale=ui.palette_scale(list(FIRE_PARTS.values())),
+                        scale=charts.palette_scale(list(FIRE_PARTS.values())),
                         sort=list(FIRE_PARTS.values()),
                         title=None,
                         legend=alt.Legend(orient="bottom"),
@@ -207,4 +190,38 @@ if service == "fire":
         "Call handling: call to first resource mobilised. Turnout: mobilised to leaving the "
         "station. Drive: leaving to first arrival. Each year's mean over its incidents."
     )
+
+
+st.title("Response times")
+ui.require(("fct_response_times_monthly",), "No incidents loaded yet.")
+service = ui.service_filter()
+area = ui.area_filter()
+period = ui.period_filter()
+ui.filters_note()
+st.caption(
+    f"{period}. Dashed vertical lines: go-live of each Police Innovation Fund project with a "
+    "benefit for the service. A change at go-live is not all the project's doing: compare the "
+    "counties, and see each bid's attribution on the Bid page."
+)
+if service is None:
+    every_service()
+
+category = st.selectbox(
+    "Incident category",
+    response_times.incident_categories(service).incident_category.tolist(),
+    format_func=lambda c: c.replace("_", " "),
+    key=f"category.{service}",
+)
+headline(response_times.response_last_year(service, category, area, period.end))
+trend = response_times.response_trend(service, category, area, period.start, period.end)
+if trend.empty:
+    st.info(f"No {service} incidents of this category in {period}.")
+    ui.version_caption()
+    st.stop()
+
+st.subheader("Median and 90th percentile")
+trend_chart(service, category, trend)
+within_standard(service, category, trend)
+if service == "fire":
+    fire_split(category, trend)
 ui.version_caption()

@@ -1,0 +1,134 @@
+"""The dashboard's queries, one module per page (dashboard/queries/<page>.py, named as the page in
+dashboard/views/), and here those every page shares: the filters' choices, which marts have rows
+and what they wait for, and which version is shown. Each is a function decorated with
+`@warehouse.query` (dashboard/warehouse.py): it returns its SQL and parameters, and calling it
+returns the rows, cached per published version. Filters arrive as parameters: `area` is a county
+name or None for every county, `service` a service or None for every service, `start` and `end`
+the first and last day of the chosen period, `first` and `last` its financial years.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from dashboard import warehouse
+
+# ---------------------------------------------------------------- filters' choices
+
+
+@warehouse.query
+def bids(area: str | None = None):
+    return (
+        """
+        select bid_id, title, fund_round, lead_organisation, partners, county, award_gbp,
+               partner_contribution_gbp, total_cost_gbp, go_live_date, benefits
+        from marts.dim_bids
+        where ?::varchar is null or county = ?
+        order by go_live_date, bid_id
+    """,
+        [area, area],
+    )
+
+
+@warehouse.query
+def services():
+    """Every service with response times, sites or staff."""
+    return """
+        select service from marts.fct_response_times_monthly
+        union
+        select service from marts.fct_estate_sites_yearly
+        union
+        select service from marts.fct_staffing_monthly
+        order by service
+    """
+
+
+@warehouse.query
+def areas():
+    return "select distinct county from marts.dim_areas order by 1"
+
+
+@warehouse.query
+def financial_years():
+    """Every financial year with data in a mart the pages chart, oldest first."""
+    return """
+        with months as (
+            select month from marts.fct_response_times_monthly
+            union all
+            select month from marts.fct_staffing_monthly
+        ),
+        years as (
+            select distinct
+                year(month) - (month(month) < 4)::int as start_year
+            from months
+            union
+            select distinct left(financial_year, 4)::int from marts.fct_estate_sites_yearly
+            union
+            select distinct left(financial_year, 4)::int from marts.fct_benefit_realisation
+        )
+        select start_year::varchar || '-' || right((start_year + 1)::varchar, 2) as financial_year
+        from years
+        order by start_year
+    """
+
+
+# ---------------------------------------------------------------- what the marts hold and wait for
+
+
+def mart_readiness() -> pd.DataFrame:
+    """Each mart as the last run left it (audit.mart_readiness): the sources it is built from,
+    those never loaded, its rows and its status (ready, partial, waiting). No rows in a warehouse
+    built before runs recorded it."""
+    if tables_present("audit", ("mart_readiness",)).empty:
+        columns = ["mart", "sources", "waiting_for", "rows", "status", "checked_at", "run_id"]
+        return pd.DataFrame(columns=columns)
+    return readiness_recorded()
+
+
+@warehouse.query
+def readiness_recorded():
+    return """
+        select mart, sources, waiting_for, rows, status, checked_at, run_id
+        from audit.mart_readiness
+        order by case status when 'waiting' then 0 when 'partial' then 1 else 2 end, mart
+    """
+
+
+def mart_rows(marts: tuple[str, ...]) -> dict[str, int]:
+    """Rows in each of these marts; 0 for a mart the warehouse does not hold."""
+    present = tuple(m for m in marts if m in set(tables_present("marts", marts).table_name))
+    counts = dict(row_counts(present).itertuples(index=False, name=None)) if present else {}
+    return {m: int(counts.get(m, 0)) for m in marts}
+
+
+@warehouse.query
+def tables_present(schema: str, tables: tuple[str, ...]):
+    """Which of these tables the warehouse holds in `schema`."""
+    return (
+        """
+        select table_name from information_schema.tables
+        where table_schema = ? and list_contains(?, table_name)
+    """,
+        [schema, list(tables)],
+    )
+
+
+@warehouse.query
+def row_counts(marts: tuple[str, ...]):
+    """Rows in each of these marts, which the warehouse must hold. The names come from the
+    pages' code and are checked against the catalogue (mart_rows) before they reach the SQL."""
+    return " union all ".join(
+        f"select '{m}' as mart, count(*) as n from marts.\"{m}\"" for m in marts
+    )
+
+
+# ---------------------------------------------------------------- which version is shown
+
+
+def published_version() -> pd.DataFrame:
+    """Which version the dashboard shows: the run that published it, when, and the kept file an
+    auditor can open to see the same figures (`bluelight versions`), from one read-only opening."""
+    frame = warehouse.publishing_run().rename(columns={"finished_at": "published_at"})
+    if frame.empty:
+        return frame.assign(version_file=pd.Series(dtype=object), kept_versions=0)
+    return frame.assign(**warehouse.kept(frame.run_id[0]))

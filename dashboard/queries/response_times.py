@@ -1,0 +1,89 @@
+"""The Response times page's queries: incident categories, the monthly trend, the last twelve
+months' headline and the go-live dates marked on the trend."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from dashboard import warehouse
+
+
+@warehouse.query
+def incident_categories(service: str):
+    return (
+        """
+        select distinct incident_category
+        from marts.fct_response_times_monthly
+        where service = ?
+        order by incident_category = 'all' desc, incident_category
+    """,
+        [service],
+    )
+
+
+@warehouse.query
+def response_trend(
+    service: str | None, incident_category: str, area: str | None, start: date, end: date
+):
+    """Monthly response per service and county (every service if `service` is None): median,
+    90th percentile, share within the standard and, for fire, the three parts of the response."""
+    return (
+        """
+        select service, month, county, incidents, mean_response_minutes,
+               median_response_minutes, p90_response_minutes, share_within_standard,
+               mean_call_handling_seconds / 60 as call_handling_minutes,
+               mean_turnout_seconds / 60 as turnout_minutes,
+               mean_drive_seconds / 60 as drive_minutes
+        from marts.fct_response_times_monthly
+        where area_type = 'county' and (?::varchar is null or service = ?)
+          and incident_category = ? and (?::varchar is null or county = ?)
+          and month between ? and ?
+        order by service, month, county
+    """,
+        [service, service, incident_category, area, area, start, end],
+    )
+
+
+@warehouse.query
+def response_last_year(service: str | None, incident_category: str, area: str | None, end: date):
+    """Incident-weighted mean response and share within the standard over the twelve months of
+    data up to the end of the period, per service and county."""
+    return (
+        """
+        with in_period as (
+            select *
+            from marts.fct_response_times_monthly
+            where area_type = 'county' and (?::varchar is null or service = ?)
+              and incident_category = ? and (?::varchar is null or county = ?) and month <= ?
+        ),
+        recent as (
+            select *
+            from in_period
+            where month > (select max(month) from in_period) - interval 12 month
+        )
+        select service, county, min(month) as first_month, max(month) as last_month,
+               sum(incidents) as incidents,
+               sum(mean_response_minutes * incidents) / sum(incidents) as mean_response_minutes,
+               sum(share_within_standard * incidents) / sum(incidents)
+                   filter (where share_within_standard is not null) as share_within_standard
+        from recent
+        group by service, county
+        order by service, county
+    """,
+        [service, service, incident_category, area, area, end],
+    )
+
+
+@warehouse.query
+def go_lives(area: str | None):
+    """Go-live dates of the bids, with the service each has a benefit for (marked on its trend)."""
+    return (
+        """
+        select distinct f.beneficiary as service, b.bid_id, b.title, b.county, b.go_live_date
+        from marts.dim_bids as b
+        inner join marts.dim_benefits as f using (bid_id)
+        where ?::varchar is null or b.county = ?
+        order by b.go_live_date, b.bid_id
+    """,
+        [area, area],
+    )

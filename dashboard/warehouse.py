@@ -1,0 +1,227 @@
+"""The dashboard's way into the published warehouse: held read-only connections, the version in
+force, the query cache and the queries' timings.
+
+A page's queries are functions decorated with `@warehouse.query` (dashboard/queries/): each
+returns its SQL, or its SQL and parameters (never built from user input), and calling it returns
+the rows as a DataFrame, run through the held connection, cached per published version and timed
+under the function's own name.
+
+The dashboard keeps a read-only connection to each warehouse file it reads, and opens a new one
+as soon as the file at that path is another: before every query it compares the file's identity
+(inode, modification time, size) with the one it opened, so a publish, which renames a new file
+into place, is seen by the next query. Opening costs 20-35 ms; the queries themselves take a few
+milliseconds on the marts. Holding the file blocks no one: a published file is never written
+again (a run builds a copy and renames it over), a rename takes no lock, and read-only
+connections share the file with every other reader. Results are cached by the file's path and
+the run that published it, read when the file is opened: a new publish misses the cache at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+import streamlit as st
+
+from flows.settings import Settings
+from flows.warehouse import publish, runlog
+
+_pinned: Path | None = None  # a warehouse file chosen by path (the benchmark), not by settings
+_timings: list[tuple[str, float]] | None = None  # collecting while timed() runs
+HELD_FILES = 4  # the published file and the version before it (Overview), with room to spare
+OPENING = "opening the file"  # what timed() names the time spent opening a warehouse file
+
+
+@dataclass(frozen=True)
+class _Held:
+    """A read-only connection to a warehouse file, the identity the file had when it was opened
+    and the run that published it."""
+
+    identity: tuple[int, int, int]
+    con: duckdb.DuckDBPyConnection
+    run_id: str
+
+
+_held: dict[str, _Held] = {}  # by path, least recently used first
+_lock = threading.Lock()  # Streamlit runs each session's script in a thread of its own
+
+
+# ---------------------------------------------------------------- which file, which version
+
+
+def pin(target: Path | str | None) -> None:
+    """Read `target` instead of the settings' published warehouse (None: back to the
+    settings)."""
+    global _pinned
+    _pinned = Path(target) if target is not None else None
+
+
+def file() -> Path:
+    """The warehouse file the dashboard shows."""
+    return _pinned or Settings.from_env().published_db
+
+
+def run_log() -> Path:
+    """The data directory's run log, which records failed runs the warehouse never saw."""
+    if _pinned is not None:
+        return _pinned.parent.parent / "runs.jsonl"
+    return Settings.from_env().run_log
+
+
+def version(target: Path | None = None) -> str:
+    """The run id that published the warehouse (or the file `target`): cache keys include it, so
+    a new publish is seen at once. Read when the file is opened; between publishes this costs
+    one stat."""
+    return _open(target or file()).run_id
+
+
+def publish_root() -> Path:
+    """The published file whose versions folder holds the kept versions."""
+    shown = file()
+    return shown.parent.parent / shown.name if shown.parent.name == "versions" else shown
+
+
+def previous_version() -> Path | None:
+    """The kept version published just before the one shown (warehouse/versions/)."""
+    shown = version()
+    earlier = [
+        p for p in publish.version_files(publish_root()) if publish.run_id_of_version(p) < shown
+    ]
+    return earlier[-1] if earlier else None
+
+
+def kept(run_id: str) -> dict[str, Any]:
+    """Where the version published by `run_id` is kept, how many versions are kept, and the size
+    of the file shown."""
+    kept_file = publish.version_path(publish_root(), run_id)
+    return {
+        "version_file": str(kept_file) if kept_file.exists() else None,
+        "kept_versions": len(publish.version_files(publish_root())),
+        "file_size_bytes": os.stat(file()).st_size,
+    }
+
+
+def runs_after_publish(published_run_id: str) -> list[dict]:
+    """Runs in the data directory's log after the one that published the warehouse shown: a
+    failed run publishes nothing, so the warehouse cannot know about it."""
+    return [
+        r
+        for r in runlog.read_log(run_log())
+        if r.get("run_id", "") > published_run_id and r.get("status") != "running"
+    ]
+
+
+# ---------------------------------------------------------------- held connections
+
+
+def _open(target: Path) -> _Held:
+    """The held connection to the file now at `target`, opened if it is new or another file since
+    (its time recorded under OPENING)."""
+    start = time.perf_counter()
+    stat = target.stat()
+    identity = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+    with _lock:
+        held = _held.pop(str(target), None)
+        opened = held is None or held.identity != identity
+        if opened:
+            # A connection of its own with the file attached, not duckdb.connect(target): DuckDB
+            # shares one database per path in a process, so holding that would hand the old
+            # file to anyone here opening the path after a publish (or refuse them). The one
+            # replaced is not closed: a query in another thread may still be reading it; it
+            # closes with its last reference.
+            # One thread: the marts are small, and several sessions may query at once.
+            con = duckdb.connect(config={"threads": 1})
+            quoted = str(target).replace("'", "''")  # ATTACH takes no parameters
+            con.execute(f"attach '{quoted}' as warehouse (read_only)")
+            con.execute("use warehouse")
+            row = con.execute(publish.PUBLISHING_RUN_SQL).fetchone()
+            held = _Held(identity, con, row[0] if row else f"unpublished-{stat.st_mtime_ns}")
+        _held[str(target)] = held
+        while len(_held) > HELD_FILES:
+            del _held[next(iter(_held))]
+    if opened:
+        _record(OPENING, start)
+    return held
+
+
+def forget() -> None:
+    """Let go of every held connection, as after a publish (the benchmark's cold runs, tests)."""
+    with _lock:
+        _held.clear()
+
+
+# ---------------------------------------------------------------- queries
+
+
+def query(function: Callable[..., str | tuple[str, list]]) -> Callable[..., pd.DataFrame]:
+    """Make `function`, which returns its SQL (or its SQL and parameters), a query: calling it
+    with the same arguments runs that SQL on the published warehouse, or on the warehouse file
+    given as `path=`, and returns the rows, cached until another file is published there."""
+    key = f"{function.__module__}.{function.__qualname__}"
+
+    @functools.wraps(function)
+    def run(*args: Any, path: Path | None = None) -> pd.DataFrame:
+        target = path or file()
+        ask = functools.partial(_fetch, function, args, target)
+        return _cached(key, str(target), version(target), args, ask)
+
+    return run
+
+
+@st.cache_data(show_spinner=False, max_entries=500)
+def _cached(key: str, target: str, run_id: str, args: tuple, _ask: Callable[[], pd.DataFrame]):
+    """A query's rows, cached per query, warehouse file, the run that published it and the
+    query's arguments (`_ask`, which runs it, is left out of the key)."""
+    return _ask()
+
+
+def _fetch(function: Callable[..., str | tuple[str, list]], args: tuple, target: Path):
+    """Run `function(*args)`'s SQL on the file `target` through its held connection, timed under the
+    function's name: the wall time to the rows in a DataFrame."""
+    start = time.perf_counter()
+    sql = function(*args)
+    sql, params = sql if isinstance(sql, tuple) else (sql, [])
+    held = _open(target)
+    # A cursor per query: a connection of its own on the same database, so queries from several
+    # sessions' threads run side by side (a DuckDB connection is not shared across threads).
+    with held.con.cursor() as cursor:
+        cursor.execute("use warehouse")
+        frame = cursor.execute(sql, params).df()
+    _record(function.__name__, start)
+    return frame
+
+
+@query
+def publishing_run():
+    """The run that published the warehouse and when it finished (no rows if none did)."""
+    return publish.PUBLISHING_RUN_SQL
+
+
+# ---------------------------------------------------------------- timings
+
+
+@contextlib.contextmanager
+def timed() -> Iterator[list[tuple[str, float]]]:
+    """Within the block, every query that runs (a cached one does not) is recorded as (name,
+    seconds): the query function's name and its wall time to the rows in a DataFrame, and
+    OPENING for each file opened (dashboard/bench.py)."""
+    global _timings
+    _timings = []
+    try:
+        yield _timings
+    finally:
+        _timings = None
+
+
+def _record(name: str, start: float) -> None:
+    if _timings is not None:
+        _timings.append((name, time.perf_counter() - start))

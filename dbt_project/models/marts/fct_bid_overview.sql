@@ -1,0 +1,112 @@
+-- Per bid, what the Overview shows: money promised against money realised in each benefit's
+-- latest financial year (cashable and non-cashable kept apart), service measures on track, how
+-- many benefits are green, amber and red, the bid's status (the worst of its benefits) and its
+-- value in present terms (fct_bid_value). Money benefits are the register's pounds, the bid's
+-- attribution share only, so a saving two bids share counts once: promised is the register's
+-- change from baseline to target, realised the attributed improvement; recurring savings are a
+-- year's, one-off receipts are to date. A bid with no benefits in the register has no figures.
+-- A view: one row per bid, worked out when read, so it always agrees with the marts it reads in
+-- the same file.
+{{ config(materialized='view') }}
+
+with
+
+bids as (
+    select * from {{ ref('dim_bids') }}
+),
+
+benefits as (
+    select * from {{ ref('dim_benefits') }}
+),
+
+realisation as (
+    select * from {{ ref('fct_benefit_realisation') }}
+),
+
+bid_value as (
+    select * from {{ ref('fct_bid_value') }}
+),
+
+promised as (
+    select
+        bid_id,
+        benefit_id,
+        category,
+        unit,
+        abs(target_value - baseline_value) * attribution_share as promised_value
+    from benefits
+),
+
+latest as (
+    select
+        benefit_id,
+        financial_year,
+        attributed_improvement,
+        status
+    from realisation
+    qualify row_number() over (partition by benefit_id order by financial_year desc) = 1
+),
+
+per_bid as (
+    select
+        promised.bid_id,
+        max(latest.financial_year) as latest_year,
+        coalesce(sum(promised.promised_value) filter (
+            where promised.unit = 'gbp' and promised.category = 'cashable'
+        ), 0) as cashable_promised_gbp,
+        coalesce(sum(latest.attributed_improvement) filter (
+            where promised.unit = 'gbp' and promised.category = 'cashable'
+        ), 0) as cashable_realised_gbp,
+        coalesce(sum(promised.promised_value) filter (
+            where promised.unit = 'gbp' and promised.category = 'non_cashable'
+        ), 0) as non_cashable_promised_gbp,
+        coalesce(sum(latest.attributed_improvement) filter (
+            where promised.unit = 'gbp' and promised.category = 'non_cashable'
+        ), 0) as non_cashable_realised_gbp,
+        count(*) filter (where promised.unit != 'gbp') as service_measures,
+        count(*) filter (
+            where promised.unit != 'gbp' and latest.status = 'green'
+        ) as service_measures_on_track,
+        count(*) filter (where latest.status = 'green') as benefits_green,
+        count(*) filter (where latest.status = 'amber') as benefits_amber,
+        count(*) filter (where latest.status = 'red') as benefits_red,
+        case
+            when bool_or(latest.status = 'red') then 'red'
+            when bool_or(latest.status = 'amber') then 'amber'
+            when bool_or(latest.status = 'green') then 'green'
+            else 'not_due'
+        end as status
+    from promised
+    left join latest on promised.benefit_id = latest.benefit_id
+    group by promised.bid_id
+),
+
+final as (
+    select
+        bids.bid_id,
+        bids.title,
+        bids.county,
+        bids.go_live_date,
+        per_bid.latest_year,
+        per_bid.cashable_promised_gbp,
+        per_bid.cashable_realised_gbp,
+        per_bid.non_cashable_promised_gbp,
+        per_bid.non_cashable_realised_gbp,
+        per_bid.service_measures,
+        per_bid.service_measures_on_track,
+        per_bid.benefits_green,
+        per_bid.benefits_amber,
+        per_bid.benefits_red,
+        per_bid.status,
+        bid_value.price_base_year,
+        bid_value.pv_benefits_gbp,
+        bid_value.pv_cost_gbp,
+        bid_value.npv_gbp,
+        bid_value.benefit_cost_ratio,
+        bid_value.payback_year
+    from bids
+    left join per_bid on bids.bid_id = per_bid.bid_id
+    left join bid_value on bids.bid_id = bid_value.bid_id
+)
+
+select * from final
