@@ -126,6 +126,15 @@ def mart_rows(con, table: str) -> list[tuple]:
     )
 
 
+def public_file(relative: str) -> Path:
+    """A real published file of SHARED_PUBLIC; the test skips where the folder is absent (a
+    fresh clone outside CI has no ../shared)."""
+    path = SHARED_PUBLIC / relative
+    if not path.exists():
+        pytest.skip(f"real published files not found at {path} (CI has them)")
+    return path
+
+
 def write_public_inbox(inbox: Path) -> None:
     """The real published files in their inbox folders, as a deployment starts on day one."""
     import shutil

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import SHARED_PUBLIC, public_file
 from openpyxl import Workbook, load_workbook
 from workbooks import moved_layout, usual_layout, workforce_rows, write_workbook
 
@@ -24,22 +25,11 @@ from flows.sources.errors import ContractError
 from flows.sources.fetch import DownloadError, download
 from flows.sources.workforce import read_police_workforce
 
-PUBLIC = Path(__file__).resolve().parents[2] / "shared" / "data" / "public"
 WORKFORCE = "police_workforce/police-workforce-tabs-30sep15.ods"
 AMBSYS = "ambsys/AmbSYS.csv"
 LAD_PFA = "ons_lookups/LAD16_CSP16_PFA16_Dec2016.csv"
 LAD_FRA = "ons_lookups/lookup_ltla21_fra21.csv"
 STATIONS = "fire_stations/home-office_fire-stations-dataset.csv"
-
-
-def public(relative: str) -> Path:
-    path = PUBLIC / relative
-    if not path.exists():
-        pytest.skip(
-            f"real published files not found at {path}: they live in ../shared/data/public "
-            "beside the project (CI has them; a fresh clone does not)"
-        )
-    return path
 
 
 def assert_text_frame(frame: pd.DataFrame, columns: list[str]) -> None:
@@ -66,7 +56,7 @@ WORKFORCE_COLUMNS = ["table_name", "worker_type", "as_at_date", "force_name", "f
 
 
 def test_police_workforce_real_release():
-    frame = read_police_workforce(public(WORKFORCE), "police-workforce-tabs-30sep15.ods")
+    frame = read_police_workforce(public_file(WORKFORCE), "police-workforce-tabs-30sep15.ods")
     assert_text_frame(frame, WORKFORCE_COLUMNS)
     officers = frame[frame.table_name == "Table_1"]
     assert value(officers, "fte", force_name="Cleveland", as_at_date="2015-09-30") == "1315.32"
@@ -196,7 +186,7 @@ AMBSYS_COLUMNS = ["period", "region", "org_code", "org_name", "measure_code", "v
 
 
 def test_ambsys_real_time_series():
-    frame = published.read_ambsys(public(AMBSYS), "AmbSYS.csv")
+    frame = published.read_ambsys(public_file(AMBSYS), "AmbSYS.csv")
     assert_text_frame(frame, AMBSYS_COLUMNS)
     assert len(frame) == 798 * 123  # 42 months x 19 organisations, 123 measures
     london = frame[(frame.org_code == "RRU") & (frame.period == "2019-01-01")]
@@ -270,7 +260,7 @@ def test_ambsys_built_file_rows_and_errors(tmp_path):
 
 
 def test_ons_lad_to_pfa_2016():
-    frame = published.read_ons_lad_pfa(public(LAD_PFA), "LAD16_CSP16_PFA16_Dec2016.csv")
+    frame = published.read_ons_lad_pfa(public_file(LAD_PFA), "LAD16_CSP16_PFA16_Dec2016.csv")
     columns = ["district_code", "district_name", "pfa_code", "pfa_name", "vintage"]
     assert_text_frame(frame, columns)
     assert len(frame) == 348 and frame.district_code.nunique() == 348
@@ -289,7 +279,7 @@ def test_ons_lad_to_pfa_2016():
 
 
 def test_ons_lad_to_fra_2021():
-    frame = published.read_ons_lad_fra(public(LAD_FRA), "lookup_ltla21_fra21.csv")
+    frame = published.read_ons_lad_fra(public_file(LAD_FRA), "lookup_ltla21_fra21.csv")
     assert_text_frame(frame, ["district_code", "district_name", "fra_code", "fra_name", "vintage"])
     assert len(frame) == 331 and frame.district_code.nunique() == 331
     assert frame.fra_code.nunique() == 47 and set(frame.vintage) == {"2021"}
@@ -353,7 +343,9 @@ STATION_COLUMNS = [
 
 
 def test_fire_stations_real_list():
-    frame = published.read_fire_stations(public(STATIONS), "home-office_fire-stations-dataset.csv")
+    frame = published.read_fire_stations(
+        public_file(STATIONS), "home-office_fire-stations-dataset.csv"
+    )
     assert_text_frame(frame, STATION_COLUMNS)
     assert len(frame) == 1399 and frame.frs_name.nunique() == 45 and frame.frs_code.nunique() == 45
     no_place = frame[frame.easting.isna()]
@@ -536,7 +528,7 @@ class PublisherHandler(SimpleHTTPRequestHandler):
 @pytest.fixture
 def publisher(monkeypatch):
     monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
-    handler = functools.partial(PublisherHandler, directory=str(PUBLIC))
+    handler = functools.partial(PublisherHandler, directory=str(SHARED_PUBLIC))
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
@@ -547,14 +539,14 @@ def publisher(monkeypatch):
 
 
 def test_download_fetches_the_publishers_bytes(publisher, tmp_path):
-    original = public(WORKFORCE)
+    original = public_file(WORKFORCE)
     dest = tmp_path / "downloads"
     path = download(f"{publisher}/{WORKFORCE}", dest)
     assert path == dest / "police-workforce-tabs-30sep15.ods"
     assert path.read_bytes() == original.read_bytes()
     assert [p.name for p in dest.iterdir()] == [path.name]  # no .partial left behind
     again = download(f"{publisher}/{AMBSYS}", dest, timeout=10)
-    assert again.read_bytes() == public(AMBSYS).read_bytes()
+    assert again.read_bytes() == public_file(AMBSYS).read_bytes()
 
 
 def test_download_http_error_raises_and_leaves_nothing(publisher, tmp_path):

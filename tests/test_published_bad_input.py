@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from conftest import SHARED_PUBLIC, run_flow, settings_for
+from conftest import public_file, run_flow, settings_for
 from workbooks import usual_layout, workforce_rows, write_workbook
 
 from flows.sources import published
@@ -34,18 +34,9 @@ STATIONS = "fire_stations/home-office_fire-stations-dataset.csv"
 WORKFORCE = "police_workforce/police-workforce-tabs-30sep15.ods"
 
 
-def real(relative: str) -> Path:
-    path = SHARED_PUBLIC / relative
-    if not path.exists():
-        pytest.skip(
-            f"real published files not found at {path} (CI has them; a fresh clone does not)"
-        )
-    return path
-
-
 def records(relative: str) -> list[list[str]]:
     """The real CSV's records, header first."""
-    with real(relative).open(newline="", encoding="utf-8-sig") as handle:
+    with public_file(relative).open(newline="", encoding="utf-8-sig") as handle:
         return list(csv.reader(handle))
 
 
@@ -97,7 +88,9 @@ def test_encodings_and_delimiters_read_the_same_rows(tmp_path, source, relative,
     copy.write_bytes(csv_bytes(records(relative), **ENCODED[style]))
     if style == "windows_semicolon" and source == "fire_stations":
         assert b"\xa0" in copy.read_bytes()  # not UTF-8: read as Windows-1252
-    pd.testing.assert_frame_equal(reader_frame(source, copy), reader_frame(source, real(relative)))
+    pd.testing.assert_frame_equal(
+        reader_frame(source, copy), reader_frame(source, public_file(relative))
+    )
 
 
 def test_utf16_without_its_mark_is_refused(tmp_path):
@@ -111,7 +104,7 @@ def test_utf16_without_its_mark_is_refused(tmp_path):
 
 
 def test_a_file_cut_off_in_its_last_line_is_refused_naming_the_row(tmp_path):
-    data = real(AMBSYS).read_bytes()
+    data = public_file(AMBSYS).read_bytes()
     last_line = data.rstrip(b"\n").rsplit(b"\n", 1)[1]
     cut = tmp_path / "cut.csv"
     cut.write_bytes(data[:-40])  # the line end and the last line's last 39 characters
@@ -121,7 +114,7 @@ def test_a_file_cut_off_in_its_last_line_is_refused_naming_the_row(tmp_path):
     assert f"{last_line[:-39].count(b',') + 1} of the header's 128 fields" in caught.value.reason
 
     # Cut inside the last record's quoted address (the file's last record is row 1400).
-    stations = real(STATIONS).read_bytes()
+    stations = public_file(STATIONS).read_bytes()
     inside = stations.rindex(b'"High Street,Ramsbury') + 12
     cut.write_bytes(stations[:inside])
     with pytest.raises(ContractError, match="ends inside a quoted field") as caught:
@@ -143,7 +136,7 @@ def test_a_file_cut_off_in_its_last_line_is_refused_naming_the_row(tmp_path):
 def test_bytes_that_are_not_their_encoding_name_the_row(tmp_path):
     """The fire stations list in UTF-8 with its mark: row 13's postcode holds a no-break space
     (bytes C2 A0)."""
-    data = codecs.BOM_UTF8 + real(STATIONS).read_bytes()
+    data = codecs.BOM_UTF8 + public_file(STATIONS).read_bytes()
     space = data.index(b"BS40\xc2\xa0") + 4
     copy = tmp_path / "stations.csv"
     copy.write_bytes(data[: space + 1])  # cut between the two bytes
@@ -160,9 +153,10 @@ def test_bytes_that_are_not_their_encoding_name_the_row(tmp_path):
 
 def test_a_whole_file_without_a_final_line_end_still_reads(tmp_path):
     whole = tmp_path / "whole.csv"
-    whole.write_bytes(real(LAD_FRA).read_bytes().rstrip(b"\n"))
+    whole.write_bytes(public_file(LAD_FRA).read_bytes().rstrip(b"\n"))
     pd.testing.assert_frame_equal(
-        published.read_ons_lad_fra(whole, whole.name), reader_frame("ons_lad_fra", real(LAD_FRA))
+        published.read_ons_lad_fra(whole, whole.name),
+        reader_frame("ons_lad_fra", public_file(LAD_FRA)),
     )
 
 
@@ -240,12 +234,12 @@ def _figure_cell(value: str) -> str:
 def night(tmp_path_factory):
     """Every faulty copy in one inbox, one real nightly flow run over them."""
     for relative in (AMBSYS, LAD_PFA, LAD_FRA, STATIONS, WORKFORCE):
-        real(relative)
+        public_file(relative)
     home = tmp_path_factory.mktemp("bad_published")
     inbox = home / "inbox"
     files: dict[str, bytes] = {
         "ambsys/faults.csv": csv_bytes(_changed(AMBSYS, AMBSYS_FAULTS)),
-        "ambsys/cut.csv": real(AMBSYS).read_bytes()[:-40],
+        "ambsys/cut.csv": public_file(AMBSYS).read_bytes()[:-40],
         "ambsys/no_c1_mean.csv": csv_bytes(_without(AMBSYS, "A25")),
         "ons_lad_pfa/faults.csv": csv_bytes(_changed(LAD_PFA, LAD_PFA_FAULTS)),
         "ons_lad_fra/unicode_text.csv": csv_bytes(
@@ -268,7 +262,7 @@ def night(tmp_path_factory):
     # 2014 officers negative (Table_1, rows 8 and 9).
     (inbox / "police_workforce_tables").mkdir()
     _ods_with(
-        real(WORKFORCE),
+        public_file(WORKFORCE),
         inbox / "police_workforce_tables" / "faults.ods",
         [
             (
@@ -358,7 +352,7 @@ def expected_rows(
     source: str, relative: str, held: Callable[[pd.DataFrame], pd.Series]
 ) -> pd.DataFrame:
     """The reader's rows of the real file, less those `held` marks (a boolean per row)."""
-    frame = reader_frame(source, real(relative))
+    frame = reader_frame(source, public_file(relative))
     kept = frame[~held(frame)].reset_index(drop=True)
     return kept.astype({"_source_row": "int32"})
 
