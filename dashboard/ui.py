@@ -1,6 +1,7 @@
-"""What every page of the dashboard shares: the filters that persist across pages, number
-formats, the colour-blind safe palette, charts and tables with their data as a safe CSV, and the
-empty state of a page whose marts have no rows yet. Chart builders are in dashboard/charts.py."""
+"""What every page of the dashboard shares: its title and the filters that persist across pages,
+number formats, the colour-blind safe palette, charts and tables with their data as a safe CSV,
+and the empty state of a page or section whose marts have no rows yet. Chart builders are in
+dashboard/charts.py."""
 
 from __future__ import annotations
 
@@ -87,22 +88,23 @@ def _valid(value, choices: list) -> bool:
     return value in choices
 
 
+def _one_or_all(name: str, label: str, every: str, choices) -> str | None:
+    """A sidebar filter of `choices` after `every`: the one chosen, or None for `every`."""
+    options = [every, *choices]
+    chosen = _persisted_widget(
+        name, options, every, st.sidebar.selectbox, label=label, options=options
+    )
+    return None if chosen == every else chosen
+
+
 def area_filter() -> str | None:
     """The county chosen, or None for every county."""
-    options = [ALL_AREAS, *queries.areas().county]
-    chosen = _persisted_widget(
-        "area", options, ALL_AREAS, st.sidebar.selectbox, label="Area", options=options
-    )
-    return None if chosen == ALL_AREAS else chosen
+    return _one_or_all("area", "Area", ALL_AREAS, queries.areas().county)
 
 
 def service_filter() -> str | None:
     """The service chosen, or None for every service."""
-    options = [ALL_SERVICES, *queries.services().service]
-    chosen = _persisted_widget(
-        "service", options, ALL_SERVICES, st.sidebar.selectbox, label="Service", options=options
-    )
-    return None if chosen == ALL_SERVICES else chosen
+    return _one_or_all("service", "Service", ALL_SERVICES, queries.services().service)
 
 
 def bid_filter(area: str | None) -> str | None:
@@ -151,9 +153,12 @@ def period_filter() -> Period:
     return Period(*chosen)
 
 
-def pick(name: str, label: str, options: list, default=None, draw=None, **kwargs):
+def pick(name: str, label: str, options: list | dict, default=None, draw=None, **kwargs):
     """A choice on a page (a force, a trust) kept like the sidebar filters: it stays as chosen
-    when you move between pages. `draw` is where the selectbox goes (a column's, say)."""
+    when you move between pages. `options` as a dict: its keys are the choices, each shown as its
+    value (a code by its name). `draw` is where the selectbox goes (a column's, say)."""
+    if isinstance(options, dict):
+        kwargs["format_func"], options = options.get, list(options)
     default = default if default in options else options[0]
     return _persisted_widget(
         name,
@@ -168,6 +173,18 @@ def pick(name: str, label: str, options: list, default=None, draw=None, **kwargs
 
 def filters_note() -> None:
     st.sidebar.caption("Filters stay as chosen when you move between pages.")
+
+
+def page_with_filters(
+    title: str, marts: tuple[str, ...], nothing: str
+) -> tuple[str | None, str | None, Period]:
+    """A page's title, its empty state (`require`) and the service, area and period filters in
+    the sidebar: returns the service, area and period chosen."""
+    st.title(title)
+    require(marts, nothing)
+    service, area, period = service_filter(), area_filter(), period_filter()
+    filters_note()
+    return service, area, period
 
 
 # ---------------------------------------------------------------- numbers
@@ -254,6 +271,19 @@ def download(frame: pd.DataFrame, name: str, label: str = "Download the data (CS
     )
 
 
+def long_form(
+    frame: pd.DataFrame, id_vars: list[str], names: dict[str, str], var_name: str, value_name: str
+) -> pd.DataFrame:
+    """The `names` columns of `frame` stacked into one (`value_name`), a row per value, with
+    `var_name` saying which column each came from by its name in `names`: the long form Altair
+    colours and dashes by."""
+    long = frame.melt(
+        id_vars=id_vars, value_vars=list(names), var_name=var_name, value_name=value_name
+    )
+    long[var_name] = long[var_name].map(names)
+    return long
+
+
 def chart(altair_chart: alt.TopLevelMixin, data: pd.DataFrame, name: str) -> None:
     """A chart and, under it, its data as a safe CSV."""
     st.altair_chart(altair_chart, width="stretch")
@@ -327,6 +357,16 @@ def empty_state(marts: tuple[str, ...], nothing: str) -> None:
             f"{nothing} It fills once {which} (folders in the data directory's inbox):\n\n"
             + "\n".join(source_line(s) for s in sources)
         )
+
+
+def section(title: str, marts: tuple[str, ...], nothing: str) -> bool:
+    """A section's header, and whether any of `marts` has a row; if none has, the section's
+    empty state is drawn under its header and the section is to draw nothing more."""
+    st.header(title)
+    if has_rows(marts):
+        return True
+    empty_state(marts, nothing)
+    return False
 
 
 def require(marts: tuple[str, ...], nothing: str) -> None:

@@ -131,49 +131,19 @@ class Settings:
             "BLUELIGHT_TESTS_FROM_LOAD": tests_from_load,
         }
 
-    # The layout of the data directory.
-    @property
-    def inbox(self) -> Path:
-        return self.home / "inbox"
-
-    @property
-    def archive(self) -> Path:
-        return self.home / "archive"
-
-    @property
-    def rejected(self) -> Path:
-        return self.home / "rejected"
-
-    @property
-    def build_dir(self) -> Path:
-        return self.home / "build"
-
-    @property
-    def warehouse_dir(self) -> Path:
-        return self.home / "warehouse"
-
-    @property
-    def quality_dir(self) -> Path:
-        return self.home / "quality"
-
-    @property
-    def build_db(self) -> Path:
-        return self.build_dir / "bluelight.duckdb"
-
-    @property
-    def published_db(self) -> Path:
-        return self.warehouse_dir / "bluelight.duckdb"
-
-    @property
-    def versions_dir(self) -> Path:
-        """Every published warehouse kept, as `bluelight-<run id>.duckdb`
-        (flows/warehouse/publish.py)."""
-        return self.warehouse_dir / "versions"
-
-    @property
-    def run_log(self) -> Path:
-        """Append-only JSON lines, a line per run: outlives failed runs; replayed into audit."""
-        return self.home / "runs.jsonl"
+    # The layout of the data directory: each path below `home`.
+    inbox = property(lambda self: self.home / "inbox")
+    archive = property(lambda self: self.home / "archive")
+    rejected = property(lambda self: self.home / "rejected")
+    build_dir = property(lambda self: self.home / "build")
+    warehouse_dir = property(lambda self: self.home / "warehouse")
+    quality_dir = property(lambda self: self.home / "quality")
+    build_db = property(lambda self: self.build_dir / "bluelight.duckdb")
+    published_db = property(lambda self: self.warehouse_dir / "bluelight.duckdb")
+    # Every published warehouse kept, as `bluelight-<run id>.duckdb` (flows/warehouse/publish.py).
+    versions_dir = property(lambda self: self.warehouse_dir / "versions")
+    # Append-only JSON lines, a line per run: outlives failed runs; replayed into audit.
+    run_log = property(lambda self: self.home / "runs.jsonl")
 
     def ensure_dirs(self) -> None:
         for path in (

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -98,6 +100,49 @@ def run_flow(home: Path) -> dict:
     return state.result()
 
 
+def published_night(
+    tmp_path_factory, name: str, *writers: Callable[[Path], None]
+) -> tuple[Path, dict]:
+    """A new home (a temporary folder named for `name`) whose inbox each of `writers` fills in
+    turn, after one real nightly flow run that must succeed: the home and the flow's result."""
+    home = tmp_path_factory.mktemp(name)
+    for write in writers:
+        write(home / "inbox")
+    result = run_flow(home)
+    assert result["status"] == "succeeded", result
+    return home, result
+
+
+@contextmanager
+def open_published(home: Path) -> Iterator:
+    """The published warehouse of `home`, connected read-only for the length of the block."""
+    import duckdb
+
+    with duckdb.connect(str(settings_for(home).published_db), read_only=True) as con:
+        yield con
+
+
+@contextmanager
+def served_page(chromium: str, home: Path, log_dir: Path, **page_options) -> Iterator[tuple]:
+    """The dashboard served on `home` (its log in `log_dir`) and opened in headless `chromium`
+    (from chromium_or_skip()) at its address: yields the page, the address and the list of
+    requests the page made beyond this machine; closes the browser after the block."""
+    from playwright.sync_api import sync_playwright
+    from served import is_local, served_dashboard
+
+    outside: list[str] = []
+    with served_dashboard(home, log_dir) as url:
+        ARTIFACTS.mkdir(exist_ok=True)
+        with sync_playwright() as playwright:
+            # Playwright gives the browser a new, empty profile of its own.
+            browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+            page = browser.new_page(**page_options)
+            page.on("request", lambda r: None if is_local(r.url) else outside.append(r.url))
+            page.goto(url)
+            yield page, url, outside
+            browser.close()
+
+
 # Columns that name the run that built a row: two runs of the same files differ only there.
 RUN_SPECIFIC_COLUMNS = {"last_load_id"}
 
@@ -170,8 +215,8 @@ def demo_home(tmp_path_factory) -> Path:
     """The demo inbox at a tenth of the county's incident volume, loaded and published once."""
     from flows.demo.data import write_demo_inbox
 
-    home = tmp_path_factory.mktemp("demo_home")
-    write_demo_inbox(home / "inbox", seed=2014, scale=0.1, progress=lambda *_: None)
-    result = run_flow(home)
-    assert result["status"] == "succeeded", result
+    def write_inbox(inbox: Path) -> None:
+        write_demo_inbox(inbox, seed=2014, scale=0.1, progress=lambda *_: None)
+
+    home, _result = published_night(tmp_path_factory, "demo_home", write_inbox)
     return home

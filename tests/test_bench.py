@@ -7,6 +7,7 @@ import duckdb
 import pytest
 
 from flows.bench import bench
+from flows.bench import report as results
 
 
 def test_the_baseline_computes_monthly_response_times_per_service_and_county(tmp_path):
@@ -34,11 +35,11 @@ def test_the_baseline_computes_monthly_response_times_per_service_and_county(tmp
 def test_a_tier_report_replaces_its_own_section_and_keeps_the_rest(tmp_path, monkeypatch):
     doc = tmp_path / "performance.md"
     doc.write_text(
-        f"# Performance\n\nProse before.\n\n{bench.BEGIN}\n### Tier `county` old\n\n"
-        f"### Tier `region` kept\n{bench.END}\n\nProse after.\n"
+        f"# Performance\n\nProse before.\n\n{results.BEGIN}\n### Tier `county` old\n\n"
+        f"### Tier `region` kept\n{results.END}\n\nProse after.\n"
     )
-    monkeypatch.setattr(bench, "PERFORMANCE_DOC", doc)
-    bench.write_doc(bench.Report("county", 1.0), "### Tier `county` new\n")
+    monkeypatch.setattr(results, "PERFORMANCE_DOC", doc)
+    results.write_doc(results.Report("county", 1.0), "### Tier `county` new\n")
     text = doc.read_text()
     assert "Prose before." in text and "Prose after." in text
     assert "### Tier `county` new" in text and "old" not in text
@@ -47,21 +48,21 @@ def test_a_tier_report_replaces_its_own_section_and_keeps_the_rest(tmp_path, mon
 
 
 def test_the_report_shows_both_nights_and_their_share_of_the_full_run():
-    run = bench.Measured(1000.0, 5000.0)
-    report = bench.Report(
+    run = results.Measured(1000.0, 5000.0)
+    report = results.Report(
         "national",
         250.0,
         10,
         rows=145_000_000,
-        baseline=bench.Measured(200.0, 900.0),
+        baseline=results.Measured(200.0, 900.0),
         pipeline=run,
         stages={"ingest": 400.0, "dbt_build": 580.0},
         nights=[
-            (bench.Measured(60.0, 2600.0), {"dbt_build": 45.0}, 39_942),
-            (bench.Measured(40.0, 2600.0), {"dbt_build": 25.0}, 39_700),
+            (results.Measured(60.0, 2600.0), {"dbt_build": 45.0}, 39_942),
+            (results.Measured(40.0, 2600.0), {"dbt_build": 25.0}, 39_700),
         ],
     )
-    text = bench.render(report)
+    text = results.render(report)
     assert "| whole run / baseline | 5.0x |" in text
     assert "| run without start-up / baseline | 4.9x |" in text  # 980 s of stages
     assert (

@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from conftest import run_flow, settings_for
+from conftest import open_published, published_night, settings_for
 from handmade import district, fire_incident, write_handmade_inbox, write_rows
 from workbooks import usual_layout, workforce_rows, write_workbook
 
@@ -71,36 +71,21 @@ def _incident(n, **changes):
     return {**row, **changes}
 
 
+def _fault(n: int, column: str, value: str | None, rule: str) -> tuple[dict, str, str]:
+    """Incident `n` with `column` set to `value`, the rule that must hold it back, the column."""
+    return _incident(n, **{column: value}), rule, column
+
+
 # Row-level faults in one incidents file: (incident, rule, column).
 QUARANTINED = [
-    (
-        _incident(201, first_arrival_time="2016-06-01 08:00:00"),
-        "first arrival before the call",
-        "first_arrival_time",
-    ),
-    (
-        _incident(202, first_arrival_time="2016-07-20 09:00:00"),
-        "response over 24 hours (absurd)",
-        "first_arrival_time",
-    ),
-    (_incident(203, service="coastguard"), "not an allowed value", "service"),
-    (
-        _incident(204, incident_category="alien_landing"),
-        "not an allowed value",
-        "incident_category",
-    ),
-    (_incident(205, call_time="yesterday"), "not a timestamp", "call_time"),
-    (_incident(206, district_code=None), "required value missing", "district_code"),
-    (
-        _incident(207, district_code="ZZ9"),
-        "unknown district_code: not in boundaries",
-        "district_code",
-    ),
-    (
-        _incident(208, mobilised_time="2016-06-01 00:00:00"),
-        "mobilised before the call",
-        "mobilised_time",
-    ),
+    _fault(201, "first_arrival_time", "2016-06-01 08:00:00", "first arrival before the call"),
+    _fault(202, "first_arrival_time", "2016-07-20 09:00:00", "response over 24 hours (absurd)"),
+    _fault(203, "service", "coastguard", "not an allowed value"),
+    _fault(204, "incident_category", "alien_landing", "not an allowed value"),
+    _fault(205, "call_time", "yesterday", "not a timestamp"),
+    _fault(206, "district_code", None, "required value missing"),
+    _fault(207, "district_code", "ZZ9", "unknown district_code: not in boundaries"),
+    _fault(208, "mobilised_time", "2016-06-01 00:00:00", "mobilised before the call"),
 ]
 DUPLICATE = _incident(209)
 
@@ -214,13 +199,9 @@ def write_corpus(inbox: Path) -> None:
 
 @pytest.fixture(scope="module")
 def loaded(tmp_path_factory):
-    home = tmp_path_factory.mktemp("broken")
-    write_corpus(home / "inbox")
-    result = run_flow(home)
-    assert result["status"] == "succeeded", result
-    con = duckdb.connect(str(settings_for(home).published_db), read_only=True)
-    yield home, result, con
-    con.close()
+    home, result = published_night(tmp_path_factory, "broken", write_corpus)
+    with open_published(home) as con:
+        yield home, result, con
 
 
 @pytest.mark.parametrize("path", sorted(REFUSED))

@@ -24,10 +24,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from conftest import ARTIFACTS, CHROMIUM_FLAGS, chromium_or_skip, run_flow, settings_for
+from conftest import ARTIFACTS, chromium_or_skip, published_night, served_page, settings_for
 from handmade import write_dashboard_extras, write_handmade_inbox
-from playwright.sync_api import sync_playwright
-from served import is_local, served_dashboard
 from streamlit.testing.v1 import AppTest
 
 from dashboard import queries, ui, warehouse
@@ -58,10 +56,9 @@ def make_earlier_version(published: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def handmade_home(tmp_path_factory):
-    home = tmp_path_factory.mktemp("dashboard_home")
-    write_handmade_inbox(home / "inbox")
-    write_dashboard_extras(home / "inbox")
-    assert run_flow(home)["status"] == "succeeded"
+    home, _result = published_night(
+        tmp_path_factory, "dashboard_home", write_handmade_inbox, write_dashboard_extras
+    )
     make_earlier_version(settings_for(home).published_db)
     return home
 
@@ -600,34 +597,29 @@ PAGES = {
 @pytest.mark.browser
 def test_served_dashboard_renders_every_page_in_headless_chromium(handmade_home, tmp_path):
     chromium = chromium_or_skip()
-    outside, shown, exceptions = [], {}, {}
-    with served_dashboard(handmade_home, tmp_path) as url:
-        ARTIFACTS.mkdir(exist_ok=True)
-        with sync_playwright() as playwright:
-            # Playwright gives the browser a new, empty profile of its own.
-            browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
-            # A laptop's width; tall, so the screenshot holds the whole page.
-            page = browser.new_page(viewport={"width": 1280, "height": 2400}, accept_downloads=True)
-            page.on("request", lambda r: None if is_local(r.url) else outside.append(r.url))
-            page.goto(url)
-            for name, (path, headline) in PAGES.items():
-                # Through the navigation, as a commissioner would: the session (and its
-                # filters) carries over from page to page.
-                page.get_by_role("link", name=name, exact=True).first.click()
-                page.wait_for_url(f"{url}/{path}")
-                page.get_by_text(headline, exact=True).first.wait_for(timeout=30_000)
-                # Every page ends with the version it shows: then the page has run to its end.
-                page.get_by_text("Warehouse published by run").first.wait_for(timeout=30_000)
-                page.wait_for_timeout(800)  # let the charts draw before the screenshot
-                shown[name] = page.get_by_role("heading", level=1).first.inner_text()
-                exceptions[name] = page.locator("[data-testid='stException']").count()
-                slug = path or "overview"
-                page.screenshot(path=str(ARTIFACTS / f"dashboard-{slug}.png"), full_page=True)
-                if name == "Overview":
-                    with page.expect_download() as download:
-                        page.get_by_text("Download the data (CSV)").first.click()
-                    overview_csv = Path(download.value.path()).read_text(encoding="utf-8-sig")
-            browser.close()
+    shown, exceptions = {}, {}
+    # A laptop's width; tall, so the screenshot holds the whole page.
+    viewport = {"width": 1280, "height": 2400}
+    with served_page(
+        chromium, handmade_home, tmp_path, viewport=viewport, accept_downloads=True
+    ) as (page, url, outside):
+        for name, (path, headline) in PAGES.items():
+            # Through the navigation, as a commissioner would: the session (and its
+            # filters) carries over from page to page.
+            page.get_by_role("link", name=name, exact=True).first.click()
+            page.wait_for_url(f"{url}/{path}")
+            page.get_by_text(headline, exact=True).first.wait_for(timeout=30_000)
+            # Every page ends with the version it shows: then the page has run to its end.
+            page.get_by_text("Warehouse published by run").first.wait_for(timeout=30_000)
+            page.wait_for_timeout(800)  # let the charts draw before the screenshot
+            shown[name] = page.get_by_role("heading", level=1).first.inner_text()
+            exceptions[name] = page.locator("[data-testid='stException']").count()
+            slug = path or "overview"
+            page.screenshot(path=str(ARTIFACTS / f"dashboard-{slug}.png"), full_page=True)
+            if name == "Overview":
+                with page.expect_download() as download:
+                    page.get_by_text("Download the data (CSV)").first.click()
+                overview_csv = Path(download.value.path()).read_text(encoding="utf-8-sig")
     assert exceptions == dict.fromkeys(PAGES, 0)
     assert shown["Overview"] == "Are our collaborations delivering what their bids promised?"
     assert shown["Bid"] == "B1: Bid B1"

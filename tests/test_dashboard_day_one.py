@@ -16,10 +16,15 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import ARTIFACTS, CHROMIUM_FLAGS, chromium_or_skip, run_flow, write_public_inbox
+from conftest import (
+    ARTIFACTS,
+    chromium_or_skip,
+    published_night,
+    run_flow,
+    served_page,
+    write_public_inbox,
+)
 from handmade import write_handmade_inbox
-from playwright.sync_api import sync_playwright
-from served import is_local, served_dashboard
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,10 +44,7 @@ WAITING = {
 
 @pytest.fixture(scope="module")
 def day_one_home(tmp_path_factory):
-    home = tmp_path_factory.mktemp("dashboard_day_one")
-    write_public_inbox(home / "inbox")
-    result = run_flow(home)
-    assert result["status"] == "succeeded", result
+    home, _result = published_night(tmp_path_factory, "dashboard_day_one", write_public_inbox)
     return home
 
 
@@ -159,7 +161,7 @@ def test_data_health_lists_each_mart_and_what_it_waits_for(app):
     assert marts.loc["dim_bids", "Inbox folders"] == "inbox/benefits_register/, inbox/bids/"
     assert marts.loc["fct_staffing_monthly", "Waiting for"] == "staffing"
     captions = " ".join(c.value for c in app.caption)
-    assert "5 of 19 marts ready" in captions
+    assert "7 of 21 marts ready" in captions
     # The empty marts' row counts fail as warnings: said to be waiting, not broken.
     assert "All of them are on marts still waiting for a source never loaded" in captions
 
@@ -332,31 +334,25 @@ def test_bids_with_nothing_measured_yet(second_night_home, monkeypatch):
 @pytest.mark.browser
 def test_served_day_one_dashboard_in_headless_chromium(day_one_home, tmp_path):
     chromium = chromium_or_skip()
-    outside, texts, exceptions = [], {}, {}
-    with served_dashboard(day_one_home, tmp_path) as url:
-        ARTIFACTS.mkdir(exist_ok=True)
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
-            page = browser.new_page(viewport={"width": 1280, "height": 1000})
-            page.on("request", lambda r: None if is_local(r.url) else outside.append(r.url))
-            page.goto(url)
-            # A laptop's width; each page's own height, so the screenshot holds all of it
-            # (Streamlit scrolls inside the page, so a full-page shot is the window's size).
-            for name, path, height, waits_for in (
-                ("Overview", "", 1000, "bluelight sources bids --template"),
-                ("National picture", "national", 7600, "Avon & Somerset, 30 Sep 2015"),
-            ):
-                page.set_viewport_size({"width": 1280, "height": height})
-                page.get_by_role("link", name=name, exact=True).first.click()
-                page.wait_for_url(f"{url}/{path}")
-                page.get_by_text(waits_for).first.wait_for(timeout=30_000)
-                page.get_by_text("Warehouse published by run").first.wait_for(timeout=30_000)
-                page.wait_for_timeout(1500)  # let the charts draw before the screenshot
-                exceptions[name] = page.locator("[data-testid='stException']").count()
-                texts[name] = page.locator("section.main, [data-testid='stMain']").inner_text()
-                slug = path or "overview"
-                page.screenshot(path=str(ARTIFACTS / f"day-one-{slug}.png"), full_page=True)
-            browser.close()
+    texts, exceptions = {}, {}
+    viewport = {"width": 1280, "height": 1000}
+    with served_page(chromium, day_one_home, tmp_path, viewport=viewport) as (page, url, outside):
+        # A laptop's width; each page's own height, so the screenshot holds all of it
+        # (Streamlit scrolls inside the page, so a full-page shot is the window's size).
+        for name, path, height, waits_for in (
+            ("Overview", "", 1000, "bluelight sources bids --template"),
+            ("National picture", "national", 7600, "Avon & Somerset, 30 Sep 2015"),
+        ):
+            page.set_viewport_size({"width": 1280, "height": height})
+            page.get_by_role("link", name=name, exact=True).first.click()
+            page.wait_for_url(f"{url}/{path}")
+            page.get_by_text(waits_for).first.wait_for(timeout=30_000)
+            page.get_by_text("Warehouse published by run").first.wait_for(timeout=30_000)
+            page.wait_for_timeout(1500)  # let the charts draw before the screenshot
+            exceptions[name] = page.locator("[data-testid='stException']").count()
+            texts[name] = page.locator("section.main, [data-testid='stMain']").inner_text()
+            slug = path or "overview"
+            page.screenshot(path=str(ARTIFACTS / f"day-one-{slug}.png"), full_page=True)
     assert exceptions == {"Overview": 0, "National picture": 0}
     assert outside == []  # nothing fetched from outside the machine: no tiles, fonts, icons
     overview = texts["Overview"]

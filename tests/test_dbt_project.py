@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import yaml
@@ -12,13 +13,91 @@ from flows.transform import dbt_yaml
 from flows.warehouse.schema import ensure_schema
 
 MODELS = Path(__file__).resolve().parents[1] / "dbt_project" / "models"
+DOC_REFERENCE = re.compile(r"""\{\{\s*doc\(\s*['"]([^'"]+)['"]\s*\)\s*\}\}""")
 
 
-def test_source_and_staging_yaml_are_written_from_the_contracts():
+def test_source_and_staging_yaml_and_doc_blocks_are_written_from_the_contracts():
     for path, expected in dbt_yaml.expected_files().items():
         assert path.read_text() == expected, (
             f"{path.name} is stale: run `bluelight sources --write`"
         )
+
+
+def _descriptions(node):
+    """Every description in a parsed YAML file: of models, sources, tables and columns."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "description" and isinstance(value, str):
+                yield value
+            else:
+                yield from _descriptions(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _descriptions(item)
+
+
+def _hand_written_yaml():
+    generated = {path.resolve() for path in dbt_yaml.expected_files()}
+    for path in sorted(MODELS.rglob("*.yml")):
+        if path.resolve() not in generated:
+            yield path, yaml.safe_load(path.read_text())
+
+
+def test_no_description_copies_a_contract_description():
+    """A column that carries a contract's column references its doc block
+    (`"{{ doc('incidents__service') }}"`): a copy of the text would drift from the contract.
+    A column that means something else says so in its own words."""
+    blocks = {" ".join(text.split()): name for name, text in dbt_yaml.doc_blocks().items()}
+    copies = [
+        f"{path.relative_to(MODELS)}: {description!r} is doc('{blocks[text]}')"
+        for path, document in _hand_written_yaml()
+        for description in _descriptions(document)
+        if (text := " ".join(description.split())) in blocks
+    ]
+    assert not copies, "\n".join(copies)
+
+
+def test_every_doc_reference_names_a_doc_block():
+    blocks = dbt_yaml.doc_blocks()
+    unknown = [
+        f"{path.relative_to(MODELS)}: {name}"
+        for path in MODELS.rglob("*.yml")
+        for name in DOC_REFERENCE.findall(path.read_text())
+        if name not in blocks
+    ]
+    assert not unknown, unknown
+
+
+def test_dbt_renders_doc_references_to_the_contract_text(tmp_path):
+    """dbt's parse fails on a doc it cannot find, and puts each reference's text in the manifest,
+    which `+persist_docs` writes as the column's comment in the warehouse."""
+    import json
+
+    from flows.transform.dbt import invoke_dbt
+
+    result = invoke_dbt(
+        ["parse"], Settings(), build_db=tmp_path / "bluelight.duckdb", work_dir=tmp_path
+    )
+    assert result.success, result.exception
+    manifest = json.loads((tmp_path / "dbt_target" / "manifest.json").read_text())
+    blocks = dbt_yaml.doc_blocks()
+    rendered = {
+        (node["name"], name): column["description"]
+        for node in [*manifest["nodes"].values(), *manifest["sources"].values()]
+        for name, column in node.get("columns", {}).items()
+    }
+    checked = 0
+    for path in MODELS.rglob("*.yml"):
+        document = yaml.safe_load(path.read_text())
+        for node in document.get("models", []) + [
+            table for source in document.get("sources", []) for table in source["tables"]
+        ]:
+            for column in node.get("columns", []):
+                expected = DOC_REFERENCE.sub(lambda m: blocks[m[1]], column["description"])
+                actual = rendered[(node["name"], column["name"])]
+                assert actual == expected, (node["name"], column["name"], actual)
+                checked += expected != column["description"]
+    assert checked > 300
 
 
 def test_every_model_and_column_is_documented():

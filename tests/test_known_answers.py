@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import duckdb
 import pytest
-from conftest import run_flow, settings_for
+from conftest import open_published, published_night, run_flow
 from handmade import write_handmade_inbox
 
 
 @pytest.fixture(scope="module")
 def handmade_db(tmp_path_factory):
-    home = tmp_path_factory.mktemp("handmade")
-    write_handmade_inbox(home / "inbox")
-    result = run_flow(home)
-    assert result["status"] == "succeeded", result
-    con = duckdb.connect(str(settings_for(home).published_db), read_only=True)
-    yield con
-    con.close()
+    home, _result = published_night(tmp_path_factory, "handmade", write_handmade_inbox)
+    with open_published(home) as con:
+        yield con
 
 
 def test_response_time_mean_median_and_90th_percentile(handmade_db):
@@ -203,7 +198,7 @@ def test_a_moved_target_stays_on_record(tmp_path):
     # The bid team moves BEN1's target from 40 s to 50 s and resends its register.
     write_b1_register(tmp_path / "inbox", ben1_target=50)
     assert run_flow(tmp_path)["status"] == "succeeded"
-    with duckdb.connect(str(settings_for(tmp_path).published_db), read_only=True) as con:
+    with open_published(tmp_path) as con:
         history = con.execute("""
             select target_value, dbt_valid_to is null as current, _source_file
             from snapshots.benefits_register_history where benefit_id = 'BEN1'

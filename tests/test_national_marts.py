@@ -12,9 +12,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import duckdb
 import pytest
-from conftest import SHARED_PUBLIC, run_flow, settings_for
+from conftest import SHARED_PUBLIC, open_published, published_night, run_flow
 from handmade import write_handmade_inbox
 from workbooks import REGIONS, usual_layout, write_workbook
 
@@ -164,17 +163,12 @@ def approx_row(*values):
 
 @pytest.fixture(scope="module")
 def nights(tmp_path_factory):
-    home = tmp_path_factory.mktemp("national")
+    # The hand-made inbox is the agency side, so the night publishes.
+    writers = (write_handmade_inbox, write_lookups, write_workforce, write_ambsys)
+    home, result = published_night(tmp_path_factory, "national", *writers)
     inbox = home / "inbox"
-    write_handmade_inbox(inbox)  # the agency side, so the night publishes
-    write_lookups(inbox)
-    write_workforce(inbox)
-    write_ambsys(inbox)
-    result = run_flow(home)
-    assert result["status"] == "succeeded", result
     assert [o for o in result["outcomes"] if o["status"] != "loaded"] == []
-    published = settings_for(home).published_db
-    with duckdb.connect(str(published), read_only=True) as con:
+    with open_published(home) as con:
         first = {
             "coterminosity": coterminosity(con),
             "workforce": con.execute("""
@@ -194,7 +188,7 @@ def nights(tmp_path_factory):
         result = run_flow(home)
         assert result["status"] == "succeeded", result
         assert [o for o in result["outcomes"] if o["status"] != "loaded"] == []
-        with duckdb.connect(str(published), read_only=True) as con:
+        with open_published(home) as con:
             second = coterminosity(con)
     return first, second
 

@@ -10,7 +10,7 @@ import duckdb
 import pytest
 from conftest import run_flow, settings_for
 
-from flows.demo.data import PLANTED
+from flows.demo.world import PLANTED
 
 
 def _connect(home):
@@ -114,7 +114,7 @@ def test_every_bid_has_benefits_realised_per_year(demo_home):
             where benefit_id = 'B-NM02-02' and financial_year = '2025-26'""").fetchone()[0]
     assert bids == [("PIF-2014-NM01", 2), ("PIF-2014-NM02", 2), ("PIF-2016-NM03", 1)]
     assert years == 12  # 2014-15 (baseline) to 2025-26
-    from flows.demo.data import DISPOSALS
+    from flows.demo.agencies import DISPOSALS
 
     assert receipts == pytest.approx(sum(d[3] for d in DISPOSALS))
 

@@ -42,6 +42,13 @@ def assert_text_frame(frame: pd.DataFrame, columns: list[str]) -> None:
     assert frame["_source_row"].min() >= 2
 
 
+def read_written(reader, path: Path, text: str) -> pd.DataFrame:
+    """`text` written to `path`, then read by `reader` (one of the published readers) as the
+    nightly load reads an inbox file of that name."""
+    path.write_text(text)
+    return reader(path, path.name)
+
+
 def value(frame: pd.DataFrame, column: str, **where) -> str | None:
     rows = frame
     for key, wanted in where.items():
@@ -239,11 +246,12 @@ def test_ambsys_built_file_rows_and_errors(tmp_path):
     ]  # fmt: skip
     # A month that is not one is read as published, for the contract's date rule to quarantine
     # (tests/test_published_bad_input.py follows it through a load).
-    path.write_text(
+    frame = read_written(
+        published.read_ambsys,
+        path,
         f"Year,Month,Region,Org Code,Org Name,{REQUIRED}\n"
-        f"2020,13,Y56,RRU,LAS{BLANKS}\n2020,Jan,Y56,RRU,LAS{BLANKS}\n,1,Y56,RRU,LAS{BLANKS}\n"
+        f"2020,13,Y56,RRU,LAS{BLANKS}\n2020,Jan,Y56,RRU,LAS{BLANKS}\n,1,Y56,RRU,LAS{BLANKS}\n",
     )
-    frame = published.read_ambsys(path, "AmbSYS.csv")
     assert list(frame.drop_duplicates("_source_row").period) == ["2020-13-01", "2020-Jan-01", None]
     path.write_text(f"Year,Month,Org Code,Org Name,{REQUIRED}\n2020,1,RRU,LAS{BLANKS}\n")
     with pytest.raises(ContractError, match="'region'"):
@@ -299,13 +307,13 @@ def test_ons_lad_to_fra_2021():
 
 
 def test_ons_lookups_of_other_vintages(tmp_path):
-    path = tmp_path / "LAD23_PFA23.csv"
-    path.write_text(
+    frame = read_written(
+        published.read_ons_lad_pfa,
+        tmp_path / "LAD23_PFA23.csv",
         "LAD23CD,LAD23NM,PFA23CD,PFA23NM,ObjectId\n"
         "E06000001,Hartlepool,E23000013,Cleveland,1\n"
-        "W06000001,Isle of Anglesey,W15000002,North Wales,2\n"
+        "W06000001,Isle of Anglesey,W15000002,North Wales,2\n",
     )
-    frame = published.read_ons_lad_pfa(path, path.name)
     assert frame.to_dict("records")[1] == {
         "district_code": "W06000001",
         "district_name": "Isle of Anglesey",
@@ -379,13 +387,13 @@ def test_fire_stations_real_list():
 def test_fire_stations_bad_coordinate_is_read_as_published(tmp_path):
     """A coordinate that is not a number is left for the contract's rule to quarantine its row
     (tests/test_published_bad_input.py), not a reason to refuse the list."""
-    path = tmp_path / "stations.csv"
-    path.write_text(
+    frame = read_written(
+        published.read_fire_stations,
+        tmp_path / "stations.csv",
         "FRS_FULLNAME,E_CODE,STATION_NAME,STATION_ADDRESS,STATION_POSTCODE,STATION_EASTING,"
         "STATION_NORTHING\nKent,E31000022,Ashford,Ashford,TN23 1AA,600000,140000\n"
-        "Kent,E31000022,Dover,Dover,CT16 1AA,east,140000\n"
+        "Kent,E31000022,Dover,Dover,CT16 1AA,east,140000\n",
     )
-    frame = published.read_fire_stations(path, path.name)
     assert list(zip(frame.easting, frame._source_row, strict=True)) == [("600000", 2), ("east", 3)]
 
 
@@ -485,8 +493,8 @@ def test_fire1001_xlsx_time_cells_and_fractions_of_a_day(tmp_path):
 def test_fire1001_layouts_it_cannot_read(tmp_path):
     path = tmp_path / "fire1001.csv"
     # A time that is not one is read as published, for the contract's rule to quarantine.
-    path.write_text(",".join(FIRE1001_HEADER) + "\n2015/16,Kent,E31000022,Primary,9,8 mins,1,2,5\n")
-    frame = published.read_fire1001(path, path.name)
+    row = "\n2015/16,Kent,E31000022,Primary,9,8 mins,1,2,5\n"
+    frame = read_written(published.read_fire1001, path, ",".join(FIRE1001_HEADER) + row)
     assert (frame.total_response_minutes[0], frame.drive_minutes[0]) == ("8 mins", "5")
     path.write_text("FINANCIAL_YEAR,FRS_NAME,E_CODE\n2015/16,Kent,E31000022\n")
     with pytest.raises(ContractError, match="missing required column.s. FIRE_TYPE, INCIDENTS"):

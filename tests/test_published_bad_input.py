@@ -357,6 +357,22 @@ def expected_rows(
     return kept.astype({"_source_row": "int32"})
 
 
+def on_rows(*rows: int) -> Callable[[pd.DataFrame], pd.Series]:
+    """Marks the rows of a file on the given lines (their _source_row)."""
+    return lambda frame: frame._source_row.isin(rows)
+
+
+def assert_accepted(
+    con, path: str, relative: str, columns: list[str], held: Callable[[pd.DataFrame], pd.Series]
+) -> None:
+    """Staging takes the rows of the inbox file `path` (a faulty copy of the real file
+    `relative`, in its source's folder) that the reader takes from the real file, but those
+    `held` marks."""
+    source = path.split("/")[0]
+    expected = expected_rows(source, relative, held)
+    pd.testing.assert_frame_equal(accepted(con, source, path, columns), expected)
+
+
 def test_ambsys_bad_figures_hold_back_their_own_rows_and_the_rest_loads(night):
     _home, _result, con = night
     line = "does not match (?:Eng|Y\\d{2}|R[A-Z0-9]{2})"
@@ -385,8 +401,7 @@ def test_ambsys_bad_figures_hold_back_their_own_rows_and_the_rest_loads(night):
         figure = zip(frame._source_row, frame.measure_code, strict=True)
         return frame._source_row.isin([100, 200]) | pd.Series([f in bad for f in figure])
 
-    expected = expected_rows("ambsys", AMBSYS, held)
-    pd.testing.assert_frame_equal(accepted(con, "ambsys", "ambsys/faults.csv", columns), expected)
+    assert_accepted(con, "ambsys/faults.csv", AMBSYS, columns, held)
 
 
 def test_ons_codes_not_of_their_form_and_empty_names_are_quarantined(night):
@@ -398,10 +413,7 @@ def test_ons_codes_not_of_their_form_and_empty_names_are_quarantined(night):
     }
     assert counted(con, "ons_lad_pfa/faults.csv") == ("loaded", 348, 3)
     columns = ["district_code", "district_name", "pfa_code", "pfa_name", "vintage"]
-    expected = expected_rows("ons_lad_pfa", LAD_PFA, lambda f: f._source_row.isin([10, 20, 30]))
-    pd.testing.assert_frame_equal(
-        accepted(con, "ons_lad_pfa", "ons_lad_pfa/faults.csv", columns), expected
-    )
+    assert_accepted(con, "ons_lad_pfa/faults.csv", LAD_PFA, columns, on_rows(10, 20, 30))
 
 
 def test_fire_stations_bad_coordinates_and_code_are_quarantined(night):
@@ -413,10 +425,7 @@ def test_fire_stations_bad_coordinates_and_code_are_quarantined(night):
     }
     assert counted(con, "fire_stations/faults.csv") == ("loaded", 1399, 3)
     columns = ["frs_name", "frs_code", "station_name", "address", "postcode", "easting", "northing"]
-    expected = expected_rows("fire_stations", STATIONS, lambda f: f._source_row.isin([3, 4, 5]))
-    pd.testing.assert_frame_equal(
-        accepted(con, "fire_stations", "fire_stations/faults.csv", columns), expected
-    )
+    assert_accepted(con, "fire_stations/faults.csv", STATIONS, columns, on_rows(3, 4, 5))
 
 
 def test_fire1001_bad_times_counts_and_codes_are_quarantined(night):
@@ -450,11 +459,7 @@ def test_police_figures_as_text_or_negative_hold_back_their_own_date(night):
         bad = {("Table_1", "Cleveland", "2015-03-31"), ("Table_1", "Durham", "2014-09-30")}
         return pd.Series([f in bad for f in figure])
 
-    expected = expected_rows("police_workforce_tables", WORKFORCE, held)
-    pd.testing.assert_frame_equal(
-        accepted(con, "police_workforce_tables", "police_workforce_tables/faults.ods", columns),
-        expected,
-    )
+    assert_accepted(con, "police_workforce_tables/faults.ods", WORKFORCE, columns, held)
 
 
 @pytest.mark.parametrize(

@@ -7,10 +7,10 @@ import functools
 import http.server
 import shutil
 import threading
+from pathlib import Path
 
-import duckdb
 import pytest
-from conftest import SHARED_PUBLIC, run_flow, settings_for
+from conftest import SHARED_PUBLIC, open_published, published_night
 from handmade import write_handmade_inbox
 
 pytestmark = pytest.mark.skipif(
@@ -30,17 +30,18 @@ FIRE1001 = (
 )
 
 
-@pytest.fixture(scope="module")
-def published(tmp_path_factory):
-    home = tmp_path_factory.mktemp("published")
-    write_handmade_inbox(home / "inbox")  # the agency side, so every mart has rows
+def write_published_files(inbox: Path) -> None:
+    """The real files of IN_INBOX, and FIRE1001, each in its source's inbox folder."""
     for source, relative in IN_INBOX.items():
-        target = home / "inbox" / source / relative.split("/")[-1]
+        target = inbox / source / relative.split("/")[-1]
         target.parent.mkdir(parents=True)
         shutil.copyfile(SHARED_PUBLIC / relative, target)
-    (home / "inbox" / "fire1001").mkdir()
-    (home / "inbox" / "fire1001" / "fire1001.csv").write_text(FIRE1001)
+    (inbox / "fire1001").mkdir()
+    (inbox / "fire1001" / "fire1001.csv").write_text(FIRE1001)
 
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory):
     # The fire stations list comes from its publisher's address: here a server on loopback.
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(SHARED_PUBLIC))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -52,14 +53,14 @@ def published(tmp_path_factory):
     mp = pytest.MonkeyPatch()
     mp.setenv("BLUELIGHT_PUBLISHED_URLS", f"fire_stations={url}")
     try:
-        result = run_flow(home)
+        # The hand-made inbox is the agency side, so every mart has rows.
+        writers = (write_handmade_inbox, write_published_files)
+        home, result = published_night(tmp_path_factory, "published", *writers)
     finally:
         mp.undo()
         server.shutdown()
-    assert result["status"] == "succeeded", result
-    con = duckdb.connect(str(settings_for(home).published_db), read_only=True)
-    yield result, con
-    con.close()
+    with open_published(home) as con:
+        yield result, con
 
 
 def test_officers_fte_per_force_at_each_as_at_date(published):

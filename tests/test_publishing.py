@@ -22,7 +22,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import mart_rows, run_flow, settings_for
+from conftest import mart_rows, published_night, run_flow, settings_for
 from handmade import fire_incident, site, write_b1_register, write_handmade_inbox, write_rows
 
 from flows.load.recover import recover_interrupted
@@ -305,9 +305,7 @@ def _copy_home(source: Path, target: Path) -> Path:
 @pytest.fixture(scope="module")
 def first_night(tmp_path_factory):
     """A home whose first night (the hand-made inbox) is published, and its state."""
-    home = tmp_path_factory.mktemp("first_night")
-    write_handmade_inbox(home / "inbox")
-    assert run_flow(home)["status"] == "succeeded"
+    home, _result = published_night(tmp_path_factory, "first_night", write_handmade_inbox)
     return home, warehouse_state(home)
 
 

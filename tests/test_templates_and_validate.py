@@ -9,7 +9,7 @@ import shutil
 
 import duckdb
 import pytest
-from conftest import bluelight, run_flow, settings_for
+from conftest import bluelight, published_night, run_flow, settings_for
 from handmade import write_handmade_inbox
 from openpyxl import load_workbook
 
@@ -70,9 +70,7 @@ def test_no_template_for_published_statistics_or_an_unknown_source(tmp_path, cap
 
 @pytest.fixture(scope="module")
 def handmade_home(tmp_path_factory):
-    home = tmp_path_factory.mktemp("validate_home")
-    write_handmade_inbox(home / "inbox")
-    assert run_flow(home)["status"] == "succeeded"
+    home, _result = published_night(tmp_path_factory, "validate_home", write_handmade_inbox)
     return home
 
 

@@ -16,6 +16,7 @@ import pytest
 # What a test or fixture calls when it does the slow work.
 SLOW_CALLS = (
     "run_flow(",
+    "published_night(",
     "nightly(",
     "write_demo_inbox(",
     "invoke_dbt(",

@@ -49,29 +49,18 @@ def standard_text(category: str) -> str:
 
 
 def section() -> None:
-    st.header("Ambulance response")
-    if not ui.has_rows(AMBULANCE):
-        ui.empty_state(AMBULANCE, "No AmbSYS ambulance response figures loaded yet.")
+    if not ui.section(
+        "Ambulance response", AMBULANCE, "No AmbSYS ambulance response figures loaded yet."
+    ):
         return
     trusts = national.ambulance_trusts()
     names = {
         code: trust_label(n) for code, n in zip(trusts.trust_code, trusts.trust_name, strict=True)
     }
+    labels = {code: f"{n} ({code})" for code, n in names.items()}
     left, right = st.columns(2)
-    trust = ui.pick(
-        "ambulance_trust",
-        "Ambulance trust",
-        list(names),
-        draw=left.selectbox,
-        format_func=lambda c: f"{names.get(c, c)} ({c})",
-    )
-    category = ui.pick(
-        "ambulance_category",
-        "Category",
-        list(CATEGORIES),
-        draw=right.selectbox,
-        format_func=CATEGORIES.get,
-    )
+    trust = ui.pick("ambulance_trust", "Ambulance trust", labels, draw=left.selectbox)
+    category = ui.pick("ambulance_category", "Category", CATEGORIES, draw=right.selectbox)
     name = names[trust]
     response = national.ambulance_response(category)
     mine = response[response.trust_code == trust].sort_values("month")

@@ -22,20 +22,15 @@ PARTNER_KIND = {
 
 
 def section() -> None:
-    st.header("Police force areas and fire and rescue authorities")
-    if not ui.has_rows(COTERMINOSITY):
-        ui.empty_state(COTERMINOSITY, "No district lookups loaded yet.")
+    if not ui.section(
+        "Police force areas and fire and rescue authorities",
+        COTERMINOSITY,
+        "No district lookups loaded yet.",
+    ):
         return
     areas = national.area_coterminosity()
     left, right = st.columns(2)
-    kind = ui.pick(
-        "coterminosity_area_type",
-        "Area",
-        list(AREA_TYPES),
-        draw=left.radio,
-        format_func=AREA_TYPES.get,
-        horizontal=True,
-    )
+    kind = ui.pick("coterminosity_area_type", "Area", AREA_TYPES, draw=left.radio, horizontal=True)
     here = chosen_area(areas, kind, right)
     there = areas[(areas.area_type != kind) & (areas.area_code == here.main_partner_code)]
     one, other = st.columns(2)

@@ -15,19 +15,13 @@ FIRE = ("dim_fire_stations",)
 
 
 def section() -> None:
-    st.header("Fire stations")
-    if not ui.has_rows(FIRE):
-        ui.empty_state(FIRE, "No fire stations list loaded yet.")
+    if not ui.section("Fire stations", FIRE, "No fire stations list loaded yet."):
         return
     counts = national.fire_station_counts()
     stations = national.fire_stations()
     names = dict(zip(counts.frs_code, counts.frs_name, strict=True))
-    service = ui.pick(
-        "fire_service",
-        "Fire and rescue service",
-        sorted(names, key=names.get),
-        format_func=lambda c: names.get(c, c),
-    )
+    by_name = dict(sorted(names.items(), key=lambda code_name: code_name[1]))
+    service = ui.pick("fire_service", "Fire and rescue service", by_name)
     row = counts[counts.frs_code == service].iloc[0]
     a, b = st.columns(2)
     a.metric(f"{names[service]}: stations", f"{int(row.stations):,}")

@@ -18,9 +18,7 @@ ENGLAND_WALES = "England and Wales median"
 
 
 def section() -> None:
-    st.header("Police workforce")
-    if not ui.has_rows(POLICE):
-        ui.empty_state(POLICE, "No police workforce tables loaded yet.")
+    if not ui.section("Police workforce", POLICE, "No police workforce tables loaded yet."):
         return
     left, right = st.columns(2)
     worker = ui.pick(

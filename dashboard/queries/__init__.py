@@ -54,22 +54,28 @@ def financial_years():
     return """
         with months as (
             select month from marts.fct_response_times_monthly
-            union all
+            union
             select month from marts.fct_staffing_monthly
-        ),
-        years as (
-            select distinct
-                year(month) - (month(month) < 4)::int as start_year
-            from months
-            union
-            select distinct left(financial_year, 4)::int from marts.fct_estate_sites_yearly
-            union
-            select distinct left(financial_year, 4)::int from marts.fct_benefit_realisation
         )
-        select start_year::varchar || '-' || right((start_year + 1)::varchar, 2) as financial_year
-        from years
-        order by start_year
+        select financial_year from marts.dim_months where month in (select month from months)
+        union
+        select financial_year from marts.fct_estate_sites_yearly
+        union
+        select financial_year from marts.fct_benefit_realisation
+        order by financial_year
     """
+
+
+@warehouse.query
+def method_parameters():
+    """The thresholds and rates the version's figures were computed with (dbt's vars), by name."""
+    return "select parameter, value, unit, description from marts.dim_method_parameters"
+
+
+def parameter(name: str) -> float:
+    """One method parameter's value, e.g. parameter('discount_rate') -> 0.035."""
+    rows = method_parameters()
+    return float(rows.loc[rows.parameter == name, "value"].iloc[0])
 
 
 # ---------------------------------------------------------------- what the marts hold and wait for

@@ -25,16 +25,18 @@ def incident_categories(service: str):
 def response_trend(
     service: str | None, incident_category: str, area: str | None, start: date, end: date
 ):
-    """Monthly response per service and county (every service if `service` is None): median,
-    90th percentile, share within the standard and, for fire, the three parts of the response."""
+    """Monthly response per service and county (every service if `service` is None), with the
+    month's financial year: median, 90th percentile, share within the standard and, for fire, the
+    three parts of the response."""
     return (
         """
-        select service, month, county, incidents, mean_response_minutes,
+        select service, month, months.financial_year, county, incidents, mean_response_minutes,
                median_response_minutes, p90_response_minutes, share_within_standard,
                mean_call_handling_seconds / 60 as call_handling_minutes,
                mean_turnout_seconds / 60 as turnout_minutes,
                mean_drive_seconds / 60 as drive_minutes
         from marts.fct_response_times_monthly
+        inner join marts.dim_months as months using (month)
         where area_type = 'county' and (?::varchar is null or service = ?)
           and incident_category = ? and (?::varchar is null or county = ?)
           and month between ? and ?

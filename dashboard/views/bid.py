@@ -30,7 +30,8 @@ def value(bid_id: str) -> None:
         "Net present value",
         ui.pounds(v.npv_gbp),
         help=f"Benefits to date minus cost, pounds at {v.price_base_year} prices, discounted "
-        "at 3.5% a year to that year (HM Treasury Green Book).",
+        f"at {queries.parameter('discount_rate'):.1%} a year to that year (HM Treasury Green "
+        "Book).",
     )
     b.metric("Benefit-cost ratio", f"{v.benefit_cost_ratio:.2f}")
     c.metric(
@@ -67,13 +68,7 @@ def benefit_heading(row) -> None:
 
 def profile_chart(row, mine: pd.DataFrame) -> None:
     """A benefit's baseline, target line and actual by financial year."""
-    series = mine.melt(
-        id_vars=["financial_year", "status"],
-        value_vars=list(SERIES),
-        var_name="series",
-        value_name="value",
-    )
-    series["series"] = series["series"].map(SERIES)
+    series = ui.long_form(mine, ["financial_year", "status"], SERIES, "series", "value")
     series["unit"] = row.unit
     line = (
         alt.Chart(series)

@@ -175,12 +175,19 @@ def on_waiting_marts(failed: pd.DataFrame, readiness: pd.DataFrame) -> None:
         )
 
 
+def listed(title: str, rows: pd.DataFrame, none: str) -> bool:
+    """A section's subheader, and whether it has `rows` to list; if not, says so (`none`): a
+    good thing here."""
+    st.subheader(title)
+    if rows.empty:
+        st.success(none)
+    return not rows.empty
+
+
 def set_aside() -> None:
     """Quarantined rows by rule, and every one of them."""
-    st.subheader("Rows set aside (quarantine)")
     held = data_health.quarantine()
-    if held.empty:
-        st.success("No rows set aside.")
+    if not listed("Rows set aside (quarantine)", held, "No rows set aside."):
         return
     by_rule = held.groupby(["source", "file", "column_name", "rule"], as_index=False).size()
     st.caption(
@@ -200,10 +207,8 @@ def set_aside() -> None:
 
 
 def refused() -> None:
-    st.subheader("Files refused")
     files = data_health.rejected_files()
-    if files.empty:
-        st.success("No files refused.")
+    if not listed("Files refused", files, "No files refused."):
         return
     st.caption(
         "Each file is in rejected/<run>/ with a .reason.txt; send a corrected file to the inbox."

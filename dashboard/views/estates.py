@@ -151,12 +151,9 @@ def disposals(sold: pd.DataFrame) -> None:
     )
 
 
-st.title("Estates")
-ui.require(("fct_estate_sites_yearly",), "No estate returns loaded yet.")
-service = ui.service_filter()
-area = ui.area_filter()
-period = ui.period_filter()
-ui.filters_note()
+service, area, period = ui.page_with_filters(
+    "Estates", ("fct_estate_sites_yearly",), "No estate returns loaded yet."
+)
 
 sites = estates.estate_sites(service, area, period.last)
 costs = estates.estate_costs(service, area, period.first, period.last)

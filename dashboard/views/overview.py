@@ -51,7 +51,8 @@ def totals(bids: pd.DataFrame) -> None:
         "Net present value, all bids",
         ui.pounds(bids.npv_gbp.sum()),
         help="Money benefits to date minus cost (award plus partners' contributions), in present "
-        "value: real terms, discounted at 3.5% a year (HM Treasury Green Book).",
+        f"value: real terms, discounted at {queries.parameter('discount_rate'):.1%} a year "
+        "(HM Treasury Green Book).",
     )
     b.metric("Benefit-cost ratio, all bids", f"{pv_benefits / pv_cost:.2f}" if pv_cost else "n/a")
     c.metric(
@@ -106,7 +107,8 @@ def each_bid(bids: pd.DataFrame) -> None:
         column_config={
             "BCR": st.column_config.NumberColumn(format="%.2f", help="Benefit-cost ratio"),
             "Service on track": st.column_config.TextColumn(
-                help="Service measures (response times) at or above 90% of their profiled target"
+                help="Service measures (response times) at or above "
+                f"{queries.parameter('rag_green_threshold'):.0%} of their profiled target"
             ),
         },
     )

@@ -39,13 +39,7 @@ def headline(last_year) -> None:
 
 
 def trend_chart(service: str, category: str, trend) -> None:
-    long = trend.melt(
-        id_vars=["month", "county"],
-        value_vars=list(STATISTICS),
-        var_name="statistic",
-        value_name="minutes",
-    )
-    long["statistic"] = long["statistic"].map(STATISTICS)
+    long = ui.long_form(trend, ["month", "county"], STATISTICS, "statistic", "minutes")
     counties = sorted(long.county.unique())
     lines = (
         alt.Chart(long)
@@ -129,16 +123,10 @@ def within_standard(service: str, category: str, trend: pd.DataFrame) -> None:
 
 
 def fire_parts(trend: pd.DataFrame) -> pd.DataFrame:
-    """Per county and financial year, each part's mean over the year's incidents: months are too
-    noisy to read a split from."""
-    yearly = trend.assign(
-        financial_year=[
-            f"{m.year - (m.month < 4)}-{(m.year - (m.month < 4) + 1) % 100:02d}"
-            for m in pd.to_datetime(trend.month)
-        ]
-    )
-    weighted = yearly[list(FIRE_PARTS)].mul(yearly.incidents, axis=0)
-    weighted[["county", "financial_year", "incidents"]] = yearly[
+    """Per county and financial year (the mart's, marts.dim_months), each part's mean over the
+    year's incidents: months are too noisy to read a split from."""
+    weighted = trend[list(FIRE_PARTS)].mul(trend.incidents, axis=0)
+    weighted[["county", "financial_year", "incidents"]] = trend[
         ["county", "financial_year", "incidents"]
     ]
     sums = weighted.groupby(["county", "financial_year"], as_index=False).sum()
@@ -192,12 +180,9 @@ def fire_split(category: str, trend: pd.DataFrame) -> None:
     )
 
 
-st.title("Response times")
-ui.require(("fct_response_times_monthly",), "No incidents loaded yet.")
-service = ui.service_filter()
-area = ui.area_filter()
-period = ui.period_filter()
-ui.filters_note()
+service, area, period = ui.page_with_filters(
+    "Response times", ("fct_response_times_monthly",), "No incidents loaded yet."
+)
 st.caption(
     f"{period}. Dashed vertical lines: go-live of each Police Innovation Fund project with a "
     "benefit for the service. A change at go-live is not all the project's doing: compare the "

@@ -113,12 +113,9 @@ def shared_posts(staff: pd.DataFrame) -> None:
     ui.chart(chart, shared, "shared_posts")
 
 
-st.title("Staffing")
-ui.require(("fct_staffing_monthly",), "No staffing returns loaded yet.")
-service = ui.service_filter()
-area = ui.area_filter()
-period = ui.period_filter()
-ui.filters_note()
+service, area, period = ui.page_with_filters(
+    "Staffing", ("fct_staffing_monthly",), "No staffing returns loaded yet."
+)
 
 staff = staffing.staffing(service, area, period.start, period.end)
 if staff.empty:

@@ -1,7 +1,11 @@
-"""Writes dbt's `_sources.yml` and `_staging.yml` from the source contracts.
+"""Writes dbt's `_sources.yml` and `_staging.yml` from the source contracts, and the doc blocks
+(`_contract_docs.md`) that hold each contract column's description once.
 
-The contracts are the one place a source's columns are declared; these two files follow from them
-(`bluelight sources --write`), and a test fails when the committed files have drifted.
+The contracts are the one place a source's columns are declared; these files follow from them
+(`bluelight sources --write`), and a test fails when the committed files have drifted. The source,
+staging, intermediate and mart YAML reference a column's block (`{{ doc('incidents__service') }}`)
+rather than copy its text; dbt renders the reference, so the persisted column comments carry the
+text itself.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from flows.settings import PROJECT_ROOT
 from flows.sources.contracts import SOURCES, Source
 
 STAGING_DIR = PROJECT_ROOT / "dbt_project" / "models" / "staging"
+DOCS_FILE = STAGING_DIR / "_contract_docs.md"
 HEADER = (
     "# Written by `bluelight sources --write` from flows/sources/contracts.py: "
     "edit the contracts.\n"
@@ -52,6 +57,35 @@ DERIVED = {
 STAGING_LINEAGE = ("_load_id", "_loaded_at", "_source_file", "_source_sha256", "_source_row")
 
 
+def doc_name(source: str, column: str) -> str:
+    """The doc block of a source's column, a contract's or one staging derives: named by the
+    contract's name for it, also where staging renames the column."""
+    return f"{source}__{column}"
+
+
+def lineage_doc_name(column: str) -> str:
+    """The doc block of a lineage column: `_load_id`'s is `lineage__load_id`."""
+    return f"lineage_{column}"
+
+
+def doc(name: str) -> str:
+    """A description that is the doc block `name`, as dbt renders it."""
+    return f"{{{{ doc('{name}') }}}}"
+
+
+def doc_blocks() -> dict[str, str]:
+    """Every doc block's name and text, in the order the file holds them."""
+    blocks = {}
+    for source in SOURCES.values():
+        for column in source.columns:
+            blocks[doc_name(source.name, column.name)] = column.description
+        for name, (description, _) in DERIVED.get(source.name, {}).items():
+            blocks[doc_name(source.name, name)] = description
+    for name, description in LINEAGE_DOCS.items():
+        blocks[lineage_doc_name(name)] = description
+    return blocks
+
+
 def _column_tests(column, in_staging: bool) -> list:
     tests: list = []
     if column.required:
@@ -74,10 +108,10 @@ def sources_yaml() -> dict:
         tables = []
         for source in (s for s in SOURCES.values() if s.kind == kind):
             columns = [
-                {"name": c.name, "description": f"{c.description} ({c.type})"}
+                {"name": c.name, "description": f"{doc(doc_name(source.name, c.name))} ({c.type})"}
                 for c in source.columns
             ]
-            columns += [{"name": n, "description": d} for n, d in LINEAGE_DOCS.items()]
+            columns += [{"name": n, "description": doc(lineage_doc_name(n))} for n in LINEAGE_DOCS]
             tables.append(
                 {"name": source.name, "description": source.description, "columns": columns}
             )
@@ -111,19 +145,22 @@ def _staging_model(source: Source) -> dict:
     renames = RENAMES.get(source.name, {})
     columns = []
     for column in source.columns:
-        entry = {"name": renames.get(column.name, column.name), "description": column.description}
+        entry = {
+            "name": renames.get(column.name, column.name),
+            "description": doc(doc_name(source.name, column.name)),
+        }
         tests = _column_tests(column, in_staging=True)
         if tests:
             entry["data_tests"] = tests
         columns.append(entry)
-    for name, (description, required) in DERIVED.get(source.name, {}).items():
-        entry = {"name": name, "description": description}
+    for name, (_, required) in DERIVED.get(source.name, {}).items():
+        entry = {"name": name, "description": doc(doc_name(source.name, name))}
         if required:
             entry["data_tests"] = ["not_null"]
         columns.append(entry)
     for name in STAGING_LINEAGE:
         columns.append(
-            {"name": name, "description": LINEAGE_DOCS[name], "data_tests": ["not_null"]}
+            {"name": name, "description": doc(lineage_doc_name(name)), "data_tests": ["not_null"]}
         )
     key = [renames.get(k, k) for k in source.key]
     return {
@@ -139,14 +176,35 @@ def staging_yaml() -> dict:
     return {"version": 2, "models": [_staging_model(s) for s in SOURCES.values()]}
 
 
+class _Dumper(yaml.SafeDumper):
+    """Writes a description that starts with a doc reference in double quotes, as dbt's own
+    documentation does: in single quotes, the reference's own quotes would be doubled."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str):
+    style = '"' if value.startswith("{{") else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
 def render(document: dict) -> str:
-    return HEADER + yaml.safe_dump(document, sort_keys=False, width=100)
+    return HEADER + yaml.dump(document, Dumper=_Dumper, sort_keys=False, width=100)
+
+
+def render_docs() -> str:
+    blocks = [
+        f"{{% docs {name} %}}\n{text}\n{{% enddocs %}}\n" for name, text in doc_blocks().items()
+    ]
+    return HEADER + "\n" + "\n".join(blocks)
 
 
 def expected_files() -> dict[Path, str]:
     return {
         STAGING_DIR / "_sources.yml": render(sources_yaml()),
         STAGING_DIR / "_staging.yml": render(staging_yaml()),
+        DOCS_FILE: render_docs(),
     }
 
 

@@ -15,7 +15,7 @@ import time
 import uuid
 from collections.abc import Callable
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -174,35 +174,17 @@ def write_history(con: duckdb.DuckDBPyConnection, run_log: Path, record: RunReco
         }
     )
     # Replace, not delete-all: a run killed after it published has no line in the log, but
-    # its row in the warehouse it published stays.
+    # its row in the warehouse it published stays. Columns are RunRecord's fields, by name; a
+    # line from an older log takes the defaults for the fields it lacks.
+    columns = [f.name for f in fields(RunRecord)]
+    defaults = asdict(RunRecord(run_id="", started_at=""))
     con.executemany(
-        "insert or replace into audit.load_runs (run_id, started_at, finished_at, status, "
-        "files_loaded, files_skipped, files_rejected, rows_loaded, rows_quarantined, "
-        "checks_passed, checks_failed, checks_warned, stage_seconds, error, as_of, rerun_of, "
-        "warnings, alerts, notified) "
-        "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            [
-                r["run_id"],
-                r["started_at"],
-                r["finished_at"],
-                r["status"],
-                r["files_loaded"],
-                r["files_skipped"],
-                r["files_rejected"],
-                r["rows_loaded"],
-                r.get("rows_quarantined", 0),
-                r["checks_passed"],
-                r["checks_failed"],
-                r["checks_warned"],
-                json.dumps(r["stage_seconds"]),
-                r["error"],
-                r.get("as_of"),
-                r.get("rerun_of"),
-                json.dumps(r.get("warnings", [])),
-                json.dumps(r.get("alerts", [])),
-                r.get("notified"),
-            ]
-            for r in rows
-        ],
+        f"insert or replace into audit.load_runs ({', '.join(columns)}) "
+        f"values ({', '.join('?' for _ in columns)})",
+        [[_column_value({**defaults, **r}[c]) for c in columns] for r in rows],
     )
+
+
+def _column_value(value):
+    """Dicts and lists (stage seconds, warnings, alerts) go into JSON columns."""
+    return json.dumps(value) if isinstance(value, dict | list) else value

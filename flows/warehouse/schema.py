@@ -75,7 +75,7 @@ create table if not exists audit.quality_results (
     success boolean, observed_value varchar, unexpected_count bigint, unexpected_sample varchar,
     checked_at timestamp
 );
--- Filled each run from every source's expected cadence (issue 8); read by the dashboard.
+-- Filled each run from every source's expected cadence; read by the dashboard.
 create table if not exists audit.source_freshness (
     run_id varchar, source varchar, cadence varchar, last_loaded_at timestamp,
     due_by timestamp, status varchar, checked_at timestamp

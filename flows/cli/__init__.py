@@ -1,0 +1,171 @@
+"""The `bluelight` command: one verb per job a user has, each in the module for its users
+(running.py, sources.py, warehouse.py)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from flows.cli import running, sources, warehouse
+from flows.settings import Settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bluelight",
+        description="Tracks whether blue-light collaboration funded by Police Innovation Fund "
+        "bids delivers its benefits. Data directory: $BLUELIGHT_HOME "
+        "(default ~/.local/share/bluelight).",
+    )
+    verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
+    _add_run_verbs(verbs)
+    _add_warehouse_verbs(verbs)
+    _add_source_verbs(verbs)
+    return parser
+
+
+def _add_run_verbs(verbs) -> None:
+    """demo, run, serve, dashboard."""
+
+    demo = verbs.add_parser(
+        "demo", help="write the demo inbox, run the nightly flow on it, then serve the dashboard"
+    )
+    demo.add_argument("--seed", type=int, default=None, help="generator seed (default 2014)")
+    demo.add_argument(
+        "--scale",
+        type=float,
+        default=None,
+        help="share of the demo county's incident volume (default 1.0)",
+    )
+    demo.add_argument("--no-dashboard", action="store_true", help="stop after publishing")
+    run = verbs.add_parser(
+        "run",
+        help="run the nightly flow on whatever is in the inbox; or backfill, or rerun a failed run",
+    )
+    run.add_argument(
+        "--from",
+        dest="from_dir",
+        type=Path,
+        metavar="DIR",
+        help="load an archived set of files: DIR laid out like the inbox (DIR/<source>/...), or "
+        "dated folders of them (DIR/YYYY-MM-DD/<source>/...), one run per date, oldest first",
+    )
+    run.add_argument(
+        "--as-of",
+        metavar="YYYY-MM-DD",
+        help="the date the files count as arrived on (freshness is judged as of then)",
+    )
+    run.add_argument("--since", metavar="YYYY-MM-DD", help="with dated folders: the first date")
+    run.add_argument("--until", metavar="YYYY-MM-DD", help="with dated folders: the last date")
+    run.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild every dbt model, the incremental ones from raw, and re-test every row (after "
+        "changing a test; a new boundaries file or a change reaching an incremental model does it "
+        "by itself)",
+    )
+    run.add_argument(
+        "--rerun",
+        metavar="RUN_ID",
+        help="run a failed run again, as of its time, on the files it left in the inbox",
+    )
+    verbs.add_parser(
+        "serve",
+        help="register the nightly deployment on the Prefect server (PREFECT_API_URL) and run "
+        "it on its schedule (BLUELIGHT_SCHEDULE_CRON, default 02:00 Europe/London)",
+    )
+    verbs.add_parser("dashboard", help="serve the Streamlit dashboard on the published warehouse")
+
+
+def _add_warehouse_verbs(verbs) -> None:
+    """versions, bench, check."""
+    versions = verbs.add_parser(
+        "versions",
+        help="list the kept versions of the published warehouse: run id, time, size, row counts",
+    )
+    versions.add_argument(
+        "--as-of",
+        metavar="YYYY-MM-DD",
+        help="print only the path of the version that was published at the end of that day",
+    )
+    bench_verb = verbs.add_parser(
+        "bench",
+        help="run a demo tier end to end and print each stage's time, rows per second, peak "
+        "memory, start-up cost, warehouse size and the ratio to plain DuckDB; writes "
+        "docs/performance.md",
+    )
+    bench_verb.add_argument(
+        "--tier", default="county", choices=["county", "region", "national-year", "national"]
+    )
+    bench_verb.add_argument("--keep", action="store_true", help="keep the tier's data directory")
+    bench_verb.add_argument(
+        "--no-doc", action="store_true", help="print only; do not write docs/performance.md"
+    )
+    check = verbs.add_parser(
+        "check",
+        help="run every quality suite on the published warehouse (or the build copy); "
+        "writes Data Docs to quality/; exit status 1 on a critical failure",
+    )
+    check.add_argument("--build", action="store_true", help="check the build copy instead")
+
+
+def _add_source_verbs(verbs) -> None:
+    """sources, init, status, validate."""
+    sources = verbs.add_parser("sources", help="list the source contracts and their inbox folders")
+    sources.add_argument("name", nargs="?", help="one source: list its columns too")
+    sources.add_argument(
+        "--write",
+        action="store_true",
+        help="rewrite what follows from the contracts: dbt's source and staging YAML and the "
+        "source expectation suites (expectations/sources/)",
+    )
+    sources.add_argument(
+        "--template",
+        action="store_true",
+        help="write a template an agency can fill in: the columns in order and a worked example "
+        "row (XLSX: a second sheet describes each column)",
+    )
+    sources.add_argument("--format", choices=["csv", "xlsx"], default="csv", help="of the template")
+    sources.add_argument(
+        "--out", type=Path, help="where to write the template (default NAME.FORMAT)"
+    )
+    verbs.add_parser(
+        "init", help="make an empty data directory with an inbox folder for every source"
+    )
+    verbs.add_parser(
+        "status",
+        help="what has loaded per source, the last refusal, what each mart is waiting for, and "
+        "the published version in force",
+    )
+    validate = verbs.add_parser(
+        "validate",
+        help="judge a file against its contract without loading it: load, load with rows "
+        "quarantined, or reject (exit status 1); writes nothing",
+    )
+    validate.add_argument("file", type=Path)
+    validate.add_argument(
+        "--source", help="the source the file is for (default: the folder it is in)"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    settings = Settings.from_env()
+    if args.verb == "demo":
+        args.seed = settings.demo_seed if args.seed is None else args.seed
+        args.scale = settings.demo_scale if args.scale is None else args.scale
+    handler = {
+        "demo": running.demo,
+        "run": running.run,
+        "serve": running.serve,
+        "dashboard": running.dashboard,
+        "versions": warehouse.versions,
+        "check": warehouse.check,
+        "bench": warehouse.bench,
+        "sources": sources.sources,
+        "init": sources.init,
+        "status": sources.status,
+        "validate": sources.validate,
+    }
+    return handler[args.verb](args, settings)

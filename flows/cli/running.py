@@ -1,0 +1,162 @@
+"""The verbs that run the product: `demo`, `run` (nightly, backfill, rerun), `serve` (the nightly
+deployment on a Prefect server) and `dashboard`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+
+from flows.settings import PROJECT_ROOT, Settings
+
+
+def demo(args: argparse.Namespace, settings: Settings) -> int:
+    from flows.demo.data import write_demo_inbox
+
+    print(f"Writing the demo inbox to {settings.inbox} (seed {args.seed}, scale {args.scale}) ...")
+    counts = write_demo_inbox(settings.inbox, seed=args.seed, scale=args.scale)
+    print("  " + ", ".join(f"{k}: {v:,} rows" for k, v in counts.items()))
+    # The run gets a process of its own, so Prefect's temporary server ends with it and is not
+    # left running beside the dashboard.
+    status = subprocess.call([sys.executable, "-m", "flows.cli", "run"])
+    if status == 0 and not args.no_dashboard:
+        return dashboard(args, settings)
+    return status
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    from flows.schedule import backfill
+    from flows.schedule.nightly import nightly
+
+    try:
+        if args.rerun and (args.from_dir or args.as_of):
+            raise backfill.BackfillError(
+                "--rerun runs as of the failed run's time: no --from/--as-of"
+            )
+        if (args.since or args.until) and not args.from_dir:
+            raise backfill.BackfillError("--since/--until pick dated folders of --from DIR")
+        if args.rerun:
+            failed = backfill.failed_run(settings.run_log, args.rerun)
+            print(
+                f"Rerunning {args.rerun} as of {failed.get('as_of') or 'now'}; it failed with: "
+                f"{failed.get('error')}"
+            )
+            batches = [backfill.Batch(None, failed.get("as_of"), args.rerun)]
+        elif args.from_dir:
+            batches = backfill.plan(args.from_dir, args.as_of, args.since, args.until)
+        else:
+            as_of = args.as_of and backfill.parse_date(args.as_of, "--as-of")
+            batches = [backfill.Batch(None, as_of)]
+        for n, batch in enumerate(batches):
+            if batch.folder is not None:
+                copied = backfill.stage(batch.folder, settings.inbox)
+                print(
+                    f"{batch.folder}: {copied} file(s) into the inbox, as of {batch.as_of or 'now'}"
+                )
+            result = nightly(
+                home=str(settings.home),
+                as_of=batch.as_of,
+                rerun_of=batch.rerun_of,
+                full_refresh=args.full_refresh and n == 0,
+                return_state=True,
+            )
+            if result.is_failed():
+                print(
+                    f"The run failed; the published warehouse is unchanged: "
+                    f"{settings.published_db}. Its files stay in the inbox: put the cause right, "
+                    "then `bluelight run --rerun RUN_ID` (the run id is in the summary above).",
+                    file=sys.stderr,
+                )
+                if n + 1 < len(batches):
+                    print(
+                        f"Stopped before {batches[n + 1].as_of}: after the rerun, go on with "
+                        f"`bluelight run --from {args.from_dir} --since {batches[n + 1].as_of}`.",
+                        file=sys.stderr,
+                    )
+                return 1
+    except backfill.BackfillError as error:
+        print(error, file=sys.stderr)
+        return 2
+    print(f"Published: {settings.published_db}")
+    return 0
+
+
+def serve(args: argparse.Namespace, settings: Settings) -> int:
+    """Register the nightly deployment on the Prefect server and run it on its schedule."""
+    from prefect.client.orchestration import get_client
+    from prefect.deployments.runner import EntrypointType
+    from prefect.schedules import Cron
+    from prefect.settings import get_current_settings
+
+    from flows.schedule.nightly import nightly
+
+    url = get_current_settings().api.url
+    start = (
+        "Start one with `prefect server start` (it listens on http://127.0.0.1:4200), "
+        "then `export PREFECT_API_URL=http://127.0.0.1:4200/api` and run `bluelight serve` again."
+    )
+    if not url:
+        print(f"No Prefect server is set: PREFECT_API_URL is empty. {start}", file=sys.stderr)
+        return 2
+    with get_client(sync_client=True) as client:
+        problem = client.api_healthcheck()
+    if problem is not None:
+        print(
+            f"No Prefect server answers at PREFECT_API_URL={url} ({problem}). {start}",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        schedule = Cron(settings.schedule_cron, timezone=settings.schedule_timezone)
+    except ValueError as error:
+        print(
+            f"The schedule {settings.schedule_cron!r} in {settings.schedule_timezone} is not "
+            f"valid (BLUELIGHT_SCHEDULE_CRON, BLUELIGHT_SCHEDULE_TZ): {error}",
+            file=sys.stderr,
+        )
+        return 2
+    print(
+        f"Serving the nightly load of {settings.home} at {settings.schedule_cron!r} "
+        f"({settings.schedule_timezone}) from {url} (Ctrl+C to stop).",
+        flush=True,
+    )
+    nightly.serve(
+        name="nightly",
+        schedules=[schedule],
+        parameters={"home": str(settings.home)},
+        limit=1,  # one load at a time per data directory (runlog.run_lock holds it too)
+        entrypoint_type=EntrypointType.MODULE_PATH,  # the installed package, wherever it is
+        print_starting_message=False,
+    )
+    return 0
+
+
+def dashboard(args: argparse.Namespace, settings: Settings) -> int:
+    if not settings.published_db.exists():
+        print(
+            f"No published warehouse at {settings.published_db}: run `bluelight demo` or "
+            "`bluelight run` first.",
+            file=sys.stderr,
+        )
+        return 1
+    os.environ["BLUELIGHT_HOME"] = str(settings.home)
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(PROJECT_ROOT / "dashboard" / "app.py"),
+        "--server.address",
+        "127.0.0.1",
+        "--server.port",
+        str(settings.dashboard_port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--client.toolbarMode",
+        "viewer",  # no "Deploy" to a cloud: nothing leaves the machine
+    ]
+    print(f"Dashboard on http://127.0.0.1:{settings.dashboard_port} (Ctrl+C to stop)", flush=True)
+    os.execv(sys.executable, command)  # Streamlit takes over this process: one to stop, not two
