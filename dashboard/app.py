@@ -20,6 +20,7 @@ PAGES = [
     st.Page(VIEWS / "estates.py", title="Estates"),
     st.Page(VIEWS / "staffing.py", title="Staffing"),
     st.Page(VIEWS / "data_health.py", title="Data health"),
+    st.Page(VIEWS / "method.py", title="Method"),
 ]
 
 st.set_page_config(page_title="Bluelight: collaboration benefits", layout="wide")

@@ -28,6 +28,7 @@ PAGES = {
     "Estates": ("views/estates.py", {}),
     "Staffing": ("views/staffing.py", {}),
     "Data health": ("views/data_health.py", {}),
+    "Method": ("views/method.py", {}),
 }
 BUDGET_SECONDS = 1.0  # a whole page render
 QUERY_BUDGET_SECONDS = 0.2  # a page's queries together, so a page answers at once

@@ -330,7 +330,7 @@ def source_line(source: str) -> str:
     contract = SOURCES.get(source)
     what = contract.description.split(":")[0].split(". ")[0].rstrip(".") if contract else ""
     line = f"- **{source}**" + (f" ({what})" if what else "") + f": files go in `inbox/{source}/`"
-    if contract is not None and contract.optional:
+    if contract is not None and contract.kind == "published":
         publisher = f" (publisher: {contract.publisher})" if contract.publisher else ""
         return (
             line + f" exactly as released{publisher}, or name its address in "

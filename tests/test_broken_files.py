@@ -17,7 +17,7 @@ from flows.load import validate
 from flows.sources.contracts import SOURCES
 from flows.sources.published import AMBSYS_REQUIRED_MEASURES
 
-BIDS_HEADER = ",".join(SOURCES["bids"].column_names)
+BIDS_HEADER = ",".join(SOURCES["bids"].required_columns)  # the optional columns left out
 GOOD_BID = "B1,Bid B1,PIF 2016/17,Test PCC,Test police,Testshire,50000,0,01/04/2016"
 
 # File-level faults: (inbox path, bytes, what the reason must say, row, column).
@@ -123,7 +123,7 @@ def write_corpus(inbox: Path) -> None:
     )
     # Good files in every other accepted format and style:
     # Windows-1252 CSV with a pound sign, UK day-first dates and an Excel serial date.
-    header = ",".join(SOURCES["bids"].column_names)
+    header = ",".join(SOURCES["bids"].required_columns)
     (inbox / "bids" / "windows.csv").write_bytes(
         (
             header

@@ -120,24 +120,29 @@ def test_overview_totals_and_each_bid(app):
     # B1: BEN2 promises 25% of the 300,000 cut in police estate costs (75,000) and realises 25%
     # of the real saving, 79,463 (test_known_answers: 317,853 * 0.25); BEN1 (call handling) is
     # amber, so B1 is slipping with 0 of 1 service measures on track. B2: BEN3 promises 75% of
-    # 300,000 and BEN4 1,000,000 of receipts (1,225,000); realised 238,390 + 245,041 = 483,431;
-    # BEN4 is red, so B2 is off track. NPV -36,866 + 164,037 = 127,171; benefit-cost ratio
-    # (76,776 + 467,083) / (113,642 + 303,046) = 1.31.
+    # 300,000 a year (225,000) and realises 238,390 a year; BEN4 promises 1,000,000 of one-off
+    # receipts and has 245,041 to date, kept apart from the savings: cashable savings a year
+    # 79,463 + 238,390 = 317,853. BEN4 is red, so B2 is off track. NPV -36,866 + 164,037 =
+    # 127,171; benefit-cost ratio (76,776 + 467,083) / (113,642 + 303,046) = 1.31.
     assert _metrics(app) == {
         "Net present value, all bids": "£127,171",
         "Benefit-cost ratio, all bids": "1.31",
-        "Cashable, realised a year": "£562,894",
+        "Cashable savings a year": "£317,853",
+        "One-off receipts to date": "£245,041",
         "Bids off track or slipping": "2 of 2",
     }
     table = app.dataframe[0].value.set_index("Bid")
     assert table.loc["B1", "Status"] == "▲ Slipping"
-    assert table.loc["B1", "Cashable promised"] == 75_000
-    assert table.loc["B1", "Cashable realised"] == 79_463
+    assert table.loc["B1", "Cashable a year promised"] == 75_000
+    assert table.loc["B1", "Cashable a year realised"] == 79_463
+    assert table.loc["B1", "One-off promised"] == 0
     assert table.loc["B1", "Service on track"] == "0 of 1"
     assert table.loc["B1", "NPV"] == -36_866
     assert table.loc["B2", "Status"] == "■ Off track"
-    assert table.loc["B2", "Cashable promised"] == 1_225_000
-    assert table.loc["B2", "Cashable realised"] == 483_431
+    assert table.loc["B2", "Cashable a year promised"] == 225_000
+    assert table.loc["B2", "Cashable a year realised"] == 238_390
+    assert table.loc["B2", "One-off promised"] == 1_000_000
+    assert table.loc["B2", "One-off realised to date"] == 245_041
     assert table.loc["B2", "Service on track"] == "none"
     assert table.loc["B2", "Paid back"] == "2016-17"
     assert "Pounds in real terms at 2015-16 prices." in " ".join(c.value for c in app.caption)
@@ -174,9 +179,12 @@ def test_fct_bid_overview_holds_the_overview_figures(handmade_home):
     assert (b2.benefits_green, b2.benefits_amber, b2.benefits_red) == (1, 0, 1)
     assert (b1.service_measures, b1.service_measures_on_track) == (1, 0)
     assert (b2.service_measures, b2.service_measures_on_track) == (0, 0)
-    assert (b1.cashable_promised_gbp, b2.cashable_promised_gbp) == (75_000, 1_225_000)
+    # A year's savings and receipts to date are kept apart (BEN4 is one-off).
+    assert (b1.cashable_promised_gbp, b2.cashable_promised_gbp) == (75_000, 225_000)
     assert b1.cashable_realised_gbp == pytest.approx(79_463, abs=1)
-    assert b2.cashable_realised_gbp == pytest.approx(238_390 + 245_041, abs=1)
+    assert b2.cashable_realised_gbp == pytest.approx(238_390, abs=1)
+    assert (b1.one_off_promised_gbp, b2.one_off_promised_gbp) == (0, 1_000_000)
+    assert (b1.one_off_realised_gbp, b2.one_off_realised_gbp) == pytest.approx((0, 245_041), abs=1)
     assert b1.non_cashable_promised_gbp == b1.non_cashable_realised_gbp == 0
     assert b1.npv_gbp == pytest.approx(-36_866, abs=1)
     assert b2.npv_gbp == pytest.approx(164_037, abs=1)
@@ -195,19 +203,27 @@ def test_a_chosen_bid_shows_each_benefit_against_its_target(app):
     # B1's first benefit: call handling 100 s baseline, 40 s target, 80 s actual: amber.
     assert ("Status 2016-17", "▲ Slipping") in labels_values
     assert ("Actual 2016-17", "80.0 s") in labels_values
-    # B1's value: a quarter of the real saving (1,200,000 - 900,000 * 84.0/85.7), discounted a
-    # year at 3.5%, against 120,000 deflated and discounted alike: NPV -36,866, ratio 0.68.
-    assert ("Net present value", "-£36,866") in labels_values
-    assert ("Benefit-cost ratio", "0.68") in labels_values
+    # B1's value to date: a quarter of the real saving (1,200,000 - 900,000 * 84.0/85.7),
+    # discounted a year at 3.5%, against 120,000 deflated and discounted alike: NPV -36,866,
+    # ratio 0.68; its call-handling benefit is not money, and the ratio says so beside it.
+    assert ("Net present value to date", "-£36,866") in labels_values
+    assert ("Benefit-cost ratio to date", "0.68") in labels_values
     assert ("Paid back in", "not yet") in labels_values
+    ratio_help = next(m.help for m in app.metric if m.label == "Benefit-cost ratio to date")
+    assert "1 benefit is not money" in ratio_help and "/method#benefit-cost-ratio" in ratio_help
+    assert any(label == "Whole-life NPV" for label, _ in labels_values)
+    # Every figure links to its section of the Method page.
+    assert [m.label for m in app.metric if "/method#" not in (m.help or "")] == []
     text = _markdown(app)
     assert "Partners: Test police, Test fire" in text and "**01 April 2016**" in text
-    # The attribution beside the plain before/after (test_known_answers: -20 s; +210 s; -230 s).
+    # No treated district is seen both before and after go-live (test_known_answers), so there
+    # is no estimate against the comparison areas: the page says why instead of a figure, and
+    # the status rests on the plain before/after, labelled as such.
     attribution = " ".join(i.value for i in app.info)
-    assert "Plain before/after: **-20.0 s**" in attribution
-    assert "comparison areas changed by +210.0 s" in attribution
-    assert "attributable to the project is **-230.0 s**" in attribution
-    assert "Owner: Owner of BEN1" in " ".join(c.value for c in app.caption)
+    assert "No estimate: fewer than 2 units in an arm (0 treated, 1 comparison)" in attribution
+    captions = " ".join(c.value for c in app.caption)
+    assert "Owner: Owner of BEN1" in captions
+    assert "Improvement +20.0 s: before/after (no counterfactual estimate" in captions
 
     _choose(app, "bid", "B2")
     labels_values = [(m.label, m.value) for m in app.metric]
@@ -216,19 +232,27 @@ def test_a_chosen_bid_shows_each_benefit_against_its_target(app):
     assert ("Actual 2016-17", "£245,041") in labels_values
     assert ("Status 2016-17", "■ Off track") in labels_values
     assert app.title[0].value == "B2: Bid B2"
-    assert not app.info  # B2 has no incident measure: no attribution view
+    # BEN3's estate sites have no comparison sites: no estimate, and the page says why.
+    attribution = " ".join(i.value for i in app.info)
+    assert "No estimate: fewer than 2 units in an arm (2 treated, 0 comparison)" in attribution
+
+
+def _profile(app) -> pd.DataFrame:
+    """The first benefit's profile chart's data (the money section's charts come before it)."""
+    frames = (_chart_data(app, i)[0] for i in range(len(app.get("vega_lite_chart"))))
+    return next(f for f in frames if "series" in f.columns and "financial_year" in f.columns)
 
 
 def test_bid_period_filter_limits_the_profile(app):
     _page(app, "bid")
-    profile = _chart_data(app, 0)[0]  # BEN1: baseline, target line and actual, by year
+    profile = _profile(app)  # BEN1: baseline, target line and actual, by year
     assert sorted(profile.financial_year.unique()) == ["2015-16", "2016-17"]
     actual = profile[profile.series == "actual"].set_index("financial_year").value
     assert actual.to_dict() == {"2015-16": 100, "2016-17": 80}
     target = profile[profile.series == "target line"].set_index("financial_year").value
     assert target["2016-17"] == pytest.approx(100 - 60 * 364 / 729)  # test_known_answers
     _period(app, "2016-17", "2016-17")
-    profile = _chart_data(app, 0)[0]
+    profile = _profile(app)
     assert profile.financial_year.unique().tolist() == ["2016-17"]
 
 
@@ -340,9 +364,10 @@ def test_data_health_shows_load_quality_quarantine_and_refusals(app):
     assert metrics["Files loaded"] == "9"
     assert metrics["Rows set aside"] == "1"
     captions = " ".join(c.value for c in app.caption)
-    # The run's own freshness check: the seven agency sources came tonight (fresh); the six
-    # published statistics were never sent (optional: listed, not warned about).
-    assert "6 of 13 sources late or never loaded" in captions
+    # The run's own freshness check: the seven agency sources came tonight (fresh); bid_costs
+    # never came (the bids are costed at their award) and the six published statistics were
+    # never sent (optional: listed, not warned about).
+    assert "7 of 14 sources late or never loaded" in captions
     tables = [d.value for d in app.dataframe]
     sources = tables[0].set_index("Source")
     assert sources.loc["staffing", "Status"] == "● fresh"
@@ -587,6 +612,7 @@ PAGES = {
     # page link text: (url path, the headline figure it must show)
     "Overview": ("", "£127,171"),
     "Bid": ("bid", "-£36,866"),
+    "Method": ("method", "Realisation and status"),
     "Response times": ("response_times", "9.4 min"),
     "Estates": ("estates", "£1,700,000"),
     "Staffing": ("staffing", "140.5"),
@@ -625,7 +651,7 @@ def test_served_dashboard_renders_every_page_in_headless_chromium(handmade_home,
     assert shown["Bid"] == "B1: Bid B1"
     assert outside == []  # no map tiles, fonts or icons fetched from outside the machine
     rows = {r["Bid"]: r for r in csv.DictReader(io.StringIO(overview_csv))}
-    assert float(rows["B1"]["Cashable promised"]) == 75_000
+    assert float(rows["B1"]["Cashable a year promised"]) == 75_000
     assert float(rows["B2"]["NPV"]) == 164_037
     for path, _ in PAGES.values():
         shot = ARTIFACTS / f"dashboard-{path or 'overview'}.png"

@@ -134,6 +134,7 @@ def test_status_says_what_loaded_and_what_waits(day_one, capsys):
         "waiting",
         "0",
         "benefits_register,",
+        "bid_costs,",
         "bids,",
         "boundaries,",
         "estates,",

@@ -40,6 +40,7 @@ def test_files_arrive_as_csv_and_excel_in_one_folder_per_source(tmp_path):
         "incidents": {".csv"},
         "estates": {".csv"},
         "bids": {".csv"},
+        "bid_costs": {".csv"},
         "staffing": {".xlsx"},
         "finance": {".csv"},
         "benefits_register": {".xlsx"},

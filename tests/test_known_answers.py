@@ -129,23 +129,43 @@ def test_share_within_the_response_standard(handmade_db):
     assert share == pytest.approx(0.8)
 
 
-def test_difference_in_differences_with_its_interval(handmade_db):
-    # Call handling, two years either side of go-live (2016-04-01):
-    #   Testshire before 90, 110 (mean 100, variance 200); after 70, 80, 80, 90, 80 (mean 80,
-    #   variance 50). Othershire before 190, 210 (mean 200, var 200); after 400, 420 (410, 200).
-    # Estimate (80 - 100) - (410 - 200) = -230 s. Standard error
-    # sqrt(200/2 + 50/5 + 200/2 + 200/2) = sqrt(310) = 17.607; interval +- 1.96 * 17.607.
+def test_difference_in_differences_needs_units_seen_before_and_after(handmade_db):
+    # fct_benefit_attribution compares each district (police site) with itself, two years
+    # either side of go-live (2016-04-01); tests/test_counterfactual.py has the arithmetic.
+    # In Testshire, D2's fires are all before go-live (90, 110 s in June 2015) and D1's all
+    # after (May 2016): no treated district is seen on both sides, so there is no estimate.
+    # (The incident-level method this replaced said -230 s, comparing D1's fires after with
+    # D2's before as if every fire were independent.) Othershire's D3 is seen on both sides:
+    # 190, 210 s before (mean 200), 400, 420 after (mean 410): comparison change +210 s.
     row = handmade_db.execute("""
-        select treated_before, treated_after, before_after_change, comparison_change,
-               estimate, standard_error, ci_low, ci_high
+        select treated_units, comparison_units, treated_before, estimate, ci_low,
+               comparison_before, comparison_after, comparison_change, is_reliable,
+               reliability_note
         from marts.fct_benefit_attribution where benefit_id = 'BEN1'""").fetchone()
-    se = 310**0.5
-    assert row == pytest.approx((100, 80, -20, 210, -230, se, -230 - 1.96 * se, -230 + 1.96 * se))
+    assert row[:-1] == (0, 1, None, None, None, 200, 410, 210, False)
+    assert row[-1].startswith("fewer than 2 units in an arm (0 treated, 1 comparison)")
+    # The police estate benefits have two treated sites and no comparison site (Othershire
+    # sends no police estate). Per site, before (2015-16) S1 1,000,000 and S3 200,000; after
+    # (2016-17 in 2015-16 prices) 800,000 and 100,000 x 84.0/85.7; on the two sites' total
+    # 1,200,000 before and 882,147 after.
+    rows = handmade_db.execute("""
+        select benefit_id, treated_units, comparison_units, treated_before, treated_after,
+               estimate, is_reliable
+        from marts.fct_benefit_attribution where benefit_id <> 'BEN1'
+        order by benefit_id""").fetchall()
+    after = 900_000 * IN_BASE_PRICES
+    assert rows == [
+        ("BEN2", 2, 0, pytest.approx(1_200_000), pytest.approx(after), None, False),
+        ("BEN3", 2, 0, pytest.approx(1_200_000), pytest.approx(after), None, False),
+    ]
 
 
 def test_deflated_discounted_saving_npv_and_payback(handmade_db):
     # Realisation holds money in 2015-16 prices; cash flows discount 2016-17 one year at 3.5%.
-    # Costs (award + contributions) are cash in the go-live year 2016-17: deflated, discounted.
+    # Costs: B1 and B2 send no cost profile (source bid_costs), so each falls back to its award
+    # + contributions as capital paid (no optimism bias) in the go-live year 2016-17, deflated
+    # and discounted one year. To date is 2016-17, the last measured year, so these figures are
+    # those from before costs sat in the years paid (tests/test_green_book.py has a profile).
     saving = 1_200_000 - 900_000 * IN_BASE_PRICES  # real, both bids together
     receipts = 250_000 * IN_BASE_PRICES
     flows = dict(
@@ -171,6 +191,10 @@ def test_deflated_discounted_saving_npv_and_payback(handmade_db):
     assert value["B2"] == pytest.approx(
         [b2, cost["B2"], b2 - cost["B2"], b2 / cost["B2"], "2016-17"]
     )
+    basis = dict(
+        handmade_db.execute("select bid_id, cost_basis from marts.fct_bid_value").fetchall()
+    )
+    assert basis == {b: "award in go-live year (no cost profile)" for b in ("B1", "B2")}
 
 
 def test_coterminosity_by_districts_and_population(handmade_db):

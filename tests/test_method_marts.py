@@ -32,3 +32,20 @@ def test_each_month_has_its_financial_year_april_to_march(demo_home):
     assert years[date(2051, 3, 1)] == "2050-51"
     assert years[date(2000, 12, 1)] == "2000-01"  # December 2000 is still 2000-01
     assert count == 51 * 12  # April 2000 to March 2051, each month once
+
+
+def test_the_method_names_every_parameter_and_every_link_finds_its_section():
+    import re
+
+    from dashboard.method import METHOD_DOC, sections
+
+    method = METHOD_DOC.read_text(encoding="utf-8")
+    project = yaml.safe_load((PROJECT_ROOT / "dbt_project" / "dbt_project.yml").read_text())
+    assert [v for v in project["vars"] if f"`{v}`" not in method] == []
+    linked = {
+        m.group(1)
+        for path in (PROJECT_ROOT / "dashboard").rglob("*.py")
+        for m in re.finditer(r"link\(\s*\"([a-z0-9-]+)\"", path.read_text())
+    }
+    assert linked  # the pages do link to the method
+    assert linked - set(sections()) == set()

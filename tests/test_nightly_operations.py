@@ -192,11 +192,13 @@ def test_serve_registers_the_nightly_deployment_and_a_run_triggered_through_the_
         assert con.execute("select count(*) from marts.dim_bids").fetchone()[0] == 3
     assert status == "succeeded"
     assert (settings_for(home).versions_dir / f"bluelight-{run_id}.duckdb").exists()
-    # Tonight's sources are fresh; staffing was never sent (a warning), nor were the optional
-    # published statistics (listed, no warning).
+    # Tonight's sources are fresh; staffing was never sent (a warning), nor were bid_costs
+    # (optional: the bids are costed at their award meanwhile) or the optional published
+    # statistics (listed, no warning).
     assert freshness_rows["incidents"] == "fresh"
     assert freshness_rows["benefits_register"] == "fresh"
     assert freshness_rows["staffing"] == "never"
+    assert freshness_rows["bid_costs"] == "never"
     assert freshness_rows["ambsys"] == "never"
     assert [w.split(":")[0] for w in json.loads(warnings)] == [
         "staffing never",
@@ -346,13 +348,19 @@ def test_freshness_judged_against_each_cadence_as_of_a_date():
     assert verdicts["estates"].status == "never"
     assert verdicts["ambsys"].status == "never"
     warned = [w.split(":")[0] for w in freshness.warnings(list(verdicts.values()))]
-    # In contract order; boundaries and finance were never sent either.
-    assert warned == ["boundaries never", "staffing late", "estates never", "finance never"]
+    # In contract order; boundaries and finance were never sent either (bid_costs neither, but
+    # it is optional: the bids are costed at their award until it comes).
+    assert warned == [
+        "boundaries never",
+        "staffing late",
+        "estates never",
+        "finance never",
+    ]
     rows = con.execute(
         "select count(*), count(distinct source), min(checked_at), max(checked_at) "
         "from audit.source_freshness where run_id = 'R1'"
     ).fetchone()
-    assert rows == (13, 13, as_of, as_of)
+    assert rows == (14, 14, as_of, as_of)
     # Judged again a week later, the nightly extract is late too: it has gone late since R1, so
     # it is worth a notice; staffing was late already (no notice every night it stays late).
     before = freshness.previous(con, "R2")

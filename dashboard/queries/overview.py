@@ -9,13 +9,15 @@ from dashboard import warehouse
 
 @warehouse.query
 def bid_overview(area: str | None = None):
-    """One row per bid (fct_bid_overview): money promised against realised, service measures on
-    track, status, net present value, benefit-cost ratio and payback year."""
+    """One row per bid (fct_bid_overview): money promised against realised (a year's savings
+    apart from one-off receipts to date), service measures on track, status, net present value,
+    benefit-cost ratio and payback year."""
     return (
         """
         select bid_id, title, county, go_live_date, latest_year,
                cashable_promised_gbp, cashable_realised_gbp,
                non_cashable_promised_gbp, non_cashable_realised_gbp,
+               one_off_promised_gbp, one_off_realised_gbp,
                service_measures, service_measures_on_track,
                benefits_green, benefits_amber, benefits_red, status,
                price_base_year, pv_benefits_gbp, pv_cost_gbp, npv_gbp,

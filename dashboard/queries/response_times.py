@@ -10,14 +10,29 @@ from dashboard import warehouse
 
 @warehouse.query
 def incident_categories(service: str):
+    """The service's categories that have response times: not ambulance 'all', whose categories
+    run different clocks (the mart leaves its times null)."""
     return (
         """
         select distinct incident_category
         from marts.fct_response_times_monthly
-        where service = ?
+        where service = ? and mean_response_minutes is not null
         order by incident_category = 'all' desc, incident_category
     """,
         [service],
+    )
+
+
+@warehouse.query
+def clock_rule(service: str, incident_category: str):
+    """When the category's clock starts and stops, and its standard (seed response_standards)."""
+    return (
+        """
+        select clock_rule, standard_minutes, standard_source
+        from reference.response_standards
+        where service = ? and incident_category = ?
+    """,
+        [service, incident_category],
     )
 
 

@@ -13,6 +13,11 @@ from dashboard.queries import overview
 
 BIDS = ("dim_bids", "dim_benefits", "fct_benefit_realisation", "fct_bid_value")
 MEASURED = ("fct_benefit_realisation",)  # a bid's value counts its cost before any benefit
+AXIS_TITLES = {
+    "cashable": "Cashable savings a year, pounds (real terms)",
+    "non_cashable": "Non-cashable savings a year, pounds (real terms)",
+    "one_off": "One-off receipts to date, pounds (real terms)",
+}
 NATIONAL = ("fct_police_workforce", "fct_ambulance_response_monthly", "dim_fire_stations")
 
 
@@ -46,7 +51,7 @@ def nothing_measured(bids: pd.DataFrame) -> None:
 
 def totals(bids: pd.DataFrame) -> None:
     pv_benefits, pv_cost = bids.pv_benefits_gbp.sum(), bids.pv_cost_gbp.sum()
-    a, b, c, d = st.columns(4)
+    a, b, c, d, e = st.columns(5)
     a.metric(
         "Net present value, all bids",
         ui.pounds(bids.npv_gbp.sum()),
@@ -56,22 +61,29 @@ def totals(bids: pd.DataFrame) -> None:
     )
     b.metric("Benefit-cost ratio, all bids", f"{pv_benefits / pv_cost:.2f}" if pv_cost else "n/a")
     c.metric(
-        "Cashable, realised a year",
+        "Cashable savings a year",
         ui.pounds(bids.cashable_realised_gbp.sum()),
-        help="Latest year, against "
-        f"{ui.pounds(bids.cashable_promised_gbp.sum())} promised (attributed shares only).",
+        help="Recurring cashable savings in each benefit's latest year, against "
+        f"{ui.pounds(bids.cashable_promised_gbp.sum())} a year promised (attributed shares only).",
+    )
+    d.metric(
+        "One-off receipts to date",
+        ui.pounds(bids.one_off_realised_gbp.sum()),
+        help="Capital receipts and other one-off money to date, against "
+        f"{ui.pounds(bids.one_off_promised_gbp.sum())} promised. Not a year's saving: never added "
+        "to one.",
     )
     off = int((bids.status == "red").sum())
     slipping = int((bids.status == "amber").sum())
-    d.metric(
+    e.metric(
         "Bids off track or slipping",
         f"{off + slipping} of {len(bids)}",
         help=f"{off} off track, {slipping} slipping: the worst status of each bid's benefits.",
     )
     st.caption(
         ui.price_base_note(bids.price_base_year)
-        + " Recurring savings are a year's; one-off receipts are to date. A saving shared by two "
-        "bids counts once, split by each bid's attribution share."
+        + " Savings are a year's (the latest); one-off receipts are to date, kept apart. A saving "
+        "shared by two bids counts once, split by each bid's attribution share."
     )
 
 
@@ -83,12 +95,14 @@ def each_bid(bids: pd.DataFrame) -> None:
     columns = {
         "Bid": bids.bid_id,
         "Status": bids.status.map(ui.status_text),
-        "Cashable promised": bids.cashable_promised_gbp.round(0),
-        "Cashable realised": bids.cashable_realised_gbp.round(0),
+        "Cashable a year promised": bids.cashable_promised_gbp.round(0),
+        "Cashable a year realised": bids.cashable_realised_gbp.round(0),
+        "One-off promised": bids.one_off_promised_gbp.round(0),
+        "One-off realised to date": bids.one_off_realised_gbp.round(0),
     }
     if has_non_cashable(bids):
-        columns["Non-cashable promised"] = bids.non_cashable_promised_gbp.round(0)
-        columns["Non-cashable realised"] = bids.non_cashable_realised_gbp.round(0)
+        columns["Non-cashable a year promised"] = bids.non_cashable_promised_gbp.round(0)
+        columns["Non-cashable a year realised"] = bids.non_cashable_realised_gbp.round(0)
     columns |= {
         "Service on track": [
             f"{on:.0f} of {n:.0f}" if pd.notna(n) and n else "none"
@@ -121,7 +135,8 @@ def each_bid(bids: pd.DataFrame) -> None:
 
 def promised_and_realised(bids: pd.DataFrame) -> None:
     st.subheader("Money promised and realised")
-    for kind in ("cashable", "non_cashable") if has_non_cashable(bids) else ("cashable",):
+    kinds = ("cashable", "non_cashable") if has_non_cashable(bids) else ("cashable",)
+    for kind in (*kinds, "one_off"):
         frame = pd.DataFrame(
             {
                 "bid_id": bids.bid_id,
@@ -133,7 +148,10 @@ def promised_and_realised(bids: pd.DataFrame) -> None:
         frame = frame[(frame.promised_gbp != 0) | (frame.realised_gbp != 0)]
         if not frame.empty:
             ui.chart(bullet_chart(frame, kind), frame, f"{kind}_promised_realised")
-    st.caption("Wide pale bar: promised. Narrow dark bar: realised in the latest year.")
+    st.caption(
+        "Wide pale bar: promised. Narrow dark bar: realised, a year's savings in the latest year, "
+        "one-off receipts to date."
+    )
 
 
 def bullet_chart(frame: pd.DataFrame, kind: str) -> alt.LayerChart:
@@ -149,7 +167,7 @@ def bullet_chart(frame: pd.DataFrame, kind: str) -> alt.LayerChart:
     promised = base.mark_bar(size=26, color=ui.OKABE_ITO["sky_blue"], opacity=0.6).encode(
         x=alt.X(
             "promised_gbp:Q",
-            title=f"{kind.replace('_', '-').capitalize()} pounds (real terms)",
+            title=AXIS_TITLES[kind],
             axis=alt.Axis(format="~s"),
         )
     )

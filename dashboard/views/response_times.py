@@ -12,6 +12,9 @@ from dashboard import charts, ui
 from dashboard.queries import response_times
 
 STATISTICS = {"median_response_minutes": "median", "p90_response_minutes": "90th percentile"}
+# The category each service's trend shows when every service is on the page: all of a service's
+# incidents, except ambulance, whose categories run different clocks (category 1 stands for it).
+HEADLINE_CATEGORY = {"ambulance": "C1"}
 FIRE_PARTS = {
     "call_handling_minutes": "call handling",
     "turnout_minutes": "turnout",
@@ -79,10 +82,32 @@ def every_service() -> None:
         st.info(f"No incidents in {period}.")
     for each in sorted(trends.service.unique()):
         st.subheader(each.capitalize())
-        headline(last_years[last_years.service == each])
-        trend_chart(each, "all", trends[trends.service == each].drop(columns=["service"]))
+        category = HEADLINE_CATEGORY.get(each, "all")
+        last_year, trend = last_years, trends
+        if category != "all":
+            clock_caption(each, category)
+            last_year = response_times.response_last_year(each, category, area, period.end)
+            trend = response_times.response_trend(each, category, area, period.start, period.end)
+        headline(last_year[last_year.service == each])
+        trend_chart(each, category, trend[trend.service == each].drop(columns=["service"]))
     ui.version_caption()
     st.stop()
+
+
+def clock_caption(service: str, category: str) -> None:
+    """The category's clock and standard: ambulance categories are never mixed."""
+    rule = response_times.clock_rule(service, category)
+    if rule.empty:
+        return
+    row = rule.iloc[0]
+    mixed = (
+        " Ambulance times are shown per category: the categories run different clocks."
+        if service == "ambulance"
+        else ""
+    )
+    st.caption(
+        f"{category.replace('_', ' ')}: {row.clock_rule}. Standard: {row.standard_source}.{mixed}"
+    )
 
 
 def within_standard(service: str, category: str, trend: pd.DataFrame) -> None:
@@ -197,6 +222,7 @@ category = st.selectbox(
     format_func=lambda c: c.replace("_", " "),
     key=f"category.{service}",
 )
+clock_caption(service, category)
 headline(response_times.response_last_year(service, category, area, period.end))
 trend = response_times.response_trend(service, category, area, period.start, period.end)
 if trend.empty:

@@ -1,5 +1,5 @@
-"""The demo's Police Innovation Fund bids and their benefits registers: what each bid promised,
-against the effects planted in world.PLANTED."""
+"""The demo's Police Innovation Fund bids, their cost profiles and their benefits registers: what
+each bid cost and promised, against the effects planted in world.PLANTED."""
 
 from __future__ import annotations
 
@@ -20,6 +20,9 @@ BIDS = (
         1_900_000.0,
         600_000.0,
         PLANTED["jcr_go_live"],
+        "equipment_development",  # a mobilising system: the Green Book's equipment type
+        None,  # no optimism bias of its own: the upper bound applies
+        15,
     ),
     (
         "PIF-2014-NM02",
@@ -31,6 +34,9 @@ BIDS = (
         2_400_000.0,
         350_000.0,
         PLANTED["estate_go_live"],
+        "standard_buildings",
+        0.1,  # its appraisal evidenced a lower optimism bias than the 24% upper bound
+        20,
     ),
     (
         "PIF-2016-NM03",
@@ -42,8 +48,71 @@ BIDS = (
         450_000.0,
         120_000.0,
         PLANTED["co_responding_go_live"],
+        "outsourcing",  # the ambulance trust buys the response from the fire service
+        None,
+        12,
     ),
 )
+
+
+LAST_ACTUAL_FY = 2025  # costs to 2025-26 are outturn (actual); later ones planned
+# Each bid's recurring running costs from their first financial year to the end of its appraisal:
+# (bid, funded by, first year, cash a year in that year, what for). They rise 2% a year in cash.
+RECURRING = (
+    ("PIF-2014-NM01", "partner", 2016, 60_000.0, "Mobilising system support and licences"),
+    ("PIF-2014-NM02", "partner", 2016, 40_000.0, "Facilities management of the shared sites"),
+    ("PIF-2016-NM03", "partner", 2017, 35_000.0, "Co-responder training, kit and call-outs"),
+)
+# Capital, paid across the award year and the year before go-live, and a later phase each bid
+# plans: (bid, financial year, funded by, cash, what for).
+CAPITAL = (
+    ("PIF-2014-NM01", 2014, "award", 1_000_000.0, "Joint control room fit-out"),
+    ("PIF-2014-NM01", 2015, "award", 900_000.0, "Mobilising system"),
+    ("PIF-2014-NM01", 2015, "partner", 600_000.0, "Control room staff transition"),
+    ("PIF-2014-NM01", 2027, "partner", 250_000.0, "Mobilising system refresh"),
+    ("PIF-2014-NM02", 2014, "award", 1_200_000.0, "Fire station alterations for police teams"),
+    ("PIF-2014-NM02", 2015, "award", 1_200_000.0, "Fire station alterations for police teams"),
+    ("PIF-2014-NM02", 2015, "partner", 350_000.0, "Moves and disposals"),
+    ("PIF-2014-NM02", 2026, "partner", 300_000.0, "Second phase: station refurbishment"),
+    ("PIF-2016-NM03", 2015, "partner", 120_000.0, "Defibrillators and first training"),
+    ("PIF-2016-NM03", 2016, "award", 450_000.0, "Co-responding vehicles and equipment"),
+)
+
+
+def cost_rows() -> list[list]:
+    """Every bid's cost profile (source bid_costs), in the contract's column order: capital by the
+    year paid, recurring costs each year from their start to the end of the bid's appraisal
+    period (go-live year + appraisal_years - 1), actual to 2025-26 and planned after."""
+    from flows.sources.contracts import SOURCES
+
+    last_year = {bid[0]: _financial_year_of(bid[8]) + bid[11] - 1 for bid in BIDS}
+    rows = [
+        _cost(bid_id, year, "capital", funded_by, amount, description)
+        for bid_id, year, funded_by, amount, description in CAPITAL
+    ]
+    for bid_id, funded_by, first, amount, description in RECURRING:
+        for year in range(first, last_year[bid_id] + 1):
+            cash = round(amount * 1.02 ** (year - first), -2)
+            rows.append(_cost(bid_id, year, "recurring", funded_by, cash, description))
+    columns = SOURCES["bid_costs"].column_names
+    rows.sort(key=lambda r: (r["bid_id"], r["financial_year"], r["cost_type"], r["funded_by"]))
+    return [[row[c] for c in columns] for row in rows]
+
+
+def _financial_year_of(day: date) -> int:
+    return day.year - (day.month < 4)
+
+
+def _cost(bid_id, year, cost_type, funded_by, amount, description) -> dict:
+    return {
+        "bid_id": bid_id,
+        "financial_year": f"{year}-{(year + 1) % 100:02d}",
+        "cost_type": cost_type,
+        "funded_by": funded_by,
+        "amount_gbp": amount,
+        "status": "actual" if year <= LAST_ACTUAL_FY else "planned",
+        "description": description,
+    }
 
 
 def benefit_rows(police_estate_baseline: float) -> dict[str, list[list]]:

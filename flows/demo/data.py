@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from flows.demo.agencies import estate_rows, finance_rows, staffing_rows
-from flows.demo.bids import BIDS, benefit_rows
+from flows.demo.bids import BIDS, benefit_rows, cost_rows
 from flows.demo.files import write_csv, write_xlsx
 from flows.demo.incidents import incident_rows
 from flows.demo.world import (
@@ -50,6 +50,9 @@ def write_demo_inbox(
     counts["finance"] = _write_finance(inbox, rng, organisations)
     write_csv(_folder(inbox, "bids") / "pif_bids.csv", _columns("bids"), [list(b) for b in BIDS])
     counts["bids"] = len(BIDS)
+    costs = cost_rows()
+    write_csv(_folder(inbox, "bid_costs") / "pif_bid_costs.csv", _columns("bid_costs"), costs)
+    counts["bid_costs"] = len(costs)
     counts["benefits_register"] = 0
     for bid_id, rows in benefit_rows(round(police_baseline, -3)).items():
         write_xlsx(

@@ -11,7 +11,9 @@ check the warehouse recovers it:
   handling in *both* counties, so a plain before/after in Northmoor shows only about -18 s.
 - Shared estate (bid PIF-2014-NM02), live 2016-04-01: six Northmoor police sites close between
   2016 and 2019 and their teams move into fire stations; their running costs stop and each
-  disposal brings a capital receipt.
+  disposal brings a capital receipt. Estate running costs rise faster than prices in both
+  counties, so a plain before/after in real terms understates the saving; the true saving is
+  each closed site's cost had it stayed open.
 - Rural co-responding (bid PIF-2016-NM03), live 2017-01-01: firefighters reach cardiac arrests in
   Northmoor's rural districts 150 s sooner than the ambulance would. From 2016-10-01 rising demand
   adds 60 s to cardiac arrest and C1 responses in both counties.
@@ -35,6 +37,11 @@ PLANTED = {
     "co_responding_change_seconds": -150.0,
     "ambulance_drift_start": date(2016, 10, 1),
     "ambulance_drift_seconds": 60.0,
+    # Estate running costs rise 4.5% a year in cash in both counties, about two points above the
+    # GDP deflator (rates and energy): a plain before/after in real terms takes the rise out of
+    # the saving. The true saving is each closed site's cost had it stayed open
+    # (agencies.site_running_cost).
+    "estate_cost_growth": 0.045,
 }
 
 

@@ -38,7 +38,13 @@ def judge(source: Source, last_loaded_at: datetime | None, as_of: datetime) -> F
     """One source's freshness as of `as_of`, given when it last delivered something new."""
     cadence = source.cadence
     if last_loaded_at is None:
-        what = "optional published statistics" if source.optional else "expected"
+        what = (
+            f"optional: until it comes, {source.fallback}"
+            if source.fallback
+            else "optional published statistics"
+            if source.optional
+            else "expected"
+        )
         return Freshness(
             source.name,
             cadence.name,

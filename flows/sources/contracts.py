@@ -33,6 +33,16 @@ TYPE_FORMATS = {
 }
 
 SERVICES = ("police", "fire", "ambulance")
+# Project types of the Green Book supplementary guidance on optimism bias (seed
+# optimism_bias_defaults holds each one's bounds).
+PROJECT_TYPES = (
+    "standard_buildings",
+    "non_standard_buildings",
+    "standard_civil_engineering",
+    "non_standard_civil_engineering",
+    "equipment_development",
+    "outsourcing",
+)
 FINANCIAL_YEAR_PATTERN = r"\d{4}-\d{2}"
 AGENCY_FORMATS = ("csv", "xlsx", "ods", "parquet")
 
@@ -121,9 +131,14 @@ class Source:
     # is the boundary file's, the benefit's bid is the bid's), so a set of templates loads cleanly.
     example: Mapping[str, str] = field(default_factory=dict)
 
+    # What the marts do while an agency extract has never been sent, when they can do without it
+    # (e.g. bids costed at their award until a cost profile arrives): such an extract is
+    # optional, like published statistics.
+    fallback: str | None = None
+
     @property
     def optional(self) -> bool:
-        return self.kind == "published"
+        return self.kind == "published" or self.fallback is not None
 
     @property
     def column_names(self) -> list[str]:
@@ -370,6 +385,35 @@ SOURCES: dict[str, Source] = {
                     max=50_000_000,
                 ),
                 C("go_live_date", "date", "Date the collaboration went live."),
+                # Optional, for the HM Treasury Green Book appraisal (fct_bid_value): a file
+                # without these columns still loads, and the defaults below apply.
+                C(
+                    "project_type",
+                    "varchar",
+                    "Project type for optimism bias (Green Book supplementary guidance); without "
+                    "it, costs not yet paid carry no optimism bias unless the bid gives its own.",
+                    required=False,
+                    allowed=PROJECT_TYPES,
+                ),
+                C(
+                    "optimism_bias",
+                    "double",
+                    "Optimism bias the bid's own appraisal adds to its costs not yet paid, as a "
+                    "share (0.24 = 24%); replaces the Green Book upper bound for the project type "
+                    "as the headline figure.",
+                    required=False,
+                    min=0,
+                    max=3,
+                ),
+                C(
+                    "appraisal_years",
+                    "integer",
+                    "Years of benefits the appraisal counts from the go-live year (default: var "
+                    "appraisal_years_default, 10).",
+                    required=False,
+                    min=1,
+                    max=60,
+                ),
             ),
             key=("bid_id",),
             cadence=ON_CHANGE,
@@ -383,6 +427,65 @@ SOURCES: dict[str, Source] = {
                 "award_gbp": "450000",
                 "partner_contribution_gbp": "150000",
                 "go_live_date": "2016-09-01",
+                "project_type": "standard_buildings",
+                "optimism_bias": "",
+                "appraisal_years": "10",
+            },
+        ),
+        Source(
+            "bid_costs",
+            "A bid's costs by the financial year they are paid in: capital and recurring, funded "
+            "by the fund award or the partners, paid (actual) or still planned (HM Treasury Green "
+            "Book). One row per bid, year, cost type and funder; a bid without one is costed at "
+            "its award and partners' contribution in the go-live year.",
+            (
+                C("bid_id", "varchar", "Bid the cost belongs to."),
+                C(
+                    "financial_year",
+                    "varchar",
+                    "Financial year the cost is paid in, e.g. 2016-17.",
+                    pattern=FINANCIAL_YEAR_PATTERN,
+                ),
+                C(
+                    "cost_type",
+                    "varchar",
+                    "capital (one-off investment) or recurring (running costs year by year).",
+                    allowed=("capital", "recurring"),
+                ),
+                C(
+                    "funded_by",
+                    "varchar",
+                    "Who pays: the fund award or the partners.",
+                    allowed=("award", "partner"),
+                ),
+                C(
+                    "amount_gbp",
+                    "double",
+                    "Cost in the year, pounds cash (that year's prices).",
+                    min=0,
+                    max=50_000_000,
+                ),
+                C(
+                    "status",
+                    "varchar",
+                    "actual (paid: outturn) or planned (not yet paid: carries optimism bias).",
+                    allowed=("actual", "planned"),
+                ),
+                C("description", "varchar", "What the cost is for.", required=False),
+            ),
+            key=("bid_id", "financial_year", "cost_type", "funded_by"),
+            cadence=ON_CHANGE,
+            fallback="each bid is costed at its award and partners' contribution, paid in the "
+            "go-live year (fct_bid_value.cost_basis says so)",
+            lookups=(Lookup("bid_id", "bids", "bid_id"),),
+            example={
+                "bid_id": "PIF-2016-017",
+                "financial_year": "2016-17",
+                "cost_type": "capital",
+                "funded_by": "award",
+                "amount_gbp": "450000",
+                "status": "actual",
+                "description": "Conversion of Bath Fire Station for police use",
             },
         ),
         Source(

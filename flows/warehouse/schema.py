@@ -125,6 +125,11 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         columns = [f'"{c}" varchar' for c in source.column_names]
         columns += [f"{name} {kind}" for name, kind in LINEAGE_COLUMNS.items()]
         con.execute(f"create table if not exists raw.{source.name} ({', '.join(columns)})")
-        # Warehouses built before a lineage column was added gain it (empty for older rows).
+        # Warehouses built before a contract or lineage column was added gain it (empty for
+        # older rows), so a release that adds an optional column loads into the old history.
+        for column in source.column_names:
+            con.execute(
+                f'alter table raw.{source.name} add column if not exists "{column}" varchar'
+            )
         for name, kind in LINEAGE_COLUMNS.items():
             con.execute(f"alter table raw.{source.name} add column if not exists {name} {kind}")

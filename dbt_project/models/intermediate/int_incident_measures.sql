@@ -20,6 +20,7 @@ final as (
     select
         'fire_call_handling_mean_seconds' as measure,
         incident_id,
+        district_code,
         county,
         rural_urban,
         call_at,
@@ -35,6 +36,7 @@ final as (
     select
         'cardiac_arrest_response_mean_minutes' as measure,
         incident_id,
+        district_code,
         county,
         rural_urban,
         call_at,

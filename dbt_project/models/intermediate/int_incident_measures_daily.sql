@@ -1,7 +1,8 @@
--- Each incident measure per county, rural/urban class and day of the call: the incidents and the
--- sums a mean and a variance need, so the yearly measures and the difference in differences
--- read a few thousand rows a night instead of every fire and cardiac-arrest incident (27 s of
--- one more night's dbt at national scale).
+-- Each incident measure per district (with its county and rural/urban class) and day of the
+-- call: the incidents and the sums a mean and a variance need, so the yearly measures and the
+-- district panels of the counterfactual and attribution read daily sums instead of every fire
+-- and cardiac-arrest incident (27 s of one more night's dbt at national scale). The district is
+-- the unit the counterfactual compares (fct_benefit_counterfactual), so it is in the grain.
 --
 -- Incremental by day, like fct_response_times_monthly by month: a run recomputes every day an
 -- incident loaded since the last build falls in, or fell in before a newer version moved it
@@ -25,6 +26,7 @@ measures as (
 final as (
     select
         measure,
+        district_code,
         county,
         rural_urban,
         cast(call_at as date) as call_date,
@@ -34,7 +36,7 @@ final as (
         sum(measure_value * measure_value) as value_sum_of_squares,
         max(_load_id) as last_load_id
     from measures
-    group by measure, county, rural_urban, call_date, financial_year
+    group by measure, district_code, county, rural_urban, call_date, financial_year
 )
 
 select * from final

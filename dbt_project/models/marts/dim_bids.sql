@@ -1,3 +1,6 @@
+-- One row per Police Innovation Fund bid, as its bids file sent it, with its count of benefits.
+-- project_type, optimism_bias and appraisal_years are optional in the contract and null when the
+-- bid did not give them: fct_bid_value says which defaults it then used.
 with
 
 bids as (
@@ -28,6 +31,9 @@ final as (
         bids.partner_contribution_gbp,
         bids.award_gbp + bids.partner_contribution_gbp as total_cost_gbp,
         bids.go_live_date,
+        bids.project_type,
+        bids.optimism_bias,
+        bids.appraisal_years,
         coalesce(benefit_counts.benefits, 0) as benefits,
         bids._source_file as source_file,
         bids._source_row as source_row

@@ -5,7 +5,11 @@
     ('rag_green_threshold', 'share', 'Share of the profiled improvement realised at or above which a benefit is green (on track).'),
     ('rag_amber_threshold', 'share', 'Share of the profiled improvement realised at or above which a benefit is amber (slipping); below it, red (off track).'),
     ('attribution_window_years', 'years', 'Years before and after go-live compared in the difference in differences.'),
-    ('discount_rate', 'share a year', 'HM Treasury Green Book discount rate applied to real cash flows.'),
+    ('discount_rate', 'share a year', 'HM Treasury Green Book discount rate applied to real cash flows, years 0 to discount_rate_years from the price base year.'),
+    ('discount_rate_years', 'years', 'Years from the price base year discounted at discount_rate; later years at discount_rate_long_term (Green Book: 30).'),
+    ('discount_rate_long_term', 'share a year', 'HM Treasury Green Book discount rate for years after discount_rate_years (3.0% for years 31 to 75).'),
+    ('appraisal_years_default', 'years', 'Years of benefits a bid is appraised over from its go-live year when its bids file gives no appraisal_years.'),
+    ('gdp_deflator_forecast_growth', 'share a year', 'GDP deflator growth assumed after the last year of the gdp_deflators seed, to put planned costs in cash into real terms.'),
 ] %}
 
 with

@@ -1,8 +1,9 @@
 -- Money benefits per benefit and financial year after go-live: real terms at the register's price
 -- base year (realisation already restates money there), the cash equivalent in the year's prices
--- (GDP deflator seed), and present value discounted to the price base year at var('discount_rate')
--- (HM Treasury Green Book: 3.5% a year). Recurring savings count each year's attributed
--- improvement; one-off benefits (cumulative measures) count each year's increase.
+-- (GDP deflator seed), and present value discounted to the price base year by the Green Book's
+-- schedule (macro discount_factor: 3.5% a year to year 30, 3.0% a year after). Recurring savings
+-- count each year's attributed improvement; one-off benefits (cumulative measures) count each
+-- year's increase. Measured years only: fct_bid_cash_flows forecasts the years after.
 with
 
 realisation as (
@@ -66,7 +67,7 @@ final as (
         years_from_base,
         cash_gbp,
         real_gbp,
-        real_gbp / power(1 + {{ var('discount_rate') }}, years_from_base) as present_value_gbp
+        real_gbp * {{ discount_factor('years_from_base') }} as present_value_gbp
     from valued
 )
 

@@ -2,8 +2,13 @@
 -- Money actuals are restated in real terms at the register's price base year (seed
 -- gdp_deflators), the prices its baseline and target are in; the cash figure stays beside them.
 -- The target is profiled in a straight line from the baseline at go-live to the target value at
--- the target date. Improvement is signed so that positive is good whatever the direction; the
--- bid's attribution share is applied so one saving shared by two bids is never counted twice.
+-- the target date. Improvement is the bid's effect against the counterfactual (what the measure
+-- would have been without the bid: fct_benefit_counterfactual), with its 95% interval and
+-- whether the estimate is reliable; where there is no counterfactual estimate for the year (no
+-- comparison units) it is the plain before/after change, and improvement_basis says which.
+-- The before/after change is kept beside it, labelled as such. Improvement is signed so that
+-- positive is good whatever the direction; the bid's attribution share is applied so one saving
+-- shared by two bids is never counted twice. Status compares the improvement with the profile.
 with
 
 benefits as (
@@ -16,6 +21,10 @@ measures as (
 
 deflators as (
     select * from {{ ref('gdp_deflators') }}
+),
+
+counterfactual as (
+    select * from {{ ref('fct_benefit_counterfactual') }}
 ),
 
 periods as (
@@ -56,11 +65,35 @@ profiled as (
 
 measured as (
     select
-        *,
-        sign * (actual_value - baseline_value) as improvement,
-        sign * (target_value - baseline_value) as promised_improvement,
-        sign * (profiled_target_value - baseline_value) as profiled_improvement
+        profiled.*,
+        profiled.sign * (profiled.actual_value - profiled.baseline_value) as before_after_improvement,
+        counterfactual.counterfactual_value,
+        counterfactual.improvement as counterfactual_improvement,
+        counterfactual.improvement_ci_low,
+        counterfactual.improvement_ci_high,
+        counterfactual.is_reliable as is_estimate_reliable,
+        counterfactual.reliability_note,
+        counterfactual.method as estimate_method,
+        profiled.sign * (profiled.target_value - profiled.baseline_value) as promised_improvement,
+        profiled.sign * (profiled.profiled_target_value - profiled.baseline_value) as profiled_improvement
     from profiled
+    left join counterfactual
+        on
+            profiled.benefit_id = counterfactual.benefit_id
+            and profiled.financial_year = counterfactual.financial_year
+),
+
+chosen as (
+    select
+        *,
+        coalesce(counterfactual_improvement, before_after_improvement) as improvement,
+        case
+            when counterfactual_improvement is null
+                then 'before/after (no counterfactual estimate: no comparison units that year)'
+            when starts_with(estimate_method, 'before/after') then estimate_method
+            else 'counterfactual'
+        end as improvement_basis
+    from measured
 ),
 
 final as (
@@ -80,7 +113,15 @@ final as (
         actual_cash_value,
         observations,
         actual_value - profiled_target_value as variance_to_profile,
+        counterfactual_value,
+        before_after_improvement,
         improvement,
+        improvement_ci_low,
+        improvement_ci_high,
+        improvement_basis,
+        estimate_method,
+        is_estimate_reliable,
+        reliability_note,
         attribution_share,
         improvement * attribution_share as attributed_improvement,
         improvement / nullif(promised_improvement, 0) as share_of_target_realised,
@@ -91,7 +132,7 @@ final as (
             when improvement / profiled_improvement >= {{ var('rag_amber_threshold') }} then 'amber'
             else 'red'
         end as status
-    from measured
+    from chosen
 )
 
 select * from final

@@ -1,13 +1,16 @@
--- Per bid, what the Overview shows: money promised against money realised in each benefit's
--- latest financial year (cashable and non-cashable kept apart), service measures on track, how
--- many benefits are green, amber and red, the bid's status (the worst of its benefits) and its
--- value in present terms (fct_bid_value). Money benefits are the register's pounds, the bid's
--- attribution share only, so a saving two bids share counts once: promised is the register's
--- change from baseline to target, realised the attributed improvement; recurring savings are a
--- year's, one-off receipts are to date. A bid with no benefits in the register has no figures.
--- A view: one row per bid, worked out when read, so it always agrees with the marts it reads in
--- the same file.
+-- Per bid, what the Overview shows: money promised against money realised (cashable and
+-- non-cashable kept apart), service measures on track, how many benefits are green, amber and
+-- red, the bid's status (the worst of its benefits) and its value in present terms
+-- (fct_bid_value). Money benefits are the register's pounds, the bid's attribution share only,
+-- so a saving two bids share counts once: promised is the register's change from baseline to
+-- target, realised the attributed improvement. Recurring savings (a year's: the benefit's latest
+-- financial year) and one-off money such as capital receipts (to date) are kept apart: a year's
+-- saving and receipts to date do not add up to anything. A bid with no benefits in the register
+-- has no figures. A view: one row per bid, worked out when read, so it always agrees with the
+-- marts it reads in the same file.
 {{ config(materialized='view') }}
+{%- set money = "promised.unit = 'gbp' and promised.category in ('cashable', 'non_cashable')" %}
+{%- set recurring = "promised.recurrence = 'recurring'" %}
 
 with
 
@@ -32,6 +35,7 @@ promised as (
         bid_id,
         benefit_id,
         category,
+        recurrence,
         unit,
         abs(target_value - baseline_value) * attribution_share as promised_value
     from benefits
@@ -52,17 +56,23 @@ per_bid as (
         promised.bid_id,
         max(latest.financial_year) as latest_year,
         coalesce(sum(promised.promised_value) filter (
-            where promised.unit = 'gbp' and promised.category = 'cashable'
+            where {{ money }} and promised.category = 'cashable' and {{ recurring }}
         ), 0) as cashable_promised_gbp,
         coalesce(sum(latest.attributed_improvement) filter (
-            where promised.unit = 'gbp' and promised.category = 'cashable'
+            where {{ money }} and promised.category = 'cashable' and {{ recurring }}
         ), 0) as cashable_realised_gbp,
         coalesce(sum(promised.promised_value) filter (
-            where promised.unit = 'gbp' and promised.category = 'non_cashable'
+            where {{ money }} and promised.category = 'non_cashable' and {{ recurring }}
         ), 0) as non_cashable_promised_gbp,
         coalesce(sum(latest.attributed_improvement) filter (
-            where promised.unit = 'gbp' and promised.category = 'non_cashable'
+            where {{ money }} and promised.category = 'non_cashable' and {{ recurring }}
         ), 0) as non_cashable_realised_gbp,
+        coalesce(sum(promised.promised_value) filter (
+            where {{ money }} and not {{ recurring }}
+        ), 0) as one_off_promised_gbp,
+        coalesce(sum(latest.attributed_improvement) filter (
+            where {{ money }} and not {{ recurring }}
+        ), 0) as one_off_realised_gbp,
         count(*) filter (where promised.unit != 'gbp') as service_measures,
         count(*) filter (
             where promised.unit != 'gbp' and latest.status = 'green'
@@ -92,6 +102,8 @@ final as (
         per_bid.cashable_realised_gbp,
         per_bid.non_cashable_promised_gbp,
         per_bid.non_cashable_realised_gbp,
+        per_bid.one_off_promised_gbp,
+        per_bid.one_off_realised_gbp,
         per_bid.service_measures,
         per_bid.service_measures_on_track,
         per_bid.benefits_green,

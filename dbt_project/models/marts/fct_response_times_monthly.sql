@@ -1,6 +1,9 @@
 -- Response time (call to first arrival) per service, area, incident category and month, for
 -- each district and for each county as a whole; incident_category 'all' covers every category.
 -- Percentiles are continuous (linear interpolation between the two nearest incidents).
+-- Ambulance times are per category only: the ARP categories run different clocks (seed
+-- response_standards, clock_rule), so a time across them means nothing. Ambulance 'all' rows
+-- carry the incidents and call handling, and null response times.
 --
 -- Incremental by month: a run recomputes every month an incident loaded since the last build
 -- falls in, or fell in before a newer version moved it (macros/touched_incident_periods.sql),
@@ -64,6 +67,13 @@ aggregated as (
     )
 ),
 
+clocked as (
+    select
+        *,
+        service != 'ambulance' or is_all_categories = 0 as is_one_clock
+    from aggregated
+),
+
 final as (
     select
         service,
@@ -73,15 +83,15 @@ final as (
         county,
         coalesce(incident_category, 'all') as incident_category,
         incidents,
-        mean_response_minutes,
-        response_percentiles[1] / 60.0 as median_response_minutes,
-        response_percentiles[2] / 60.0 as p90_response_minutes,
+        case when is_one_clock then mean_response_minutes end as mean_response_minutes,
+        case when is_one_clock then response_percentiles[1] / 60.0 end as median_response_minutes,
+        case when is_one_clock then response_percentiles[2] / 60.0 end as p90_response_minutes,
         mean_call_handling_seconds,
         mean_turnout_seconds,
         mean_drive_seconds,
-        share_within_standard,
+        case when is_one_clock then share_within_standard end as share_within_standard,
         last_load_id
-    from aggregated
+    from clocked
 )
 
 select * from final

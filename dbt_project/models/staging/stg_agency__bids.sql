@@ -15,6 +15,9 @@ typed as (
         raw.parse_number(award_gbp) as award_gbp,
         raw.parse_number(partner_contribution_gbp) as partner_contribution_gbp,
         raw.parse_date(go_live_date) as go_live_date,
+        project_type,
+        raw.parse_number(optimism_bias) as optimism_bias,
+        raw.parse_integer(appraisal_years) as appraisal_years,
         {{ lineage_columns() }}
     from source
     {{ latest_version('source', ['bid_id']) }}

@@ -1,0 +1,187 @@
+"""A benefit on the Bid page: its owner, target and latest year; its profile by financial year
+(baseline, target line, actual, and what the measure would have been without the bid); and how
+much of the change is the bid's doing, with the estimate's checks, or why it is not reliable."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from dashboard import charts, ui
+from dashboard.method import link
+
+SERIES = {
+    "baseline_value": "baseline",
+    "profiled_target_value": "target line",
+    "actual_value": "actual",
+    "counterfactual_value": "without the bid",
+}
+
+
+def heading(row) -> None:
+    """A benefit's description, owner and target, and its latest year's figures."""
+    st.subheader(f"{row.benefit_id}: {row.description}")
+    st.caption(
+        f"Owner: {row.owner}. {row.category.replace('_', '-').capitalize()}, "
+        f"{row.recurrence.replace('_', '-')}; target by {row.target_date:%d %B %Y}"
+        + (f"; pounds at {row.price_base_year} prices." if row.unit == "gbp" else ".")
+    )
+    a, b, c, d = st.columns(4)
+    a.metric(
+        "Status " + row.financial_year,
+        ui.status_text(row.status),
+        help="The bid's effect against the profiled target. " + link("realisation-and-status"),
+    )
+    method = link("realisation-and-status")
+    b.metric(
+        "Baseline",
+        ui.value_in_unit(row.baseline_value, row.unit),
+        help="The register's baseline. " + method,
+    )
+    c.metric(
+        "Target",
+        ui.value_in_unit(row.target_value, row.unit),
+        help="The register's target. " + method,
+    )
+    shared = row.share_of_target_realised
+    d.metric(
+        "Actual " + row.financial_year,
+        ui.value_in_unit(row.actual_value, row.unit),
+        help="Share of the promised change realised: "
+        + (f"{shared:.0%}" if pd.notna(shared) else "n/a")
+        + ". "
+        + method,
+    )
+    st.caption(effect_text(row))
+
+
+def effect_text(row) -> str:
+    """The latest year's effect with its interval, or why it is before/after or not reliable."""
+    plain = ui.signed_in_unit(row.before_after_improvement, row.unit)
+    if row.improvement_basis != "counterfactual":
+        return f"Improvement {plain}: {row.improvement_basis}."
+    effect = ui.signed_in_unit(row.improvement, row.unit)
+    interval = (
+        f" (95% interval {ui.signed_in_unit(row.improvement_ci_low, row.unit)} to "
+        f"{ui.signed_in_unit(row.improvement_ci_high, row.unit)})"
+        if pd.notna(row.improvement_ci_low)
+        else ""
+    )
+    caution = f" Not reliable: {row.reliability_note}." if row.is_estimate_reliable is False else ""
+    return (
+        f"The bid's effect in {row.financial_year}: {effect}{interval} against what would have "
+        f"happened without it; a plain before/after says {plain}.{caution} "
+        + link("counterfactual-and-attribution", "Method")
+    )
+
+
+def profile_chart(row, mine: pd.DataFrame) -> None:
+    """A benefit's baseline, target line, actual and counterfactual by financial year."""
+    series = ui.long_form(mine, ["financial_year", "status"], SERIES, "series", "value")
+    series = series.dropna(subset=["value"])
+    series["unit"] = row.unit
+    shown = [s for s in SERIES.values() if s in set(series.series)]
+    line = (
+        alt.Chart(series)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("financial_year:O", title="Financial year"),
+            y=alt.Y(
+                "value:Q",
+                title="£ (real terms)" if row.unit == "gbp" else row.unit,
+                scale=alt.Scale(zero=False),
+            ),
+            color=alt.Color(
+                "series:N",
+                scale=charts.palette_scale(shown),
+                title=None,
+                legend=alt.Legend(symbolType="stroke", symbolStrokeWidth=2),
+            ),
+            strokeDash=alt.StrokeDash(
+                "series:N",
+                scale=alt.Scale(domain=shown, range=DASHES[: len(shown)]),
+                title=None,
+            ),
+            tooltip=["financial_year", "series", alt.Tooltip("value:Q", format=",.1f"), "status"],
+        )
+        .properties(height=230)
+    )
+    ui.chart(line, series, f"{row.benefit_id}_profile")
+
+
+DASHES = [[2, 2], [6, 3], [1, 0], [8, 2, 2, 2]]
+
+
+def attribution(benefit_id: str, att) -> None:
+    """The years either side of go-live: the plain before/after, the comparison areas' change
+    and the bid's, with its interval and checks; or why there is no reliable figure."""
+    st.markdown("**How much is the bid's doing?**")
+    unit = att.unit
+    plain = ui.signed_in_unit(att.before_after_change, unit)
+    if pd.isna(att.estimate):
+        st.info(f"Plain before/after: **{plain}**. No estimate: {att.reliability_note}.")
+        return
+    if not att.is_reliable:
+        st.warning(
+            f"Plain before/after: **{plain}**. The estimate against the comparison areas is not "
+            f"reliable ({att.reliability_note}), so no figure is shown. "
+            + link("counterfactual-and-attribution", "Why")
+        )
+        return
+    attribution_chart(benefit_id, att)
+    st.info(
+        f"Plain before/after: **{plain}**. The comparison areas changed by "
+        f"{ui.signed_in_unit(att.comparison_change, unit)} over the same years, so the change "
+        f"attributable to the bid is **{ui.signed_in_unit(att.estimate, unit)}** (95% interval "
+        f"{ui.signed_in_unit(att.ci_low, unit)} to {ui.signed_in_unit(att.ci_high, unit)}; "
+        f"{int(att.treated_units)} treated and {int(att.comparison_units)} comparison areas). "
+        f"Permutation test p = {att.permutation_p_value:.3f} over "
+        f"{int(att.permutation_assignments):,} assignments; before go-live the areas moved "
+        f"together (pre-trend p = {att.pre_trend_p_value:.2f}, placebo p = "
+        f"{att.placebo_p_value:.2f}). " + link("counterfactual-and-attribution", "Method")
+    )
+
+
+def attribution_chart(benefit_id: str, att) -> None:
+    frame = pd.DataFrame(
+        {
+            "figure": ["Before/after (plain)", "Comparison areas' change", "Attributable change"],
+            "change": [att.before_after_change, att.comparison_change, att.estimate],
+            "low": [None, None, att.ci_low],
+            "high": [None, None, att.ci_high],
+        }
+    )
+    bars = (
+        alt.Chart(frame)
+        .mark_bar()
+        .encode(
+            y=alt.Y("figure:N", sort=None, title=None, axis=alt.Axis(labelLimit=220)),
+            x=alt.X("change:Q", title=f"Change ({ui.UNITS.get(att.unit, att.unit)})"),
+            color=alt.Color(
+                "figure:N", scale=charts.palette_scale(frame.figure.tolist()), legend=None
+            ),
+            tooltip=["figure", alt.Tooltip("change:Q", format="+,.1f")],
+        )
+    )
+    whisker = (
+        alt.Chart(frame.dropna())
+        .mark_rule(color="#000000", strokeWidth=2)
+        .encode(y=alt.Y("figure:N", sort=None), x="low:Q", x2="high:Q")
+    )
+    ui.chart((bars + whisker).properties(height=150), frame, f"{benefit_id}_attribution")
+
+
+def benefit(row, profile: pd.DataFrame, attributions: pd.DataFrame, period) -> None:
+    heading(row)
+    mine = profile[profile.benefit_id == row.benefit_id]
+    attributed = row.benefit_id in attributions.index
+    left, right = st.columns([3, 2]) if attributed else (st.container(), None)
+    with left:
+        if mine.empty:
+            st.info(f"No figures for {row.benefit_id} in {period}.")
+        else:
+            profile_chart(row, mine)
+    if right is not None:
+        with right:
+            attribution(row.benefit_id, attributions.loc[row.benefit_id])
