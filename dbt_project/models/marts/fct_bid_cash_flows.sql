@@ -18,7 +18,8 @@
 -- Benefits: the money benefits of fct_benefit_cash_flows (cashable and non-cashable, the bid's
 -- attribution share) in each measured year. Years after the bid's last measured year are a
 -- forecast (is_forecast): each recurring money benefit is held at its last measured year's real
--- value (no growth, no ramp-up: conservative and stated), one-off benefits are not repeated.
+-- value (no growth, no ramp-up: an assumption, stated; a year above the trend is carried
+-- forward as it is), one-off benefits are not repeated.
 -- Forecast benefits stop at the end of the appraisal period.
 --
 -- The appraisal period runs from the first cost year (or the go-live year, if earlier) to the
