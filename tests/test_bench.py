@@ -1,13 +1,17 @@
-"""The benchmark's own parts: its plain-DuckDB baseline computes the headline mart, and its
-report replaces only its tier's section of docs/performance.md."""
+"""The benchmark's own parts: its plain-DuckDB baseline checks the files as their contracts say
+and computes the headline mart; its report shows each stage's share of the run and ratio to its
+part of the baseline, names the commit measured, and replaces only its tier's section of
+docs/performance.md. No timings are asserted: the reports here are built by hand."""
 
 from __future__ import annotations
 
 import duckdb
 import pytest
 
-from flows.bench import bench
+from flows.bench import baseline
 from flows.bench import report as results
+from flows.sources.contracts import SOURCES
+from flows.warehouse.schema import PARSE_MACROS
 
 
 def test_the_baseline_computes_monthly_response_times_per_service_and_county(tmp_path):
@@ -23,7 +27,7 @@ def test_the_baseline_computes_monthly_response_times_per_service_and_county(tmp
         "fire,D1,2016-06-03 10:00:00,2016-06-03 10:30:00\n"
     )
     con = duckdb.connect()
-    con.execute(bench.BASELINE_SQL.format(inbox=tmp_path))
+    con.execute(baseline.READ_SQL.format(inbox=tmp_path) + baseline.MODEL_SQL)
     row = con.execute(
         "select service, county, month::date::varchar, incidents, mean_min, median_min, p90_min "
         "from response_monthly"
@@ -47,27 +51,111 @@ def test_a_tier_report_replaces_its_own_section_and_keeps_the_rest(tmp_path, mon
     assert text.index("`county` new") < text.index("`region` kept")  # tiers in size order
 
 
-def test_the_report_shows_both_nights_and_their_share_of_the_full_run():
-    run = results.Measured(1000.0, 5000.0)
-    report = results.Report(
-        "national",
-        250.0,
-        10,
-        rows=145_000_000,
-        baseline=results.Measured(200.0, 900.0),
-        pipeline=run,
-        stages={"ingest": 400.0, "dbt_build": 580.0},
+def test_the_baseline_check_counts_each_contract_rule_broken(tmp_path):
+    (tmp_path / "boundaries").mkdir()
+    (tmp_path / "incidents").mkdir()
+    header = ",".join(SOURCES["boundaries"].column_names)
+    (tmp_path / "boundaries" / "b.csv").write_text(
+        f"{header}\n"
+        "D1,One,Testshire,urban,1000,P,Police,F,Fire,A,Ambulance\n"
+        "D2,Two,Testshire,suburban,-5,P,Police,F,Fire,A,Ambulance\n"  # not allowed, below 0
+        "D2,Two,Testshire,rural,many,P,Police,F,Fire,A,Ambulance\n"  # repeated key, no integer
+    )
+    (tmp_path / "incidents" / "i.csv").write_text(
+        "incident_id,service,incident_category,district_code,call_time,mobilised_time,"
+        "mobile_time,first_arrival_time\n"
+        "I1,fire,rtc,D1,2016-06-01 10:00:00,2016-06-01 10:01:00,,2016-06-01 10:05:00\n"
+        "I1,fire,rtc,D1,2016-06-01 10:00:00,,,yesterday\n"  # repeated, missing, unparsed
+        "I2,coastguard,rtc,D1,2016-06-01 10:00:00,2016-06-01 10:01:00,,2016-06-01 10:05:00\n"
+    )
+    con = duckdb.connect()
+    con.execute("create schema raw;" + PARSE_MACROS)
+    con.execute(baseline.READ_SQL.format(inbox=tmp_path))
+    broken = {rule: n for rule, n in baseline.check(con).items() if n}
+    assert broken == {
+        "rural_urban: not allowed": 1,
+        "population: not parsed as integer": 1,
+        "population: below minimum": 1,
+        "key (district_code): repeated": 1,
+        "mobilised_time: missing": 1,
+        "first_arrival_time: not parsed as timestamp": 1,
+        "service: not allowed": 1,
+        "key (service, incident_id): repeated": 1,
+    }
+    # The script runs the three parts on one connection, each timed (the times not asserted);
+    # the model casts as plain DuckDB would, so on the files' first, clean rows.
+    for csv in (tmp_path / "boundaries" / "b.csv", tmp_path / "incidents" / "i.csv"):
+        csv.write_text("".join(csv.read_text().splitlines(keepends=True)[:2]))
+    assert list(baseline.run(str(tmp_path), ":memory:")) == ["read", "check", "model"]
+
+
+def _county_report(**changes) -> results.Report:
+    """A report as a county run would give, built by hand."""
+    stages = {"prepare": 0.5, "fetch": 0.0, "ingest": 12.0, "freshness": 0.0}
+    stages |= {"check_loaded": 3.0, "dbt_build": 10.0, "check_marts": 1.0, "publish": 0.5}
+    fields = dict(
+        rows=800_000,
+        incidents=790_000,
+        commit="abc1234",
+        baseline=results.Measured(2.2, 300.0),
+        baseline_parts={"read": 1.5, "check": 0.2, "model": 0.5},
+        pipeline=results.Measured(36.0, 1100.0),  # 27 s of stages, 9 s outside them
+        stages=stages,
         nights=[
-            (results.Measured(60.0, 2600.0), {"dbt_build": 45.0}, 39_942),
-            (results.Measured(40.0, 2600.0), {"dbt_build": 25.0}, 39_700),
+            (results.Measured(20.0, 900.0), {"ingest": 0.4, "dbt_build": 8.0}, 157),
+            (results.Measured(16.0, 900.0), {"ingest": 0.3, "dbt_build": 6.0}, 156),
         ],
     )
+    return results.Report("county", 1.0, **(fields | changes))
+
+
+def _row(text: str, stage: str) -> list[str]:
+    """The stage table's row for `stage` (bold or not), as its cells."""
+    for line in text.splitlines():
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        if line.startswith("| ") and cells[0].strip("*") == stage:
+            return cells
+    raise AssertionError(f"no row for {stage}")
+
+
+def test_the_stage_shares_sum_to_the_whole_run_and_the_biggest_is_marked():
+    report = _county_report()
     text = results.render(report)
-    assert "| whole run / baseline | 5.0x |" in text
-    assert "| run without start-up / baseline | 4.9x |" in text  # 980 s of stages
-    assert (
-        "| one more night, straight after the full run (39,942 incidents) | 60.0 s "
-        "(6.0% of the full run) |" in text
-    )
-    assert "| the next night (39,700 incidents) | 40.0 s (4.0% of the full run) |" in text
-    assert "| the next night, by stage | dbt_build 25.0 s |" in text
+    rows = [_row(text, stage) for stage in [*report.stages, results.STARTUP]]
+    assert sum(float(row[2].strip("*◀ %")) for row in rows) == pytest.approx(100.0, abs=0.5)
+    assert _row(text, "ingest")[:3] == ["**ingest**", "12.0", "**33.3%** ◀"]  # 12 of 36 s
+    assert _row(text, results.STARTUP)[1:3] == ["9.0", "25.0%"]  # outside the stages
+    assert [row[2] for row in rows].count("**33.3%** ◀") == 1
+    assert _row(text, "whole run")[1:3] == ["**36.0**", "100%"]
+
+
+def test_each_stage_is_set_against_its_part_of_the_baseline():
+    text = results.render(_county_report())
+    assert _row(text, "ingest")[4:7] == ["read", "1.50", "8.0x"]
+    assert _row(text, "dbt_build")[4:7] == ["model", "0.50", "20.0x"]
+    # The gate's two stages together against the check: 4 s against 0.2 s.
+    assert _row(text, "check_loaded")[4:7] == ["check, with check_marts", "0.20", "20.0x"]
+    assert _row(text, "check_marts")[4:7] == ["check, with check_loaded", "0.20", "20.0x"]
+    assert _row(text, "prepare")[4:7] == ["", "", ""]  # no part: the baseline keeps no warehouse
+    assert _row(text, results.STARTUP)[4:7] == ["", "", ""]
+    # The whole run against the whole baseline (36 s against 2.2 s), then its stages (27 s).
+    assert _row(text, "whole run")[4:7] == ["read + check + model", "2.20", "**16.4x**"]
+    assert _row(text, "without start-up")[4:7] == ["read + check + model", "2.20", "12.3x"]
+
+
+def test_the_report_names_the_commit_and_the_nights_on_top():
+    text = results.render(_county_report(commit="abc1234 + uncommitted changes"))
+    assert "at commit abc1234 + uncommitted changes, on" in text
+    assert _row(text, "whole run")[7:] == ["20.0", "16.0"]
+    assert _row(text, "dbt_build")[7:] == ["8.0", "6.0"]
+    assert _row(text, results.STARTUP)[7:] == ["11.6", "9.7"]  # the nights' time outside stages
+    assert "| night 1 on top (straight after the full run), 157 incidents | 55.6% of" in text
+    assert "| night 2 on top (the warehouse cached), 156 incidents | 44.4% of" in text
+
+
+def test_the_commit_says_when_the_tree_differs_from_it(monkeypatch):
+    answers = {("rev-parse", "--short", "HEAD"): "abc1234", ("status", "--porcelain"): ""}
+    monkeypatch.setattr(results, "_git", lambda *args: answers[args])
+    assert results.commit() == "abc1234"
+    answers[("status", "--porcelain")] = " M flows/bench/report.py"
+    assert results.commit() == "abc1234 + uncommitted changes"

@@ -16,7 +16,7 @@ import pytest
 from conftest import ARTIFACTS, CHROMIUM_FLAGS, chromium_or_skip, run_flow, settings_for
 from handmade import fire_incident, write_b3, write_handmade_inbox, write_rows
 
-from flows.quality import checks
+from flows.load.accepted import fill_from_raw
 from flows.quality.checks import check_loaded_rows, check_mart
 from flows.quality.gate import Gate
 from flows.quality.suites import (
@@ -261,15 +261,9 @@ def test_bluelight_check_runs_every_suite_on_the_published_warehouse(demo_home, 
     assert (tmp_path / "quality" / "index.html").exists()
 
 
-@pytest.mark.parametrize("worker_batches", [16, 2])
-def test_a_big_load_is_checked_in_slices_that_keep_a_repeated_key_together(
-    tmp_path, monkeypatch, worker_batches
-):
-    """A load over BATCH_ROWS is validated in slices cut by a hash of the key, so memory stays
-    bounded and a key sent twice, rows apart, still meets itself in one slice. With a worker
-    replaced part way (every 2 batches), every slice still comes back, in order."""
-    monkeypatch.setattr(checks, "BATCH_ROWS", 3)
-    monkeypatch.setattr(checks, "WORKER_BATCHES", worker_batches)
+def test_a_key_repeated_rows_apart_in_one_load_is_found_with_both_rows_named(tmp_path):
+    """The gate reads a load's rows where they are, in one pass: a key sent twice, nine rows
+    apart, fails uniqueness, and the sample names the file and both rows."""
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     ensure_schema(con)
     codes = [f"D{n}" for n in range(1, 10)] + ["D1"]  # D1 again in the last row, row 11
@@ -280,22 +274,19 @@ def test_a_big_load_is_checked_in_slices_that_keep_a_repeated_key_together(
             "'L1', now(), 'archive/x.csv', 'x', ?, ?)",
             [code, row, row - 1],
         )
+    fill_from_raw(con, SOURCES["boundaries"])  # as the load parses them
     con.execute(
         "insert into audit.loaded_files (load_id, source, original_name, status) "
         "values ('L1', 'boundaries', 'boundaries/districts.csv', 'loaded')"
     )
     gate = Gate(tmp_path / "quality", "run")
     results = check_loaded_rows(con, {"boundaries": ["L1"]}, gate)
-    assert [p["batch"] for p in gate.pages] == [
-        f"boundaries/districts.csv (part {n} of 4)" for n in (1, 2, 3, 4)
-    ]
-    assert sum(p["rows"] for p in gate.pages) == 10  # every row, once
-    unique = [r for r in results if r.expectation == "expect_compound_columns_to_be_unique"]
-    assert len(unique) == 4  # one per slice
-    [repeated] = [r for r in unique if not r.success]
-    assert repeated.unexpected_count == 2
+    assert [(p["batch"], p["rows"]) for p in gate.pages] == [("boundaries/districts.csv", 10)]
+    [repeated] = [r for r in results if r.expectation == "expect_compound_columns_to_be_unique"]
+    assert not repeated.success and repeated.unexpected_count == 2
     assert "_row=2" in str(repeated.sample) and "_row=11" in str(repeated.sample)
     assert "_file=boundaries/districts.csv" in str(repeated.sample)
+    assert all(r.success for r in results if r is not repeated)
 
 
 def test_the_gate_lets_go_of_each_batch_once_it_is_checked(tmp_path):

@@ -1,4 +1,5 @@
-{#- The lineage every staging row keeps from raw: its load, when, and the file and row it came from. -#}
+{#- The lineage every staging row keeps from its accepted row (raw's): its load, when, and the file and
+    row it came from. -#}
 {% macro lineage_columns() -%}
     _load_id,
     _loaded_at,

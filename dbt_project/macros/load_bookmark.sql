@@ -12,8 +12,8 @@
 
 {#- Rows of load `load_id` and later (`op` '>=') or of the loads after it ('>'), as a condition on
     `alias`'s lineage. DuckDB's row-group min/max of a text column keeps only its first 8 bytes,
-    the load id's day: on the day of `load_id` the condition alone skips nothing, and read all
-    of raw's ids (docs/performance.md). So `_loaded_at` is bounded too, by the first time those
+    the load id's day: on the day of `load_id` the condition alone skips nothing, and read every
+    row's id (docs/performance.md). So `_loaded_at` is bounded too, by the first time those
     loads were written: `audit.first_loaded_at`, a DuckDB macro the warehouse's schema defines
     (flows/warehouse/schema.py), NULL when a load was recorded without its time. -#}
 {% macro loaded_from(load_id, alias='', op='>=') -%}

@@ -1,8 +1,9 @@
 {#- The days or months (`grain`) that an incident loaded since the model's last build falls in,
-    or fell in before a newer version moved it (raw keeps every version): what a model
-    incremental by period recomputes. The model's `last_load_id` is its bookmark. -#}
+    or fell in before a newer version moved it (the accepted table keeps every version): what a
+    model incremental by period recomputes. The model's `last_load_id` is its bookmark. A version
+    quarantine held back never reaches staging, so it touches nothing. -#}
 {% macro touched_incident_periods_query(grain) -%}
-    select distinct cast(date_trunc('{{ grain }}', raw.parse_timestamp(versions.call_time)) as date)
+    select distinct cast(date_trunc('{{ grain }}', versions.call_time) as date)
     from {{ source('agency', 'incidents') }} as versions
     semi join {{ source('agency', 'incidents') }} as arrived
         on
@@ -14,8 +15,7 @@
 {#- Those periods as a condition on `column` (a date or timestamp), written in as constants found
     when the model runs. With the query inside the condition, DuckDB read every incident to
     match against it; a span of constants lets it skip the row groups outside the span
-    (docs/performance.md). `false` while dbt only parses, and when nothing was touched. A version
-    whose call time does not parse (quarantined) has no period, and is left out. -#}
+    (docs/performance.md). `false` while dbt only parses, and when nothing was touched. -#}
 {% macro touched_incident_periods(column, grain) -%}
     {%- set periods = run_query(touched_incident_periods_query(grain)).columns[0].values()
         | reject('none') | map('string') | list if execute else [] -%}

@@ -1,12 +1,12 @@
 """`bluelight bench`: a demo tier end to end, measured, beside plain DuckDB doing the same work.
 
-Prints one table (and writes it to docs/performance.md with the machine it ran on): each stage's
-wall time and rows per second, the pipeline's peak memory, the fixed start-up (Python and
-Prefect, dbt parse), the warehouse size, a plain-DuckDB baseline (the same incident files read and
-the headline response-time mart computed in one SQL script), the quality gate's share, and two
-more nights (a day's incidents each) on top: the first straight after the full run, which has
-pushed much of the warehouse out of the page cache, the second with the warehouse cached. Every
-step runs as its own process, as a user would.
+Runs the steps and collects what they measured into a `Report` (flows/bench/report.py renders
+it): each stage's wall time, the pipeline's peak memory, the fixed start-up (Python and Prefect,
+dbt parse), the warehouse size, the plain-DuckDB baseline in its three parts (read, check, model:
+flows/bench/baseline.py), two more nights (a day's incidents each) on top: the first straight
+after the full run, which has pushed much of the warehouse out of the page cache, the second with
+the warehouse cached; and the dashboard's pages. Every step runs as its own process, as a user
+would.
 """
 
 from __future__ import annotations
@@ -20,27 +20,8 @@ import sys
 import time
 from pathlib import Path
 
-from flows.bench.report import TIERS, Measured, Report, disk
+from flows.bench.report import TIERS, Measured, Report, commit, disk
 from flows.settings import PROJECT_ROOT, Settings
-
-# The baseline: plain DuckDB reads the same incident files and computes the headline mart
-# (incidents, mean, median and 90th percentile response per service, county and month).
-BASELINE_SQL = """
-create table boundaries as select * from read_csv('{inbox}/boundaries/*.csv', all_varchar=true);
-create table incidents as
-    select * from read_csv('{inbox}/incidents/*.csv', all_varchar=true, union_by_name=true);
-create table response_monthly as
-    select i.service, b.county, date_trunc('month', i.call_time::timestamp) as month,
-           count(*) as incidents,
-           avg(epoch(i.first_arrival_time::timestamp - i.call_time::timestamp)) / 60 as mean_min,
-           quantile_cont(epoch(i.first_arrival_time::timestamp - i.call_time::timestamp), 0.5)
-               / 60 as median_min,
-           quantile_cont(epoch(i.first_arrival_time::timestamp - i.call_time::timestamp), 0.9)
-               / 60 as p90_min
-    from incidents as i join boundaries as b using (district_code)
-    group by all;
-"""
-
 
 # Runs a command and reports its largest process's peak memory: a fresh parent per measure, so
 # one measure's peak never stands in for another's.
@@ -72,6 +53,18 @@ def _python(code: str, env: dict | None = None) -> Measured:
     return _measure([sys.executable, "-c", code], env=env, cwd=PROJECT_ROOT)
 
 
+def _baseline(inbox: Path, db: Path) -> tuple[Measured, dict[str, float]]:
+    """The plain-DuckDB baseline in its own process (flows/bench/baseline.py): the process
+    measured whole, and each part's seconds as it timed them."""
+    measured = _measure(
+        [sys.executable, "-m", "flows.bench.baseline", str(inbox), str(db)], cwd=PROJECT_ROOT
+    )
+    db.unlink()
+    # Its stdout's last line; stderr (any warnings) follows stdout in the output.
+    line = next(line for line in reversed(measured.output.splitlines()) if line.startswith("{"))
+    return measured, json.loads(line)
+
+
 def _startup(home: Path) -> dict:
     """The parts of a run's fixed cost, each alone in its own process: Python imports, Prefect
     starting a flow (a temporary server when none is configured), and dbt parsing the project.
@@ -92,11 +85,11 @@ def _startup(home: Path) -> dict:
     full = _python(parse_args, env)
     partial = _python(parse_args, env)  # the project unchanged: dbt's partial parse
     return {
-        "python imports of the flow": imports.seconds,
-        "Prefect flow start (temporary server)": prefect.seconds,
-        "Prefect flow start (a server already running)": with_server.seconds,
-        "dbt parse, first run": full.seconds,
-        "dbt parse, unchanged project": partial.seconds,
+        "imports": imports.seconds,
+        "Prefect": prefect.seconds,
+        "Prefect with a server": with_server.seconds,
+        "dbt parse": full.seconds,
+        "dbt parse again": partial.seconds,
     }
 
 
@@ -193,7 +186,7 @@ def run_bench(tier: str, home: Path, seed: int = 2014, progress=print) -> Report
     from flows.demo.data import write_demo_inbox
 
     scale, years = TIERS[tier]
-    report = Report(tier, scale, years)
+    report = Report(tier, scale, years, commit=commit())
     if home.exists():
         shutil.rmtree(home)
     settings = Settings(home=home)
@@ -207,14 +200,8 @@ def run_bench(tier: str, home: Path, seed: int = 2014, progress=print) -> Report
     report.disk = disk(home)
     report.incidents = counts["incidents"]
 
-    progress("[2/7] plain DuckDB baseline on the same files")
-    script = BASELINE_SQL.format(inbox=settings.inbox)
-    baseline_db = home / "baseline.duckdb"
-    report.baseline = _python(
-        f"import duckdb; con = duckdb.connect({str(baseline_db)!r}); con.execute({script!r}); "
-        "print(con.sql('select count(*) from response_monthly').fetchone()[0])"
-    )
-    baseline_db.unlink()
+    progress("[2/7] plain DuckDB baseline on the same files: read, check, model")
+    report.baseline, report.baseline_parts = _baseline(settings.inbox, home / "baseline.duckdb")
 
     progress("[3/7] fixed start-up: imports, Prefect, dbt parse")
     report.startup = _startup(home / "startup")

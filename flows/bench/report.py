@@ -1,9 +1,13 @@
-"""The benchmark's results: the tiers, what one run measured (`Report`), the Markdown table
-`bluelight bench` prints, and its section of docs/performance.md (between the markers; the prose
-around them is kept)."""
+"""The benchmark's results: the tiers, what one run measured (`Report`), the Markdown
+`bluelight bench` prints (one screen: each stage's time, share of the run, rows a second and ratio
+to its part of the plain-DuckDB baseline, then the other measures compactly), the code and machine
+it was measured on, and its tier's section of docs/performance.md (between the markers; the prose
+around them is kept, and a tier's section is replaced, not added to: current results, no
+history)."""
 
 import os
 import platform
+import subprocess
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -22,6 +26,14 @@ TIERS: dict[str, tuple[float, int | None]] = {
 }
 PERFORMANCE_DOC = PROJECT_ROOT / "docs" / "performance.md"
 
+# The part of the plain-DuckDB baseline (flows/bench/baseline.py) whose work each stage does:
+# ingest reads the files into tables, the gate (both its checks) checks them against their
+# contracts, dbt builds the marts. The other stages have no counterpart, as the baseline keeps no
+# warehouse: prepare copies it for the build, fetch downloads, freshness reads the audit, publish
+# renames; nor has the start-up and hand-over (Python, Prefect, outside the stages).
+PARTS = {"read": ("ingest",), "check": ("check_loaded", "check_marts"), "model": ("dbt_build",)}
+STARTUP = "start-up and hand-over"
+
 
 @dataclass
 class Measured:
@@ -38,7 +50,9 @@ class Report:
     rows: int = 0
     incidents: int = 0
     generate_s: float = 0.0
-    baseline: Measured | None = None
+    commit: str = ""  # the code measured: `commit()`
+    baseline: Measured | None = None  # the baseline's process, whole
+    baseline_parts: dict = field(default_factory=dict)  # read, check, model: seconds each
     pipeline: Measured | None = None
     stages: dict = field(default_factory=dict)
     startup: dict = field(default_factory=dict)
@@ -51,84 +65,193 @@ class Report:
 
 
 def render(report: Report) -> str:
-    """The report as Markdown tables."""
-    rows = report.rows
-    pipeline = report.pipeline.seconds
-    stage_total = sum(report.stages.values())
-    fixed = pipeline - stage_total
-    lines = [
-        f"### Tier `{report.tier}` (scale {report.scale:g}"
-        f"{f', {report.years} year(s) of incidents' if report.years else ''}: {rows:,} rows, "
-        f"{report.incidents:,} of them incidents)",
-        "",
-        f"Measured {datetime.now():%Y-%m-%d %H:%M} on {machine()}; the data directory on "
-        f"{report.disk}.",
-        "",
-        "| stage | wall s | rows/s |",
-        "|---|---:|---:|",
-    ]
-    for stage, seconds in report.stages.items():
-        rate = f"{rows / seconds:,.0f}" if seconds > 0.05 and stage != "fetch" else ""
-        lines.append(f"| {stage} | {seconds:.1f} | {rate} |")
-    lines += [
-        f"| start-up and hand-over (Prefect, imports, outside the stages) | {fixed:.1f} | |",
-        f"| **whole run (`bluelight run`)** | **{pipeline:.1f}** | {rows / pipeline:,.0f} |",
-        "",
-        "| measure | value |",
-        "|---|---:|",
-        f"| generating the inbox (not part of the run) | {report.generate_s:.1f} s |",
-        f"| peak memory of the run (largest process) | {report.pipeline.peak_mb:,.0f} MB |",
-        f"| published warehouse | {report.warehouse_mb:,.1f} MB |",
-        f"| plain DuckDB baseline (read the files, compute the monthly mart) | "
-        f"{report.baseline.seconds:.1f} s |",
-        f"| whole run / baseline | {pipeline / report.baseline.seconds:.1f}x |",
-        f"| run without start-up / baseline | {stage_total / report.baseline.seconds:.1f}x |",
-        f"| quality gate (checks on loaded rows + marts) | "
-        f"{report.stages.get('check_loaded', 0) + report.stages.get('check_marts', 0):.1f} s |",
-    ]
-    for name, seconds in report.startup.items():
-        lines.append(f"| start-up, alone: {name} | {seconds:.1f} s |")
-    for name, (fixed_s, dbt_s, rest_s) in report.empty_night.items():
-        lines.append(
-            f"| **fixed start-up: a night with nothing to load, {name}** (dbt {dbt_s:.1f} s of "
-            f"it; not counted, the other stages' {rest_s:.1f} s: copying the warehouse, checking "
-            f"the marts, publishing) | **{fixed_s:.1f} s** |"
-        )
-    lines += _nights_and_pages(report, pipeline)
+    """The report as Markdown, about 40 lines: where it ran, the stage table, the other measures,
+    the dashboard's pages."""
+    lines = [*_heading(report), "", *_stage_table(report), "", *_measures(report)]
+    if report.dashboard:
+        lines += ["", *_pages(report.dashboard)]
     return "\n".join(lines) + "\n"
 
 
-def _nights_and_pages(report: Report, pipeline: float) -> list[str]:
-    """The report's rows for the nights after the full run and for the dashboard's pages."""
-    lines: list[str] = []
-    for (night, stages, incidents), which in zip(
-        report.nights,
-        ("one more night, straight after the full run", "the next night"),
-        strict=False,
-    ):
-        lines += [
-            f"| {which} ({incidents:,} incidents) | {night.seconds:.1f} s "
-            f"({100 * night.seconds / pipeline:.1f}% of the full run) |",
-            f"| {which}, by stage | "
-            + ", ".join(f"{k} {v:.1f} s" for k, v in stages.items())
-            + " |",
-        ]
-    for page, timing in report.dashboard.items():
-        lines.append(
-            f"| dashboard page {page}, cold cache: median / 95th percentile of 10, the render "
-            f"(its queries) | {timing['cold_median'] * 1000:.0f} / "
-            f"{timing['cold_p95'] * 1000:.0f} ms ({timing['queries_median'] * 1000:.0f} / "
-            f"{timing['queries_p95'] * 1000:.0f} ms) |"
-        )
-    if report.dashboard:
-        from dashboard import bench as dashboard_bench
+def _heading(report: Report) -> list[str]:
+    years = f", {report.years} year(s) of incidents" if report.years else ""
+    disk = f"; the data directory on {report.disk}" if report.disk else ""
+    return [
+        f"### Tier `{report.tier}` (scale {report.scale:g}{years}: {report.rows:,} rows, "
+        f"{report.incidents:,} of them incidents)",
+        "",
+        f"Measured {datetime.now():%Y-%m-%d %H:%M} at commit {report.commit or 'unknown'}, on",
+        f"{machine()}{disk}.",
+    ]
 
-        query, (_, median, p95) = next(iter(dashboard_bench.query_stats(report.dashboard).items()))
+
+def _shares(report: Report) -> dict[str, float]:
+    """Each stage's seconds, and the start-up and hand-over's (the run's time outside the
+    stages): together the whole run."""
+    outside = report.pipeline.seconds - sum(report.stages.values())
+    return {**report.stages, STARTUP: outside}
+
+
+def _stage_table(report: Report) -> list[str]:
+    """Per stage: wall time, share of the run (the biggest marked), rows a second, the ratio to
+    its part of the baseline, and the same stage in the two nights on top; then the whole run."""
+    run = report.pipeline.seconds
+    rows = _shares(report)
+    biggest = max(rows, key=rows.get)
+    lines = [
+        "| stage | wall s | share | rows/s | plain DuckDB part | its s | ratio "
+        "| night 1 s | night 2 s |",
+        "|---|---:|---:|---:|---|---:|---:|---:|---:|",
+    ]
+    for stage, seconds in rows.items():
+        name, share = stage, f"{100 * seconds / run:.1f}%"
+        if stage == biggest:
+            name, share = f"**{stage}**", f"**{share}** ◀"
+        rate = _rate(report.rows, seconds) if stage not in ("fetch", STARTUP) else ""
+        part, its, ratio = _versus(report, stage)
+        nights = " | ".join(_night_seconds(report.nights, i, stage) for i in range(2))
         lines.append(
-            "| dashboard's slowest query, cold cache: median / 95th percentile | "
-            f"`{query}` {median * 1000:.0f} / {p95 * 1000:.0f} ms |"
+            f"| {name} | {seconds:.1f} | {share} | {rate} | {part} | {its} | {ratio} | {nights} |"
+        )
+    return lines + _totals(report)
+
+
+def _totals(report: Report) -> list[str]:
+    """The whole run, and the run without its start-up, against the whole baseline."""
+    run, stages = report.pipeline.seconds, sum(report.stages.values())
+    baseline = sum(report.baseline_parts.values())
+    whole = " + ".join(report.baseline_parts) or "none measured"
+    cells = [f"{night.seconds:.1f}" for night, _, _ in report.nights[:2]]
+    nights = " | ".join(cells + [""] * (2 - len(cells)))  # a cell for each night not measured
+    ratio = _times(run, baseline)
+    return [
+        f"| **whole run** | **{run:.1f}** | 100% | {_rate(report.rows, run)} | {whole} "
+        f"| {baseline:.2f} | {f'**{ratio}**' if ratio else ''} | {nights} |",
+        f"| without start-up | {stages:.1f} | {100 * stages / run:.1f}% "
+        f"| {_rate(report.rows, stages)} | {whole} | {baseline:.2f} | {_times(stages, baseline)} "
+        "| | |",
+    ]
+
+
+def _versus(report: Report, stage: str) -> tuple[str, str, str]:
+    """The stage's part of the baseline, the part's seconds, and the ratio of the stages doing
+    that part's work to it ("check, with check_marts": the gate's two stages against one part)."""
+    part = next((part for part, stages in PARTS.items() if stage in stages), None)
+    if part is None or part not in report.baseline_parts:
+        return "", "", ""
+    others = [other for other in PARTS[part] if other != stage]
+    label = f"{part}, with {' and '.join(others)}" if others else part
+    ours = sum(report.stages.get(s, 0.0) for s in PARTS[part])
+    theirs = report.baseline_parts[part]
+    return label, f"{theirs:.2f}", _times(ours, theirs)
+
+
+def _times(ours: float, theirs: float) -> str:
+    return f"{ours / theirs:.1f}x" if theirs > 0 else ""
+
+
+def _rate(rows: int, seconds: float) -> str:
+    return f"{rows / seconds:,.0f}" if seconds > 0.05 else ""
+
+
+def _night_seconds(nights: list, which: int, stage: str) -> str:
+    """The stage's seconds in a night on top ("" when that night was not measured)."""
+    if which >= len(nights):
+        return ""
+    measured, stages, _ = nights[which]
+    if stage == STARTUP:
+        return f"{measured.seconds - sum(stages.values()):.1f}"
+    return f"{stages[stage]:.1f}" if stage in stages else ""
+
+
+def _measures(report: Report) -> list[str]:
+    """Everything else, a line each: the baseline's process, the run's memory and size, the
+    nights' share, the fixed start-up and its parts, the slowest dashboard query."""
+    lines = [
+        "| measure | value |",
+        "|---|---|",
+        *_baseline_process(report),
+        f"| the run | peak memory {report.pipeline.peak_mb:,.0f} MB (largest process), published "
+        f"warehouse {report.warehouse_mb:,.1f} MB; inbox written in {report.generate_s:.1f} s |",
+    ]
+    lines += _nights(report)
+    for name, (fixed_s, dbt_s, rest_s) in report.empty_night.items():
+        lines.append(
+            f"| fixed start-up, nothing to load, {name} | **{fixed_s:.1f} s** (dbt {dbt_s:.1f} s "
+            f"of it; not counted: the other stages' {rest_s:.1f} s) |"
+        )
+    if report.startup:
+        parts = ", ".join(f"{name} {s:.1f} s" for name, s in report.startup.items())
+        lines.append(f"| start-up parts, each alone | {parts} |")
+    return lines + _slowest_query(report.dashboard)
+
+
+def _baseline_process(report: Report) -> list[str]:
+    """The baseline's process whole: its parts' seconds (in the stage table) plus Python's
+    start-up and DuckDB's import, and its peak memory."""
+    if report.baseline is None:
+        return []
+    return [
+        f"| plain DuckDB baseline, its process | {report.baseline.seconds:.1f} s with Python's "
+        f"start-up, peak memory {report.baseline.peak_mb:,.0f} MB |"
+    ]
+
+
+def _nights(report: Report) -> list[str]:
+    """Each night on top as a share of the full run (its stages are in the stage table)."""
+    which = ("straight after the full run", "the warehouse cached")
+    return [
+        f"| night {i} on top ({label}), {incidents:,} incidents | "
+        f"{100 * night.seconds / report.pipeline.seconds:.1f}% of the full run |"
+        for i, (label, (night, _, incidents)) in enumerate(
+            zip(which, report.nights, strict=False), start=1
+        )
+    ]
+
+
+def _slowest_query(dashboard: dict) -> list[str]:
+    if not dashboard:
+        return []
+    from dashboard import bench as dashboard_bench
+
+    query, (_, median, p95) = next(iter(dashboard_bench.query_stats(dashboard).items()))
+    return [
+        f"| dashboard's slowest query, cold cache: median / 95th percentile | `{query}` "
+        f"{median * 1000:.0f} / {p95 * 1000:.0f} ms |"
+    ]
+
+
+def _pages(dashboard: dict) -> list[str]:
+    """Each dashboard page rendered with a cold cache: the whole render, then its queries."""
+    lines = [
+        "| dashboard page, cold cache | median ms | 95th pct ms | its queries: median ms "
+        "| 95th pct ms |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for page, t in dashboard.items():
+        lines.append(
+            f"| {page} | {t['cold_median'] * 1000:.0f} | {t['cold_p95'] * 1000:.0f} "
+            f"| {t['queries_median'] * 1000:.0f} | {t['queries_p95'] * 1000:.0f} |"
         )
     return lines
+
+
+def _git(*args: str) -> str:
+    done = subprocess.run(
+        ["git", *args], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
+    )
+    return done.stdout.strip()
+
+
+def commit() -> str:
+    """The code measured: git's short commit hash, with "+ uncommitted changes" when the work
+    tree differs from it (the figures are then of code no commit holds)."""
+    try:
+        head = _git("rev-parse", "--short", "HEAD")
+        changed = bool(_git("status", "--porcelain"))
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    return f"{head} + uncommitted changes" if changed else head
 
 
 def machine() -> str:

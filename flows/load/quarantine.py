@@ -1,7 +1,8 @@
 """Quarantine: the contract's row rules, and recording each staged row that breaks one in
-audit.quarantine. The rows still go to raw (append-only, as sent); `ACCEPTED` is the join that
-leaves quarantined rows out, for the quality gate (dbt's staging says the same in
-macros/accepted_rows.sql).
+audit.quarantine. The rows still go to raw (append-only, as sent); the others go, typed, to the
+source's accepted table too (flows/load/accepted.py). `ACCEPTED` is the join that leaves
+quarantined rows out of raw, for the quality gate and for filling the accepted tables of a
+warehouse built before them.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ def literal(value: str) -> str:
 
 
 # A raw table's rows less those quarantine set aside, as a join after `from raw.<source> as
-# <alias>` (dbt's staging says the same in macros/accepted_rows.sql). An anti join: `not exists`
+# <alias>`: the rows `accepted.<source>` holds, typed. An anti join: `not exists`
 # made DuckDB group every row's key before joining. A quarantine row names the file's row it
 # holds back by its record. A load's rows and its quarantine rows all have records, or (loaded
 # before records were kept) none: then null meets null and the line is held back, as it was.
@@ -58,10 +59,7 @@ def quarantine_checks(source: Source) -> list[tuple[str, str, str]]:
     for rule in source.row_rules:
         checks.append((rule.name, rule.column, rule.violation))
     for lookup in source.lookups:
-        known = (
-            f'select "{lookup.other_column}" from raw.{lookup.source} as o '
-            f"{ACCEPTED.format(alias='o')}"
-        )
+        known = f'select "{lookup.other_column}" from accepted.{lookup.source}'
         checks.append(
             (
                 f"unknown {lookup.column}: not in {lookup.source}",
@@ -87,7 +85,7 @@ def quarantine(
     """Record every row of temp table `incoming` that breaks a rule in audit.quarantine, in one
     pass over the rows (one statement per rule cost ~18 scans a file); returns how many rows.
 
-    The rows still go to raw (append-only, as sent); staging leaves quarantined rows out.
+    The rows still go to raw (append-only, as sent); the accepted table leaves them out.
     """
     checks = quarantine_checks(source)
     broken = ",\n".join(

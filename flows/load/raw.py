@@ -1,8 +1,11 @@
 """One inbox file into raw: staged, archived, appended with its lineage, its broken rows
-quarantined, and recorded in audit.loaded_files; or refused, or skipped as already loaded.
+quarantined, its other rows parsed into its accepted table, and recorded in audit.loaded_files;
+or refused, or skipped as already loaded.
 
 Raw rows are kept as text, exactly as sent, with their lineage: the load id, when it was loaded,
-the archived file, its sha256 and the row number in the file (the header is row 1). A file that
+the archived file, its sha256 and the row number in the file (the header is row 1). The rows
+quarantine lets through are also kept parsed to the contract's types, with the same lineage, in
+`accepted.<source>` (flows/load/accepted.py), what dbt's staging reads. A file that
 breaks its contract is moved to `rejected/` with a reason file naming the file, row and column;
 the rest of the inbox still loads. A file already loaded (same sha256) is recorded and skipped.
 """
@@ -14,12 +17,21 @@ from datetime import datetime
 
 import duckdb
 
+from flows.load.accepted import append_accepted
 from flows.load.inbox import InboxFile, already_loaded, archive_copy, reject, sha256_of
 from flows.load.quarantine import quarantine
 from flows.load.stage import stage
 from flows.settings import Settings
 from flows.sources.contracts import Source
 from flows.sources.errors import ContractError
+
+# A load's lineage, the same on its raw rows and its accepted rows, from named parameters.
+LOAD_LINEAGE = "$load as _load_id, $at as _loaded_at, $file as _source_file, $sha as _source_sha256"
+
+
+def lineage_values(load_id: str, loaded_at: datetime, archive_path: str, sha256: str) -> dict:
+    """The named parameters LOAD_LINEAGE reads."""
+    return {"load": load_id, "at": loaded_at, "file": archive_path, "sha": sha256}
 
 
 def append_raw(
@@ -35,10 +47,9 @@ def append_raw(
     columns = ", ".join(f'"{c}"' for c in source.column_names)
     return con.execute(
         f"""insert into raw.{source.name} by name
-            select {columns}, _source_row, _source_record, $load as _load_id, $at as _loaded_at,
-                   $file as _source_file, $sha as _source_sha256
+            select {columns}, _source_row, _source_record, {LOAD_LINEAGE}
             from incoming""",
-        {"load": load_id, "at": loaded_at, "file": archive_path, "sha": sha256},
+        lineage_values(load_id, loaded_at, archive_path, sha256),
     ).fetchone()[0]
 
 
@@ -133,8 +144,9 @@ def _append(
     sha256: str,
     as_of: datetime,
 ) -> tuple[int, int]:
-    """The staged rows into raw, their broken rows quarantined and the file recorded in
-    audit.loaded_files, in one transaction; returns (rows, rows quarantined)."""
+    """The staged rows into raw, their broken rows quarantined, the others parsed into the
+    accepted table and the file recorded in audit.loaded_files, in one transaction (a failure
+    leaves none of it); returns (rows, rows quarantined)."""
     loaded_at = datetime.now()
     con.execute("begin")
     rows = append_raw(
@@ -148,6 +160,8 @@ def _append(
     quarantined = quarantine(
         con, item.source, load_id=load_id, run_id=run_id, source_file=archive_path
     )
+    values = lineage_values(load_id, loaded_at, archive_path, sha256)
+    append_accepted(con, item.source, LOAD_LINEAGE, values)
     # A corrected file under the same name is the next version of it.
     version = (
         1

@@ -78,8 +78,9 @@ def source_of(path: Path, name: str | None) -> Source:
 
 
 def _reference(con: duckdb.DuckDBPyConnection, source: Source, warehouse: Path | None) -> None:
-    """Copy the rows the source's lookups read (raw and quarantine of the sources they name)
-    from the published warehouse into `con`; nothing when there is none yet."""
+    """Copy raw and quarantine of the sources the source's lookups name from the published
+    warehouse into `con` (nothing when there is none yet): `ensure_schema` then parses their
+    accepted rows into the accepted tables the lookups read."""
     con.execute("create schema raw; create schema audit")
     if warehouse is None or not warehouse.exists() or not source.lookups:
         return

@@ -14,27 +14,28 @@ from pathlib import Path
 
 import duckdb
 import great_expectations as gx
-import great_expectations.execution_engine.pandas_execution_engine as gx_pandas_engine
 import pandas as pd
+from great_expectations.core import ExpectationSuiteValidationResult, ExpectationValidationResult
 from great_expectations.data_context.types.base import (
     DataContextConfig,
     InMemoryStoreBackendDefaults,
     ProgressBarsConfig,
 )
+from great_expectations.data_context.types.resource_identifiers import (
+    ExpectationSuiteIdentifier,
+    ValidationResultIdentifier,
+)
+from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
+from flows.quality import sql
 from flows.quality.docs import offline, run_index, write_quality_index
 from flows.quality.results import CheckResult
 
-SAMPLE_ROWS = 5
+SAMPLE_ROWS = sql.SAMPLE_ROWS
 
 # GX logs each context it makes at INFO; the run's own log says what matters.
 for _name in ("great_expectations", "great_expectations.data_context.types.base"):
     logging.getLogger(_name).setLevel(logging.WARNING)
-
-# GX fingerprints every DataFrame under 1 GB (an md5 over pandas' hash of every cell) only to
-# mark the batch: a third of its time on the source rows. Batches here are named by their loads,
-# and each load by its file's sha256, so the fingerprint is switched off.
-gx_pandas_engine.HASH_THRESHOLD = 0
 
 
 class Gate:
@@ -81,86 +82,84 @@ class Gate:
 
     def validate(
         self,
-        frame: pd.DataFrame,
+        rows: duckdb.DuckDBPyRelation | pd.DataFrame,
         suite_name: str,
         expectations: list[dict],
         batch: str = "rows",
         identify_by: list[str] | None = None,
         label: str | None = None,
     ) -> list[CheckResult]:
-        """Validate a DataFrame; one CheckResult per expectation. `batch` names the rows (safe
-        in a path), `label` says what they are for a reader; `identify_by` names the columns
-        that say where an unexpected row is (file and row, or a mart's key) for the sample."""
-        outcome = self._run_checkpoint(frame, suite_name, expectations, batch, identify_by)
-        results = []
-        for identifier, validation in outcome.run_results.items():
-            found = [_check_result(i, suite_name, identify_by) for i in validation.results]
-            failed = {r.level for r in found if not r.success}
-            self.pages.append(
-                {
-                    "suite": suite_name,
-                    "batch": label or batch,
-                    "rows": len(frame),
-                    "page": "validations/" + "/".join(identifier.to_tuple()) + ".html",
-                    "success": not failed,
-                    "outcome": "critical"
-                    if "critical" in failed
-                    else failed.pop()
-                    if failed
-                    else "passed",
-                }
+        """Check rows (a DuckDB relation, or a DataFrame) in one SQL pass (flows/quality/sql.py);
+        one CheckResult per expectation, and the GX validation result kept for Data Docs.
+        `batch` names the rows (safe in a path), `label` says what they are for a reader;
+        `identify_by` names the columns that say where an unexpected row is (file and row, or a
+        mart's key) for the sample."""
+        if isinstance(rows, pd.DataFrame):
+            with duckdb.connect() as con:
+                return self.validate(
+                    con.from_df(rows), suite_name, expectations, batch, identify_by, label
+                )
+        count, measured = sql.run_suite(rows, expectations, identify_by or [])
+        items = [
+            ExpectationValidationResult(
+                success=success,
+                expectation_config=ExpectationConfiguration(**expectation),
+                result=result,
             )
-            results += found
-        return results
+            for expectation, (success, result) in zip(expectations, measured, strict=True)
+        ]
+        identifier = self._store(suite_name, expectations, batch, items)
+        found = [_check_result(item, suite_name, identify_by) for item in items]
+        failed = {r.level for r in found if not r.success}
+        self.pages.append(
+            {
+                "suite": suite_name,
+                "batch": label or batch,
+                "rows": count,
+                "page": "validations/" + "/".join(identifier.to_tuple()) + ".html",
+                "success": not failed,
+                "outcome": "critical"
+                if "critical" in failed
+                else failed.pop()
+                if failed
+                else "passed",
+            }
+        )
+        return found
 
-    def _run_checkpoint(
-        self,
-        frame: pd.DataFrame,
-        suite_name: str,
-        expectations: list[dict],
-        batch: str,
-        identify_by: list[str] | None,
-    ):
-        """One GX checkpoint over `frame`, removed again once run; the checkpoint's result."""
-        context = self.context
+    def _store(self, suite_name: str, expectations: list[dict], batch: str, items) -> object:
+        """Keep a suite's results in GX's validation results store, as a checkpoint would, so
+        Data Docs render them; returns the key."""
         if suite_name not in self.suites:  # once per gate, from the file as it is now
-            self.suites[suite_name] = context.suites.add_or_update(
+            self.suites[suite_name] = self.context.suites.add_or_update(
                 gx.ExpectationSuite(name=suite_name, expectations=expectations)
             )
-        suite = self.suites[suite_name]
-        asset = context.data_sources.add_or_update_pandas(
-            f"{suite_name}.{batch}"
-        ).add_dataframe_asset(batch)
-        definition = context.validation_definitions.add_or_update(
-            gx.ValidationDefinition(
-                name=f"{suite_name}.{batch}",
-                data=asset.add_batch_definition_whole_dataframe("rows"),
-                suite=suite,
-            )
+        run_id = gx.RunIdentifier(run_name=self.run_name, run_time=self.run_time)
+        passed = sum(item.success for item in items)
+        validation = ExpectationSuiteValidationResult(
+            success=passed == len(items),
+            results=items,
+            suite_name=suite_name,
+            statistics={
+                "evaluated_expectations": len(items),
+                "successful_expectations": passed,
+                "unsuccessful_expectations": len(items) - passed,
+                "success_percent": 100 * passed / len(items) if items else None,
+            },
+            meta={
+                "great_expectations_version": gx.__version__,
+                "batch_spec": {"data_asset_name": batch, "checked_by": "SQL on DuckDB"},
+                "run_id": run_id,
+                "validation_time": self.run_time,
+            },
         )
-        result_format: dict = {"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_ROWS}
-        if identify_by:
-            result_format["unexpected_index_column_names"] = identify_by
-        checkpoint = context.checkpoints.add_or_update(
-            gx.Checkpoint(
-                name=f"{suite_name}.{batch}",
-                validation_definitions=[definition],
-                result_format=result_format,
-            )
+        key = ValidationResultIdentifier(
+            expectation_suite_identifier=ExpectationSuiteIdentifier(name=suite_name),
+            run_id=run_id,
+            batch_identifier=f"{suite_name}.{batch}",
         )
-        try:
-            outcome = checkpoint.run(
-                batch_parameters={"dataframe": frame},
-                run_id=gx.RunIdentifier(run_name=self.run_name, run_time=self.run_time),
-            )
-        finally:
-            # Each data source's execution engine caches every batch it loads, with no limit:
-            # kept, they held every batch of the night (145 million rows passed 23 GB). The
-            # results are in the stores already.
-            context.checkpoints.delete(checkpoint.name)
-            context.validation_definitions.delete(definition.name)
-            context.data_sources.delete(f"{suite_name}.{batch}")
-        return outcome
+        self.context.validation_results_store.set(key, validation)
+        return key
 
     def build_docs(self, keep_days: int | None = None) -> Path:
         """Render the run's Data Docs (every stage so far) for a browser with no internet."""

@@ -3,9 +3,10 @@
 Ingest reads the columns, keys and rules from here (a row that breaks a rule is quarantined),
 the quality gate's Great Expectations suites (expectations/sources/) and dbt's source and
 staging YAML are written from here (`bluelight sources --write`; a test fails when they
-disagree). Raw tables keep every value as text, as it was sent; staging parses it with the
-warehouse's `raw.parse_*` macros (flows/warehouse/schema.py), the same ones the quarantine rules
-use. This module is data, one declaration per source, and long for that reason.
+disagree). Raw tables keep every value as text, as it was sent; the load parses each accepted
+row once, with the warehouse's `raw.parse_*` macros (flows/warehouse/schema.py), the same ones the
+quarantine rules use, into the typed `accepted` tables dbt's staging reads. This module is data,
+one declaration per source, and long for that reason.
 """
 
 from __future__ import annotations
@@ -21,6 +22,15 @@ PARSERS = {
     "date": "raw.parse_date",
     "timestamp": "raw.parse_timestamp",
     "boolean": "raw.parse_boolean",
+}
+# The warehouse type each parser gives: the column types of the `accepted` tables.
+SQL_TYPES = {
+    "varchar": "varchar",
+    "integer": "bigint",
+    "double": "double",
+    "date": "date",
+    "timestamp": "timestamp",
+    "boolean": "boolean",
 }
 # What each type accepts, for the documentation.
 TYPE_FORMATS = {
@@ -63,6 +73,11 @@ class Column:
         expression = expression or f'"{self.name}"'
         parser = PARSERS[self.type]
         return f"{parser}({expression})" if parser else expression
+
+    @property
+    def sql_type(self) -> str:
+        """The warehouse type of this column's parsed value (its `accepted` table's column)."""
+        return SQL_TYPES[self.type]
 
 
 @dataclass(frozen=True)

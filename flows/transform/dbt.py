@@ -95,7 +95,8 @@ def start_parse(pool: ThreadPoolExecutor, settings: Settings) -> Future:
 
 def project_fingerprint(settings: Settings) -> str:
     """What dbt's state:modified does not see: the project's vars (dbt_project.yml) and the raw
-    parse macros every staging model calls (flows/warehouse/schema.py)."""
+    parse macros the accepted tables staging reads were parsed with (a change parses them all
+    again: flows/warehouse/schema.py)."""
     text = (settings.dbt_project_dir / "dbt_project.yml").read_text() + PARSE_MACROS
     return hashlib.sha256(text.encode()).hexdigest()
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from flows.load import accepted
 from flows.settings import PROJECT_ROOT
 from flows.sources.contracts import SOURCES, Source
 
@@ -96,30 +97,55 @@ def _column_tests(column, in_staging: bool) -> list:
 
 
 KIND_DESCRIPTIONS = {
-    "agency": "Extracts the services send: a table per source contract, append-only, all text.",
-    "published": "National published statistics as their publishers release them, read into a "
-    "table per source, append-only, all text.",
+    "agency": "Extracts the services send, the rows quarantine accepted: a table per source "
+    "contract, append-only, each value parsed to its type by the load.",
+    "published": "National published statistics as their publishers release them, the rows "
+    "quarantine accepted: a table per source contract, append-only, each value parsed to its "
+    "type by the load.",
 }
+RAW_DESCRIPTION = (
+    "Every row of every file loaded, quarantined or not, each value as sent (text): a table per "
+    "source contract, append-only, kept for auditors. The accepted tables are parsed from it."
+)
+
+
+def _source_table(source: Source, typed: bool) -> dict:
+    """A source table's YAML: the accepted table (`typed`, its columns' warehouse types) or raw
+    (text as sent, the contract's type it must parse to)."""
+    columns = [
+        {
+            "name": c.name,
+            "description": f"{doc(doc_name(source.name, c.name))} "
+            + (f"({c.sql_type})" if typed else f"(text as sent; a {c.type})"),
+        }
+        for c in source.columns
+    ]
+    columns += [{"name": n, "description": doc(lineage_doc_name(n))} for n in LINEAGE_DOCS]
+    return {"name": source.name, "description": source.description, "columns": columns}
 
 
 def sources_yaml() -> dict:
-    groups = []
-    for kind, description in KIND_DESCRIPTIONS.items():
-        tables = []
-        for source in (s for s in SOURCES.values() if s.kind == kind):
-            columns = [
-                {"name": c.name, "description": f"{doc(doc_name(source.name, c.name))} ({c.type})"}
-                for c in source.columns
-            ]
-            columns += [{"name": n, "description": doc(lineage_doc_name(n))} for n in LINEAGE_DOCS]
-            tables.append(
-                {"name": source.name, "description": source.description, "columns": columns}
-            )
-        groups.append({"name": kind, "schema": "raw", "description": description, "tables": tables})
+    """Staging's sources, the accepted tables (a group per kind of source, as the night's dbt
+    selection names them: `source:agency.incidents+`), then raw and the quarantine."""
+    groups = [
+        {
+            "name": kind,
+            "schema": accepted.SCHEMA,
+            "description": description,
+            "tables": [_source_table(s, True) for s in SOURCES.values() if s.kind == kind],
+        }
+        for kind, description in KIND_DESCRIPTIONS.items()
+    ]
+    raw = {
+        "name": "raw",
+        "schema": "raw",
+        "description": RAW_DESCRIPTION,
+        "tables": [_source_table(s, False) for s in SOURCES.values()],
+    }
     audit = {
         "name": "audit",
         "schema": "audit",
-        "description": "What the load recorded; staging leaves quarantined rows out.",
+        "description": "What the load recorded; the accepted tables leave quarantined rows out.",
         "tables": [
             {
                 "name": "quarantine",
@@ -138,7 +164,7 @@ def sources_yaml() -> dict:
             }
         ],
     }
-    return {"version": 2, "sources": [*groups, audit]}
+    return {"version": 2, "sources": [*groups, raw, audit]}
 
 
 def _staging_model(source: Source) -> dict:

@@ -1,13 +1,17 @@
-"""The warehouse's own tables: the audit schema, the raw tables' lineage columns and the parse
-macros every dbt staging model calls. `ensure_schema` makes them (and adds what a warehouse built
-earlier lacks) on a build copy, or on the in-memory database `bluelight validate` uses.
+"""The warehouse's own tables: the audit schema, the raw tables (text as sent) and the accepted
+tables (the rows quarantine let through, typed) with their lineage columns, and the parse macros
+the load and the quarantine rules call. `ensure_schema` makes them (and adds what a warehouse
+built earlier lacks) on a build copy, or on the in-memory database `bluelight validate` uses.
 """
 
 from __future__ import annotations
 
+import hashlib
+
 import duckdb
 
-from flows.sources.contracts import SOURCES
+from flows.load import accepted
+from flows.sources.contracts import SOURCES, Source
 
 LINEAGE_COLUMNS = {
     "_load_id": "varchar",
@@ -22,8 +26,8 @@ LINEAGE_COLUMNS = {
 }
 
 
-# How raw text becomes typed values: one definition, used by the quarantine rules below and by
-# every dbt staging model. NULL means "does not parse".
+# How raw text becomes typed values: one definition, used by the quarantine rules and by the
+# load's accepted tables (flows/load/accepted.py). NULL means "does not parse".
 PARSE_MACROS = r"""
 create or replace macro raw.parse_number(v) as
     try_cast(replace(replace(trim(v), ',', ''), '£', '') as double);
@@ -49,6 +53,7 @@ create or replace macro raw.parse_boolean(v) as case
 
 AUDIT_DDL = """
 create schema if not exists raw;
+create schema if not exists accepted;
 create schema if not exists audit;
 create table if not exists audit.quarantine (
     run_id varchar, load_id varchar, source varchar, source_file varchar, source_row integer,
@@ -121,15 +126,61 @@ create table if not exists audit.mart_readiness (
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(AUDIT_DDL)
     con.execute(PARSE_MACROS)
+    stale = _parse_macros_changed(con)
     for source in SOURCES.values():
-        columns = [f'"{c}" varchar' for c in source.column_names]
-        columns += [f"{name} {kind}" for name, kind in LINEAGE_COLUMNS.items()]
-        con.execute(f"create table if not exists raw.{source.name} ({', '.join(columns)})")
-        # Warehouses built before a contract or lineage column was added gain it (empty for
-        # older rows), so a release that adds an optional column loads into the old history.
-        for column in source.column_names:
-            con.execute(
-                f'alter table raw.{source.name} add column if not exists "{column}" varchar'
-            )
-        for name, kind in LINEAGE_COLUMNS.items():
-            con.execute(f"alter table raw.{source.name} add column if not exists {name} {kind}")
+        _ensure_raw(con, source)
+        _ensure_accepted(con, source, stale)
+
+
+def _ensure_raw(con: duckdb.DuckDBPyConnection, source: Source) -> None:
+    columns = [f'"{c}" varchar' for c in source.column_names]
+    columns += [f"{name} {kind}" for name, kind in LINEAGE_COLUMNS.items()]
+    con.execute(f"create table if not exists raw.{source.name} ({', '.join(columns)})")
+    # Warehouses built before a contract or lineage column was added gain it (empty for
+    # older rows), so a release that adds an optional column loads into the old history.
+    for column in source.column_names:
+        con.execute(f'alter table raw.{source.name} add column if not exists "{column}" varchar')
+    for name, kind in LINEAGE_COLUMNS.items():
+        con.execute(f"alter table raw.{source.name} add column if not exists {name} {kind}")
+
+
+def _parse_macros_changed(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the accepted tables were parsed by other parse macros than these (recorded in
+    audit.accepted_parsed_by); records these."""
+    fingerprint = hashlib.sha256(PARSE_MACROS.encode()).hexdigest()
+    con.execute("create table if not exists audit.accepted_parsed_by (parse_macros_sha256 varchar)")
+    saved = con.execute("select parse_macros_sha256 from audit.accepted_parsed_by").fetchone()
+    if saved and saved[0] == fingerprint:
+        return False
+    con.execute("delete from audit.accepted_parsed_by")
+    con.execute("insert into audit.accepted_parsed_by values (?)", [fingerprint])
+    return saved is not None
+
+
+def _ensure_accepted(con: duckdb.DuckDBPyConnection, source: Source, stale: bool) -> None:
+    """The source's accepted table, typed, with raw's lineage. Made and filled from raw when it
+    is missing (a warehouse built before the load kept them), or made again when its values
+    are `stale` (other parse macros) or a column's type is not the contract's; it gains new
+    contract columns as raw does (empty for older rows, as raw's are)."""
+    table = accepted.table(source)
+    found = dict(
+        con.execute(
+            "select column_name, data_type from information_schema.columns "
+            "where table_catalog = current_database() and table_schema = ? and table_name = ?",
+            [accepted.SCHEMA, source.name],
+        ).fetchall()
+    )
+    retyped = any(
+        found.get(c.name, c.sql_type.upper()) != c.sql_type.upper() for c in source.columns
+    )
+    if found and (stale or retyped):
+        con.execute(f"drop table {table}")
+    columns = [f'"{c.name}" {c.sql_type}' for c in source.columns]
+    columns += [f"{name} {kind}" for name, kind in LINEAGE_COLUMNS.items()]
+    con.execute(f"create table if not exists {table} ({', '.join(columns)})")
+    if not found or stale or retyped:
+        accepted.fill_from_raw(con, source)
+    for column in source.columns:
+        con.execute(
+            f'alter table {table} add column if not exists "{column.name}" {column.sql_type}'
+        )

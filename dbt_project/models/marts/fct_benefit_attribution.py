@@ -287,7 +287,9 @@ def typed_relation(session, rows: list[dict], schema: dict):
 def model(dbt, session):
     dbt.config(materialized="table")
     window_years = dbt.config.get("window_years")
-    windows = dbt.ref("int_benefit_unit_windows").df()
+    # In a fixed order: the permutation test draws units by position, so the same rows in
+    # another order would give another p-value.
+    windows = dbt.ref("int_benefit_unit_windows").df().sort_values(["benefit_id", "unit_id"])
     benefits = dbt.ref("dim_benefits").df().set_index("benefit_id")
     rows = []
     for benefit_id, units in windows.groupby("benefit_id", sort=True):

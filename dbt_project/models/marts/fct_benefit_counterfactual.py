@@ -215,7 +215,9 @@ def model(dbt, session):
     benefits = benefits[benefits.measure.isin([*COMPARED_MEASURES, *BEFORE_AFTER_MEASURES])]
     measures = dbt.ref("int_benefit_measures").df()
     deflators = dbt.ref("gdp_deflators").df()
+    # In a fixed order, so sums over units come out the same to the last digit on every build.
     panel = dbt.ref("int_benefit_unit_panel").df()
+    panel = panel.sort_values(["benefit_id", "unit_id", "financial_year"], ignore_index=True)
     attribution = dbt.ref("fct_benefit_attribution").df().set_index("benefit_id")
     actuals = actual_values(benefits, measures, deflators)
     panels = dict(tuple(panel.groupby("benefit_id")))

@@ -1,10 +1,10 @@
 with
 
 source as not materialized (  -- see macros/latest_version.sql
-    {{ accepted_rows('benefits_register') }}
+    select * from {{ source('agency', 'benefits_register') }}
 ),
 
-typed as (
+latest as (
     select
         benefit_id,
         bid_id,
@@ -18,11 +18,11 @@ typed as (
         measure_scope,
         unit,
         direction,
-        raw.parse_number(baseline_value) as baseline_value,
+        baseline_value,
         baseline_period,
-        raw.parse_number(target_value) as target_value,
-        raw.parse_date(target_date) as target_date,
-        raw.parse_number(attribution_share) as attribution_share,
+        target_value,
+        target_date,
+        attribution_share,
         price_base_year,
         evidence_source,
         confidence,
@@ -31,4 +31,4 @@ typed as (
     {{ latest_version('source', ['benefit_id']) }}
 )
 
-select * from typed
+select * from latest

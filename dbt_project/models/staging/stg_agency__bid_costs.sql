@@ -1,16 +1,16 @@
 with
 
 source as not materialized (  -- see macros/latest_version.sql
-    {{ accepted_rows('bid_costs') }}
+    select * from {{ source('agency', 'bid_costs') }}
 ),
 
-typed as (
+latest as (
     select
         bid_id,
         financial_year,
         cost_type,
         funded_by,
-        raw.parse_number(amount_gbp) as amount_gbp,
+        amount_gbp,
         status,
         description,
         {{ lineage_columns() }}
@@ -18,4 +18,4 @@ typed as (
     {{ latest_version('source', ['bid_id', 'financial_year', 'cost_type', 'funded_by']) }}
 )
 
-select * from typed
+select * from latest

@@ -1,10 +1,10 @@
 with
 
 source as not materialized (  -- see macros/latest_version.sql
-    {{ accepted_rows('bids') }}
+    select * from {{ source('agency', 'bids') }}
 ),
 
-typed as (
+latest as (
     select
         bid_id,
         title,
@@ -12,15 +12,15 @@ typed as (
         lead_organisation,
         partners,
         county,
-        raw.parse_number(award_gbp) as award_gbp,
-        raw.parse_number(partner_contribution_gbp) as partner_contribution_gbp,
-        raw.parse_date(go_live_date) as go_live_date,
+        award_gbp,
+        partner_contribution_gbp,
+        go_live_date,
         project_type,
-        raw.parse_number(optimism_bias) as optimism_bias,
-        raw.parse_integer(appraisal_years) as appraisal_years,
+        optimism_bias,
+        appraisal_years,
         {{ lineage_columns() }}
     from source
     {{ latest_version('source', ['bid_id']) }}
 )
 
-select * from typed
+select * from latest

@@ -1,16 +1,16 @@
 with
 
 source as not materialized (  -- see macros/latest_version.sql
-    {{ accepted_rows('boundaries') }}
+    select * from {{ source('agency', 'boundaries') }}
 ),
 
-typed as (
+latest as (
     select
         district_code,
         district_name,
         county,
         rural_urban,
-        raw.parse_integer(population) as population,
+        population,
         police_force_code,
         police_force_name,
         fire_authority_code,
@@ -22,4 +22,4 @@ typed as (
     {{ latest_version('source', ['district_code']) }}
 )
 
-select * from typed
+select * from latest

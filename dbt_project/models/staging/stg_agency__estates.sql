@@ -1,10 +1,10 @@
 with
 
 source as not materialized (  -- see macros/latest_version.sql
-    {{ accepted_rows('estates') }}
+    select * from {{ source('agency', 'estates') }}
 ),
 
-typed as (
+latest as (
     select
         site_id,
         financial_year,
@@ -13,17 +13,17 @@ typed as (
         service,
         district_code,
         tenure,
-        raw.parse_number(floor_area_m2) as floor_area_m2,
-        raw.parse_number(running_cost_gbp) as running_cost_gbp,
+        floor_area_m2,
+        running_cost_gbp,
         co_located_services,
-        raw.parse_date(co_located_since) as co_located_since,
-        raw.parse_date(disposal_date) as disposal_date,
-        coalesce(raw.parse_number(capital_receipt_gbp), 0) as capital_receipt_gbp,
-        raw.parse_integer(easting) as easting,
-        raw.parse_integer(northing) as northing,
+        co_located_since,
+        disposal_date,
+        coalesce(capital_receipt_gbp, 0) as capital_receipt_gbp,
+        easting,
+        northing,
         {{ lineage_columns() }}
     from source
     {{ latest_version('source', ['site_id', 'financial_year']) }}
 )
 
-select * from typed
+select * from latest

@@ -1,10 +1,10 @@
 with
 
 source as not materialized (  -- see macros/latest_version.sql
-    {{ accepted_rows('ons_lad_fra', 'published') }}
+    select * from {{ source('published', 'ons_lad_fra') }}
 ),
 
-typed as (
+latest as (
     select
         district_code,
         district_name,
@@ -16,4 +16,4 @@ typed as (
     {{ latest_version('source', ['vintage', 'district_code']) }}
 )
 
-select * from typed
+select * from latest
