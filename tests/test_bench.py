@@ -27,7 +27,7 @@ def test_the_baseline_computes_monthly_response_times_per_service_and_county(tmp
         "fire,D1,2016-06-03 10:00:00,2016-06-03 10:30:00\n"
     )
     con = duckdb.connect()
-    con.execute(baseline.READ_SQL.format(inbox=tmp_path) + baseline.MODEL_SQL)
+    con.execute(baseline.read_sql(tmp_path) + baseline.MODEL_SQL)
     row = con.execute(
         "select service, county, month::date::varchar, incidents, mean_min, median_min, p90_min "
         "from response_monthly"
@@ -70,7 +70,7 @@ def test_the_baseline_check_counts_each_contract_rule_broken(tmp_path):
     )
     con = duckdb.connect()
     con.execute("create schema raw;" + PARSE_MACROS)
-    con.execute(baseline.READ_SQL.format(inbox=tmp_path))
+    con.execute(baseline.read_sql(tmp_path))
     broken = {rule: n for rule, n in baseline.check(con).items() if n}
     assert broken == {
         "rural_urban: not allowed": 1,

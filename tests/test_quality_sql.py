@@ -123,12 +123,36 @@ def test_the_type_check_reads_the_warehouse_type_of_the_parsed_column():
     assert not bad and found["observed_value"] == "VARCHAR"
 
 
+@pytest.mark.parametrize(("mostly", "passes"), [(0.8, True), (0.9, False)])
+def test_mostly_is_the_share_of_present_rows_that_must_meet_it(mostly, passes):
+    """x holds 0, 3, 7, 3, missing, 5, 1: two of the six present values are outside 1 to 5."""
+    kwargs = {"column": "x", "min_value": 1, "max_value": 5, "mostly": round(4 / 6 - 0.01, 2)}
+    expectation = {"type": "expect_column_values_to_be_between", "kwargs": kwargs, "meta": {}}
+    with duckdb.connect() as con:
+        [(ok, _)] = sql.run_suite(con.from_df(ROWS), [expectation], ["id"])[1]
+        assert ok and _by_gx(ROWS, expectation)[0]  # 4 of 6 present: 0.67
+        expectation["kwargs"] = kwargs | {"mostly": mostly, "max_value": 7}  # one outside
+        [(ok, _)] = sql.run_suite(con.from_df(ROWS), [expectation], ["id"])[1]
+    assert ok is passes  # 5 of 6 present: 0.83
+    assert _by_gx(ROWS, expectation)[0] is passes
+
+
+def test_an_argument_with_no_sql_form_is_refused_not_ignored():
+    for kind, kwargs, named in [
+        ("expect_table_row_count_to_be_between", {"min_value": 1, "strict_min": True}, "strict"),
+        ("expect_column_values_to_be_unique", {"column": "x", "ignore_row_if": "never"}, "ignore"),
+        ("expect_column_values_to_be_between", {"column": "x"}, "needs min_value or max_value"),
+    ]:
+        with pytest.raises(ValueError, match=named):
+            sql.compile_suite([{"type": kind, "kwargs": kwargs}], [])
+
+
 def test_every_expectation_the_suites_use_has_a_sql_form():
     used = {
         e["type"]
         for suite in [*source_suites().values(), *mart_suites()]
         for e in suite["expectations"]
     }
-    assert used <= set(sql.CONDITIONS) | sql.AGGREGATES
+    assert used <= set(sql.CONDITIONS) | sql.AGGREGATES | sql.UNIQUENESS
     with pytest.raises(ValueError, match="expect_column_mean_to_be_between has no SQL form"):
         sql.compile_suite([{"type": "expect_column_mean_to_be_between", "kwargs": {}}], [])

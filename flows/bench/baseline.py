@@ -17,6 +17,7 @@ import time
 
 import duckdb
 
+from flows.load.quarantine import literal
 from flows.sources.contracts import SOURCES, Column, Source
 from flows.warehouse.schema import PARSE_MACROS
 
@@ -25,9 +26,9 @@ from flows.warehouse.schema import PARSE_MACROS
 CHECKED = ("boundaries", "incidents")
 
 READ_SQL = """
-create table boundaries as select * from read_csv('{inbox}/boundaries/*.csv', all_varchar=true);
+create table boundaries as select * from read_csv({boundaries}, all_varchar=true);
 create table incidents as
-    select * from read_csv('{inbox}/incidents/*.csv', all_varchar=true, union_by_name=true);
+    select * from read_csv({incidents}, all_varchar=true, union_by_name=true);
 """
 
 # The headline mart: incidents, mean, median and 90th percentile response per service, county
@@ -46,8 +47,12 @@ create table response_monthly as
 """
 
 
-def _quoted(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+def read_sql(inbox) -> str:
+    """READ_SQL on the files of this inbox."""
+    return READ_SQL.format(
+        boundaries=literal(f"{inbox}/boundaries/*.csv"),
+        incidents=literal(f"{inbox}/incidents/*.csv"),
+    )
 
 
 def column_rules(column: Column) -> list[tuple[str, str]]:
@@ -58,9 +63,9 @@ def column_rules(column: Column) -> list[tuple[str, str]]:
     if column.required:
         rules.append(("missing", f"{name} is null"))
     if column.allowed:
-        rules.append(("not allowed", f"{name} not in ({', '.join(map(_quoted, column.allowed))})"))
+        rules.append(("not allowed", f"{name} not in ({', '.join(map(literal, column.allowed))})"))
     if column.pattern:
-        rules.append(("pattern", f"not regexp_full_match({name}, {_quoted(column.pattern)})"))
+        rules.append(("pattern", f"not regexp_full_match({name}, {literal(column.pattern)})"))
     if column.type != "varchar":
         rules.append((f"not parsed as {column.type}", f"{name} is not null and {parsed} is null"))
     if column.min is not None:
@@ -98,7 +103,7 @@ def run(inbox: str, db: str) -> dict[str, float]:
     con = duckdb.connect(db)
     con.execute("create schema raw;" + PARSE_MACROS)  # the macros: set-up, not timed
     parts = {
-        "read": lambda: con.execute(READ_SQL.format(inbox=inbox)),
+        "read": lambda: con.execute(read_sql(inbox)),
         "check": lambda: check(con),
         "model": lambda: con.execute(MODEL_SQL),
     }

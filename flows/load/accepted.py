@@ -52,11 +52,20 @@ def append_accepted(
 
 def fill_from_raw(con: duckdb.DuckDBPyConnection, source: Source) -> int:
     """Every accepted row raw holds, parsed, into the source's (empty, just made) accepted
-    table: a warehouse's history. Returns the rows. Raw's columns besides
-    the contract's are its lineage (flows/warehouse/schema.py), copied as they are."""
-    contract = ", ".join(f'"{c}"' for c in source.column_names)
+    table: a warehouse's history. Returns the rows. The accepted table's columns besides the
+    contract's are its lineage, copied from raw's columns of the same names (raw may hold
+    more: columns a contract no longer has)."""
+    lineage = [
+        f"r.{name}"
+        for (name,) in con.execute(
+            "select column_name from information_schema.columns where table_catalog = "
+            "current_database() and table_schema = ? and table_name = ? order by ordinal_position",
+            [SCHEMA, source.name],
+        ).fetchall()
+        if name not in source.column_names
+    ]
     return con.execute(
         f"""insert into {table(source)} by name
-            select {parsed_columns(source, "r")}, r.* exclude ({contract})
+            select {parsed_columns(source, "r")}, {", ".join(lineage)}
             from raw.{source.name} as r {ACCEPTED.format(alias="r")}"""
     ).fetchone()[0]

@@ -3,8 +3,9 @@
 The file goes through the very steps a night's load runs (flows/load/stage.py `stage` and
 flows/load/quarantine.py `quarantine`) in a DuckDB database held in memory, so the verdict is
 the load's: `load`, `load with rows quarantined`, or `reject`. A rule that looks a value up in
-another source (an incident's district in the boundaries) reads that source's accepted rows
-from the published warehouse, opened read-only. Nothing is written to the data directory.
+another source (an incident's district in the boundaries) reads that source's accepted rows,
+parsed again here from copies of the published warehouse's raw and quarantine rows (opened
+read-only). Nothing is written to the data directory.
 """
 
 from __future__ import annotations

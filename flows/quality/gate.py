@@ -31,8 +31,6 @@ from flows.quality import sql
 from flows.quality.docs import offline, run_index, write_quality_index
 from flows.quality.results import CheckResult
 
-SAMPLE_ROWS = sql.SAMPLE_ROWS
-
 # GX logs each context it makes at INFO; the run's own log says what matters.
 for _name in ("great_expectations", "great_expectations.data_context.types.base"):
     logging.getLogger(_name).setLevel(logging.WARNING)
@@ -88,18 +86,20 @@ class Gate:
         batch: str = "rows",
         identify_by: list[str] | None = None,
         label: str | None = None,
+        order_by: list[str] | None = None,
     ) -> list[CheckResult]:
         """Check rows (a DuckDB relation, or a DataFrame) in one SQL pass (flows/quality/sql.py);
         one CheckResult per expectation, and the GX validation result kept for Data Docs.
         `batch` names the rows (safe in a path), `label` says what they are for a reader;
         `identify_by` names the columns that say where an unexpected row is (file and row, or a
-        mart's key) for the sample."""
+        mart's key) for the sample, `order_by` the columns the sample is ordered by when those
+        do not tell every row apart."""
         if isinstance(rows, pd.DataFrame):
             with duckdb.connect() as con:
                 return self.validate(
-                    con.from_df(rows), suite_name, expectations, batch, identify_by, label
+                    con.from_df(rows), suite_name, expectations, batch, identify_by, label, order_by
                 )
-        count, measured = sql.run_suite(rows, expectations, identify_by or [])
+        count, measured = sql.run_suite(rows, expectations, identify_by or [], order_by)
         items = [
             ExpectationValidationResult(
                 success=success,
@@ -196,7 +196,7 @@ def _check_result(item, suite_name: str, identify_by) -> CheckResult:
         success=bool(item.success),
         observed=None if observed is None else str(observed),
         unexpected_count=int(detail.get("unexpected_count") or 0),
-        sample=[_plain(v) for v in sample[:SAMPLE_ROWS]],
+        sample=[_plain(v) for v in sample[: sql.SAMPLE_ROWS]],
     )
 
 

@@ -52,6 +52,9 @@ class Night:
 def prepare_build(settings: Settings) -> None:
     publish.prepare_build(settings.published_db, settings.build_db)
     with duckdb.connect(str(settings.build_db)) as con:
+        # Under the run's limit: the first night of a release that adds accepted tables parses
+        # the whole history into them here.
+        con.execute("set memory_limit = ?", [settings.duckdb_memory_limit])
         ensure_schema(con)
         recover_interrupted(con, settings)
 
