@@ -16,6 +16,8 @@ from collections.abc import Callable
 
 import duckdb
 
+from flows.load.quarantine import literal as text_literal
+
 # Unexpected rows named in a result, as GX's SUMMARY format does with partial_unexpected_count.
 SAMPLE_ROWS = 5
 
@@ -32,7 +34,7 @@ def literal(value) -> str:
         return "true" if value else "false"
     if isinstance(value, int | float):
         return repr(value)
-    return "'" + str(value).replace("'", "''") + "'"
+    return text_literal(str(value))
 
 
 def _between(kwargs: dict) -> str:
