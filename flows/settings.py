@@ -99,9 +99,16 @@ class Settings:
     smtp_starttls: bool = False
     """Upgrade the connection with STARTTLS before logging in (`BLUELIGHT_SMTP_STARTTLS`)."""
 
-    quarantine_alert_rows: int = 100
-    """A run that quarantines at least this many rows is reported as partly failed
-    (`BLUELIGHT_QUARANTINE_ALERT_ROWS`)."""
+    free_space_margin_mb: int = 100
+    """Free space, in MB, a night leaves untouched beyond what it expects to write
+    (`BLUELIGHT_FREE_SPACE_MARGIN_MB`); a night that would need more refuses before it starts
+    (flows/warehouse/room.py)."""
+
+    prefect_startup_seconds: tuple[int, ...] = (60, 180)
+    """How long `bluelight run` waits for Prefect's temporary server to answer, for each attempt
+    (`BLUELIGHT_PREFECT_STARTUP_SECONDS`, seconds separated by commas or spaces). Prefect's own
+    20 s is missed on a busy 2-core machine; a start that misses its allowance is tried again
+    with the next one before the night is failed."""
 
     @property
     def notifying(self) -> bool:
@@ -183,5 +190,9 @@ ENVIRONMENT = {
     "BLUELIGHT_SMTP_USER": ("smtp_user", str),
     "BLUELIGHT_SMTP_PASSWORD": ("smtp_password", str),
     "BLUELIGHT_SMTP_STARTTLS": ("smtp_starttls", lambda v: v.lower() in ("1", "true", "yes")),
-    "BLUELIGHT_QUARANTINE_ALERT_ROWS": ("quarantine_alert_rows", int),
+    "BLUELIGHT_FREE_SPACE_MARGIN_MB": ("free_space_margin_mb", int),
+    "BLUELIGHT_PREFECT_STARTUP_SECONDS": (
+        "prefect_startup_seconds",
+        lambda v: tuple(int(s) for s in v.replace(",", " ").split()),
+    ),
 }

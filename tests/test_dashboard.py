@@ -360,8 +360,10 @@ def test_staffing_fte_and_shared_posts(app):
 def test_data_health_shows_load_quality_quarantine_and_refusals(app):
     _page(app, "data_health")
     metrics = _metrics(app)
-    assert metrics["Last run"] == "succeeded"
+    # A file refused and a row set aside: not a clean night, in the run log's own words.
+    assert metrics["Last run"] == "▲ succeeded with refusals"
     assert metrics["Files loaded"] == "9"
+    assert metrics["Files refused"] == "1"
     assert metrics["Rows set aside"] == "1"
     captions = " ".join(c.value for c in app.caption)
     # The run's own freshness check: the seven agency sources came tonight (fresh); bid_costs
@@ -426,7 +428,7 @@ def test_data_health_freshness_and_a_failed_run_since(other_home):
         "staffing": "▲ late",
         "incidents": "● fresh",
     }
-    assert _metrics(at)["Last run"] == "failed"
+    assert _metrics(at)["Last run"] == "■ failed"
     assert (
         "The last run (29990101T000000-later) failed and published nothing: dbt build failed"
         in (at.warning[0].value)
@@ -616,7 +618,7 @@ PAGES = {
     "Response times": ("response_times", "9.4 min"),
     "Estates": ("estates", "£1,700,000"),
     "Staffing": ("staffing", "140.5"),
-    "Data health": ("data_health", "succeeded"),
+    "Data health": ("data_health", "▲ succeeded with refusals"),
 }
 
 

@@ -382,17 +382,18 @@ def test_a_notice_that_cannot_be_delivered_is_recorded_and_the_load_goes_on(tmp_
         smtp_to=("ops@example.org",),
     )
     record = RunRecord(run_id="R9", started_at="2026-03-02T02:00:00", rows_quarantined=150)
+    record.status = record.outcome()
     record.alerts = notify.alerts(record, [], settings)
-    # 150 rows quarantined reaches the default alert level of 100.
-    assert record.alerts == [
-        "150 row(s) quarantined (alert at 100, BLUELIGHT_QUARANTINE_ALERT_ROWS)"
-    ]
+    # Rows set aside make the night "succeeded with refusals", and that is always told.
+    assert record.alerts == ["150 row(s) set aside in quarantine"]
     subject, text = notify.message(record, settings, "summary")
+    assert subject == "Bluelight run R9 succeeded with refusals: the rest published"
     outcome = notify.deliver(settings, subject, text, tasks=False)
     assert outcome.startswith("webhook failed: URLError")
     assert "; email failed: ConnectionRefusedError" in outcome
-    below = Settings(home=tmp_path, quarantine_alert_rows=151)
-    assert notify.alerts(record, [], below) == []
+    clean = RunRecord(run_id="R10", started_at="2026-03-03T02:00:00", rows_loaded=5)
+    clean.status = clean.outcome()
+    assert (clean.status, notify.alerts(clean, [], settings)) == ("succeeded", [])
 
 
 def test_backfill_plans_dated_folders_oldest_first_within_the_range(tmp_path, capsys):

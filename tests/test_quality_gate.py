@@ -42,7 +42,7 @@ def test_a_file_that_breaks_its_contract_is_refused_and_the_rest_still_loads(tmp
     (home / "inbox" / "parking" / "notes.csv").parent.mkdir()
     (home / "inbox" / "parking" / "notes.csv").write_text("a,b\n1,2\n")
     result = run_flow(home)
-    assert result["status"] == "succeeded", result
+    assert result["status"] == "succeeded with refusals", result
     refused = {o["path"]: o["reason"] for o in result["outcomes"] if o["status"] == "rejected"}
     assert set(refused) == {"bids/late_bids.csv", "parking/notes.csv"}
     reason = (home / "rejected").rglob("late_bids.csv.reason.txt").__next__().read_text()
@@ -58,8 +58,10 @@ def test_a_critical_check_failure_publishes_nothing_and_keeps_the_file(tmp_path)
     home = tmp_path
     write_handmade_inbox(home / "inbox")
     assert run_flow(home)["status"] == "succeeded"
-    published = settings_for(home).published_db
+    settings = settings_for(home)
+    published = settings.published_db
     before = _sha(published)
+    archived = sorted(settings.archive.iterdir())
 
     # The next night brings a new bid but not its benefits register: every bid must have one.
     write_b3(home / "inbox", register=False)
@@ -67,6 +69,8 @@ def test_a_critical_check_failure_publishes_nothing_and_keeps_the_file(tmp_path)
     assert result["status"] == "failed"
     assert _sha(published) == before  # byte for byte the last good warehouse
     assert (home / "inbox" / "bids" / "bids_b3.csv").exists()  # kept for the next run
+    # It takes back what it wrote: no build copy, none of its archive copies.
+    assert not settings.build_db.exists() and sorted(settings.archive.iterdir()) == archived
     last = read_log(settings_for(home).run_log)[-1]
     assert last["status"] == "failed"
     assert (

@@ -1,5 +1,6 @@
-"""Data health: when each source was last loaded and whether it is late, the last run's status
-and quality results, quarantined rows and refused files with their reasons, and which warehouse
+"""Data health: when each source was last loaded and whether it is late, the last run's outcome
+(succeeded, succeeded with refusals, failed) with the files it refused and rows it set aside,
+its quality results, quarantined rows and refused files with their reasons, and which warehouse
 version is shown."""
 
 from __future__ import annotations
@@ -13,31 +14,52 @@ from dashboard.queries import data_health
 FRESHNESS = {"fresh": "● fresh", "late": "▲ late", "never": "■ never loaded"}
 
 
+OUTCOME_MARK = {"succeeded": "●", "succeeded with refusals": "▲", "failed": "■"}
+
+
+def outcome(status: str) -> str:
+    """A run's outcome in the run log's words, with the shape the freshness column uses."""
+    return f"{OUTCOME_MARK.get(status, '')} {status}".strip()
+
+
+def _since_publish(column, later: list[dict], published_run: str) -> None:
+    """The newest run after the one that published the warehouse shown: it published nothing."""
+    newest = later[-1]
+    column.metric("Last run", outcome(newest["status"]), help=f"Run {newest['run_id']}")
+    if newest.get("published") is False:
+        st.info(
+            f"The last run ({newest['run_id']}) found nothing new: no file loaded or refused, no "
+            f"mart changed. The warehouse shown, published by run {published_run}, is current."
+        )
+        return
+    st.warning(
+        f"The last run ({newest['run_id']}) {newest['status']} and published nothing"
+        + (f": {newest['error']}" if newest.get("error") else "")
+        + f". The dashboard shows the last good warehouse, published by run {published_run}."
+    )
+
+
 def last_run(runs: pd.DataFrame, published_run: str) -> None:
-    """The last run, and any run since the warehouse shown was published (it published nothing)."""
+    """The last run's outcome and what it refused or set aside, and any run since the warehouse
+    shown was published."""
     later = warehouse.runs_after_publish(published_run)
     last = runs.iloc[0] if not runs.empty else None
-    a, b, c, d = st.columns(4)
+    a, b, c, d, e = st.columns(5)
     if later:
-        newest = later[-1]
-        a.metric("Last run", newest["status"], help=f"Run {newest['run_id']}")
-        st.warning(
-            f"The last run ({newest['run_id']}) {newest['status']} and published nothing"
-            + (f": {newest['error']}" if newest.get("error") else "")
-            + ". The dashboard shows the last good warehouse, published by run "
-            f"{published_run}."
-        )
+        _since_publish(a, later, published_run)
     elif last is not None:
-        a.metric("Last run", last.status, help=f"Run {last.run_id}")
+        a.metric("Last run", outcome(last.status), help=f"Run {last.run_id}")
     if last is None:
         return
-    b.metric("Files loaded", f"{last.files_loaded:,}", help=f"by run {last.run_id}")
-    c.metric(
+    by = f"by run {last.run_id}, the one that published the warehouse shown"
+    b.metric("Files loaded", f"{last.files_loaded:,}", help=by)
+    c.metric("Files refused", f"{last.files_rejected:,}", help=f"{by}; listed below")
+    d.metric("Rows set aside", f"{last.rows_quarantined:,}", help=f"{by}; listed below")
+    e.metric(
         "Quality checks",
         f"{last.checks_passed:,} passed",
-        help=f"{last.checks_failed} failed, {last.checks_warned} warned, in run {last.run_id}",
+        help=f"{last.checks_failed} failed, {last.checks_warned} warned, {by}",
     )
-    d.metric("Rows set aside", f"{last.rows_quarantined:,}", help="quarantined by the last run")
 
 
 def version_shown(shown: pd.DataFrame) -> None:

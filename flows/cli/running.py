@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 from flows.settings import PROJECT_ROOT, Settings
+from flows.warehouse import runlog
 
 
 def demo(args: argparse.Namespace, settings: Settings) -> int:
@@ -20,66 +21,99 @@ def demo(args: argparse.Namespace, settings: Settings) -> int:
     # The run gets a process of its own, so Prefect's temporary server ends with it and is not
     # left running beside the dashboard.
     status = subprocess.call([sys.executable, "-m", "flows.cli", "run"])
-    if status == 0 and not args.no_dashboard:
+    published = status in (runlog.OUTCOMES[runlog.SUCCEEDED], runlog.OUTCOMES[runlog.WITH_REFUSALS])
+    if published and not args.no_dashboard:
         return dashboard(args, settings)
     return status
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the night (or each night of a backfill); the exit status is the worst outcome's
+    (runlog.OUTCOMES: 0 succeeded, 3 succeeded with refusals, 1 failed; 2 for a wrong use)."""
     from flows.schedule import backfill
-    from flows.schedule.nightly import nightly
 
     try:
-        if args.rerun and (args.from_dir or args.as_of):
-            raise backfill.BackfillError(
-                "--rerun runs as of the failed run's time: no --from/--as-of"
-            )
-        if (args.since or args.until) and not args.from_dir:
-            raise backfill.BackfillError("--since/--until pick dated folders of --from DIR")
-        if args.rerun:
-            failed = backfill.failed_run(settings.run_log, args.rerun)
-            print(
-                f"Rerunning {args.rerun} as of {failed.get('as_of') or 'now'}; it failed with: "
-                f"{failed.get('error')}"
-            )
-            batches = [backfill.Batch(None, failed.get("as_of"), args.rerun)]
-        elif args.from_dir:
-            batches = backfill.plan(args.from_dir, args.as_of, args.since, args.until)
-        else:
-            as_of = args.as_of and backfill.parse_date(args.as_of, "--as-of")
-            batches = [backfill.Batch(None, as_of)]
+        batches = _batches(args, settings)
+        outcomes = []
         for n, batch in enumerate(batches):
             if batch.folder is not None:
                 copied = backfill.stage(batch.folder, settings.inbox)
                 print(
                     f"{batch.folder}: {copied} file(s) into the inbox, as of {batch.as_of or 'now'}"
                 )
-            result = nightly(
-                home=str(settings.home),
-                as_of=batch.as_of,
-                rerun_of=batch.rerun_of,
-                full_refresh=args.full_refresh and n == 0,
-                return_state=True,
-            )
-            if result.is_failed():
-                print(
-                    f"The run failed; the published warehouse is unchanged: "
-                    f"{settings.published_db}. Its files stay in the inbox: put the cause right, "
-                    "then `bluelight run --rerun RUN_ID` (the run id is in the summary above).",
-                    file=sys.stderr,
-                )
-                if n + 1 < len(batches):
-                    print(
-                        f"Stopped before {batches[n + 1].as_of}: after the rerun, go on with "
-                        f"`bluelight run --from {args.from_dir} --since {batches[n + 1].as_of}`.",
-                        file=sys.stderr,
-                    )
-                return 1
+            outcome = _night(settings, batch, args.full_refresh and n == 0)
+            outcomes.append(outcome)
+            if outcome == runlog.FAILED:
+                _stopped(args, settings, batches, n)
+                break
     except backfill.BackfillError as error:
         print(error, file=sys.stderr)
         return 2
-    print(f"Published: {settings.published_db}")
-    return 0
+    worst = max(outcomes, key=runlog.OUTCOMES.get)
+    if worst == runlog.WITH_REFUSALS:
+        print(
+            f"Published, with refusals: refused files are in {settings.rejected} with a "
+            ".reason.txt each, rows set aside in audit.quarantine (the summary above names them).",
+            file=sys.stderr,
+        )
+    elif worst == runlog.SUCCEEDED:
+        print(f"Published: {settings.published_db}")
+    return runlog.OUTCOMES[worst]
+
+
+def _batches(args: argparse.Namespace, settings: Settings) -> list:
+    """The nights to run: one now, one as of a date, a failed run again, or a backfill's days."""
+    from flows.schedule import backfill
+
+    if args.rerun and (args.from_dir or args.as_of):
+        raise backfill.BackfillError("--rerun runs as of the failed run's time: no --from/--as-of")
+    if (args.since or args.until) and not args.from_dir:
+        raise backfill.BackfillError("--since/--until pick dated folders of --from DIR")
+    if args.rerun:
+        failed = backfill.failed_run(settings.run_log, args.rerun)
+        print(
+            f"Rerunning {args.rerun} as of {failed.get('as_of') or 'now'}; it failed with: "
+            f"{failed.get('error')}"
+        )
+        return [backfill.Batch(None, failed.get("as_of"), args.rerun)]
+    if args.from_dir:
+        return backfill.plan(args.from_dir, args.as_of, args.since, args.until)
+    return [backfill.Batch(None, args.as_of and backfill.parse_date(args.as_of, "--as-of"))]
+
+
+def _night(settings: Settings, batch, full_refresh: bool) -> str:
+    """Run one night; its outcome (runlog.OUTCOMES)."""
+    from flows.schedule import starting
+
+    try:
+        state = starting.run_night(
+            settings, as_of=batch.as_of, rerun_of=batch.rerun_of, full_refresh=full_refresh
+        )
+    except starting.ServerDidNotStart as error:
+        run_id = starting.record_failed_start(settings, error)
+        print(f"Run {run_id}: failed before it started: {error}", file=sys.stderr)
+        return runlog.FAILED
+    if state.is_failed():
+        return runlog.FAILED
+    result = state.result()
+    if result["record"]["published"] is False:
+        print(f"Nothing new: the published warehouse stays as it was: {settings.published_db}")
+    return result["status"]
+
+
+def _stopped(args: argparse.Namespace, settings: Settings, batches: list, n: int) -> None:
+    print(
+        f"The run failed; the published warehouse is unchanged: {settings.published_db}. Its "
+        "files stay in the inbox: put the cause right, then `bluelight run --rerun RUN_ID` (the "
+        "run id is in the summary above).",
+        file=sys.stderr,
+    )
+    if n + 1 < len(batches):
+        print(
+            f"Stopped before {batches[n + 1].as_of}: after the rerun, go on with "
+            f"`bluelight run --from {args.from_dir} --since {batches[n + 1].as_of}`.",
+            file=sys.stderr,
+        )
 
 
 def serve(args: argparse.Namespace, settings: Settings) -> int:

@@ -1,11 +1,15 @@
-"""The nightly flow (Prefect): prepare -> fetch -> ingest -> freshness -> check loaded rows ->
-dbt build -> judge marts -> check marts -> publish -> clear the inbox. `nightly()` is that list;
-each task is a small function here calling into the room that owns the work. Retries only where
-I/O can fail.
+"""The nightly flow (Prefect): room -> prepare -> fetch -> ingest -> freshness -> check loaded
+rows -> dbt build -> judge marts -> check marts -> publish (unless nothing is new) -> clear the
+inbox. `nightly()` is that list; each task is a small function here calling into the room that
+owns the work. Retries only where I/O can fail.
 
-A failed run publishes nothing: the last good warehouse stays in place, files that were not
-refused stay in the inbox for the next run, and the run's record still lands in runs.jsonl. A
-failed or partly failed run is reported to the operator (flows/schedule/notify.py).
+A night ends in one of three outcomes (flows/warehouse/runlog.py): succeeded; succeeded with
+refusals (a file refused or rows set aside, the rest published); failed. A failed run publishes
+nothing and takes back what it wrote (its build copy and its archive copies: flows/warehouse/
+room.py): the last good warehouse stays in place, files that were not refused stay in the inbox
+for the next run, and the run's record still lands in runs.jsonl. A night that loaded nothing new
+and changed no mart keeps the published version. Any outcome but a clean success is reported to
+the operator (flows/schedule/notify.py).
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from flows.schedule import freshness, notify
 from flows.settings import Settings
 from flows.sources.fetch import download
 from flows.transform import dbt, lineage
-from flows.warehouse import publish, runlog
+from flows.warehouse import publish, room, runlog
 from flows.warehouse.schema import ensure_schema
 
 
@@ -46,6 +50,12 @@ class Night:
     outcomes: list[FileOutcome] = field(default_factory=list)
     late: list[str] = field(default_factory=list)  # sources gone late since the last run
     record: runlog.RunRecord | None = None
+
+
+@task(cache_policy=NO_CACHE)
+def check_room(settings: Settings) -> None:
+    """Refuse the night, before it writes anything, when the disk lacks the room it needs."""
+    room.check(settings)
 
 
 @task(cache_policy=NO_CACHE)
@@ -179,6 +189,27 @@ def dbt_build(
     return dbt.build(settings, run_id, full_refresh or boundaries, loaded, manifest)
 
 
+def nothing_new(settings: Settings, night: Night, built: dict) -> bool:
+    """Whether the night changed nothing a reader would see: no file loaded or refused, no row
+    set aside, no mart rebuilt and no source gone late, over a warehouse already published. Its
+    build would be the published version again under a new name, so it is not published."""
+    record = night.record
+    changed = record.files_loaded or record.files_rejected or record.rows_quarantined
+    return not (changed or built.get("models_built") or night.late) and (
+        settings.published_db.exists()
+    )
+
+
+def keep_published(settings: Settings, record: runlog.RunRecord) -> None:
+    """Nothing new: drop the build copy; the published version stays."""
+    record.published = False
+    room.remove_build(settings)
+    kept = publish.current_version(settings.published_db)
+    get_run_logger().info(
+        "nothing new: the published version stays (%s)", kept.name if kept else "the same file"
+    )
+
+
 @task(cache_policy=NO_CACHE)
 def judge_marts(settings: Settings, run_id: str) -> list[str]:
     """Record each mart's sources and those never loaded (flows/transform/lineage.py), from the
@@ -242,7 +273,8 @@ def _count_files(record: runlog.RunRecord, outcomes: list[FileOutcome]) -> None:
 
 def summary(record: runlog.RunRecord, outcomes: list[FileOutcome]) -> str:
     lines = [
-        f"Run {record.run_id}: {record.status}",
+        f"Run {record.run_id}: {record.status}"
+        + (": nothing new, the published version stays" if record.published is False else ""),
         f"  files: {record.files_loaded} loaded, {record.files_skipped} already loaded, "
         f"{record.files_rejected} rejected; rows loaded: {record.rows_loaded:,}, "
         f"quarantined: {record.rows_quarantined:,}",
@@ -298,11 +330,11 @@ def _report(settings: Settings, night: Night, record: runlog.RunRecord) -> None:
 
 @contextmanager
 def _recorded(settings: Settings, night: Night) -> Iterator[tuple[runlog.RunRecord, Future]]:
-    """Hold the run lock, start the warm-up, and record the run (reporting it to the operator
-    when it fails or partly fails); print its summary at the end, whatever happened. Yields the
-    run's record and the warm-up's dbt parse."""
+    """Hold the run lock, record the run (reporting it to the operator when it fails or partly
+    fails), check the room it needs and start the warm-up; take back the files a failed run
+    wrote before its record is written, so a full disk has room for the record; print its
+    summary at the end, whatever happened. Yields the run's record and the warm-up's parse."""
     with runlog.run_lock(settings.home), ThreadPoolExecutor(1, "warm-up") as pool:
-        parsed = _warm_up(pool, settings)
         try:
             with runlog.recorded_run(
                 settings.run_log,
@@ -312,7 +344,13 @@ def _recorded(settings: Settings, night: Night) -> Iterator[tuple[runlog.RunReco
                 rerun_of=night.rerun_of,
             ) as record:
                 night.record = record
-                yield record, parsed
+                check_room(settings)  # before anything is written, the warm-up's parse included
+                archive_before = room.archive_names(settings)
+                try:
+                    yield record, _warm_up(pool, settings)
+                except BaseException:
+                    room.remove_partial_files(settings, archive_before)
+                    raise
         finally:
             print(summary(night.record, night.outcomes))
 
@@ -350,16 +388,20 @@ def nightly(
         with record.stage("check_loaded"):
             _gate(record, check_loaded(settings, night.run_id, night.outcomes), "the loaded rows")
         with record.stage("dbt_build"):
-            dbt_build(settings, night.run_id, night.outcomes, full_refresh, parsed)
+            built = dbt_build(settings, night.run_id, night.outcomes, full_refresh, parsed)
         with record.stage("check_marts"):
             record.warnings += judge_marts(settings, night.run_id)
             _gate(record, check_marts(settings, night.run_id), "the marts")
         with record.stage("publish"):
-            # Why this run will be reported, in its own row (how the report went follows in the
-            # next run's replay of the log).
-            record.alerts = _alerts(settings, night, record)
-            write_run_history(settings, record)
-            publish_build(settings)
+            if nothing_new(settings, night, built):
+                keep_published(settings, record)
+            else:
+                # Why this run will be reported, in its own row (how the report went follows
+                # in the next run's replay of the log).
+                record.alerts = _alerts(settings, night, record)
+                record.published = True
+                write_run_history(settings, record)
+                publish_build(settings)
         clear_inbox(settings, night.outcomes)
     return {
         "run_id": night.run_id,

@@ -1,7 +1,7 @@
 """Telling the operator about a failed or partly failed run, the same night.
 
-Owns: when a run needs telling about (`alerts`: it failed, refused a file, quarantined many
-rows, or a source has gone late), what the message says (`message`: the run id,
+Owns: when a run needs telling about (`alerts`: it failed, refused a file, set rows aside in
+quarantine, or a source has gone late), what the message says (`message`: the run id,
 the reasons, where to look) and delivery to a webhook and/or by email (`deliver`). A webhook gets
 a JSON POST of `{"text": ...}`, which Teams and Slack incoming webhooks both accept; email goes
 over SMTP (the standard library's smtplib). A notice that cannot be delivered is logged and
@@ -21,7 +21,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from flows.settings import Settings
-from flows.warehouse.runlog import RunRecord, logger
+from flows.warehouse.runlog import FAILED, WITH_REFUSALS, RunRecord, logger
 
 
 def alerts(
@@ -33,7 +33,7 @@ def alerts(
     """Why this run needs telling about; empty when it does not. `refused` is (file, reason);
     `gone_late` the sources late now that were not at the last run (flows/schedule/freshness.py)."""
     found = []
-    if record.status == "failed":
+    if record.status == FAILED:
         found.append(
             f"the run failed and published nothing (the last good warehouse stays): {record.error}"
         )
@@ -43,11 +43,8 @@ def alerts(
             + "; ".join(f"{name}: {reason}" for name, reason in refused[:5])
             + ("; ..." if len(refused) > 5 else "")
         )
-    if record.rows_quarantined >= settings.quarantine_alert_rows:
-        found.append(
-            f"{record.rows_quarantined:,} row(s) quarantined (alert at "
-            f"{settings.quarantine_alert_rows:,}, BLUELIGHT_QUARANTINE_ALERT_ROWS)"
-        )
+    if record.rows_quarantined:
+        found.append(f"{record.rows_quarantined:,} row(s) set aside in quarantine")
     found += gone_late
     return found
 
@@ -56,8 +53,10 @@ def message(
     record: RunRecord, settings: Settings, summary: str, ui_url: str | None = None
 ) -> tuple[str, str]:
     """Subject and text of the notice: what happened, why, and where to look."""
-    if record.status == "failed":
+    if record.status == FAILED:
         subject = f"Bluelight run {record.run_id} failed: nothing published"
+    elif record.status == WITH_REFUSALS:
+        subject = f"Bluelight run {record.run_id} succeeded with refusals: the rest published"
     else:
         subject = f"Bluelight run {record.run_id} published, with problems to look at"
     run = f"run_id = '{record.run_id}'"

@@ -140,7 +140,8 @@ def plan(settings: Settings, loaded: list[str], manifest) -> tuple[list[str], st
 def build(
     settings: Settings, run_id: str, full_refresh: bool, loaded: list[str], manifest=None
 ) -> dict[str, int]:
-    """`dbt build` in-process on the build copy; returns counts by status, or raises GateFailed.
+    """`dbt build` in-process on the build copy; returns counts by status, with the models it
+    built under `models_built` (none: the night changed no mart), or raises GateFailed.
     `full_refresh` rebuilds everything, the incremental models from raw too; otherwise what
     `plan` says, and the incremental models' tests look only at this run's loads (their ids
     start with the run id and sort after every earlier run's, as the models' own bookmarks
@@ -155,11 +156,13 @@ def build(
     result = _run_dbt(["build", *arguments], settings.build_dir, settings.dbt_project_dir, manifest)
     if result.exception is not None:
         raise GateFailed(f"dbt build could not run: {result.exception}")
-    counts: dict[str, int] = {}
+    counts: dict[str, int] = {"models_built": 0}
     failed = []
     for node_result in result.result.results:
         status = str(node_result.status)
         counts[status] = counts.get(status, 0) + 1
+        if node_result.node.resource_type == "model" and status == "success":
+            counts["models_built"] += 1
         if status in ("error", "fail"):
             failed.append(f"{node_result.node.name}: {node_result.message}")
     if failed or not result.success:

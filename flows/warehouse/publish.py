@@ -7,9 +7,11 @@ new one and never half of either. Readers open the published file read-only, per
 A published file is never written again: the next run copies it and renames a new file over it.
 So each one can be kept as it was, as a hard link (no second copy of the bytes) named by the run
 that published it: `warehouse/versions/bluelight-<run id>.duckdb`. Run ids sort by time
-(`YYYYmmddTHHMMSS-xxxxxx`); a file names its own run too, as the latest succeeded run in its
-`audit.load_runs`. Versions older than `keep_versions_days` are pruned, all but the newest of
-them, which was the one in force when the kept window opens.
+(`YYYYmmddTHHMMSS-xxxxxx`); a file names its own run too, as the latest run in its
+`audit.load_runs` that got to its end. A night that found nothing new publishes nothing, so a
+version is kept only when its content differs from the one before. Versions older than
+`keep_versions_days` are pruned, all but the newest of them, which was the one in force when the
+kept window opens.
 """
 
 from __future__ import annotations
@@ -28,11 +30,11 @@ from flows.warehouse.copying import copy_file
 VERSION_PREFIX = "bluelight-"
 READ_ONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
 
-# The run that published a warehouse file: the latest succeeded run it records.
-PUBLISHING_RUN_SQL = """
+# The run that published a warehouse file: the latest run it records that got to its end.
+PUBLISHING_RUN_SQL = f"""
     select run_id, finished_at
     from audit.load_runs
-    where status = 'succeeded'
+    where status in {runlog.PUBLISHED_OUTCOMES}
     order by run_id desc
     limit 1
 """

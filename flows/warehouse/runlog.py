@@ -1,4 +1,5 @@
-"""One record per run, written whether the run succeeds or fails.
+"""One record per run, written whether the run succeeds or fails, and the run's outcome in the
+words the operator, Data health and a cron wrapper all read (`OUTCOMES`, with its exit status).
 
 The record goes to `runs.jsonl` in the data directory (append-only, outside the warehouse, so a
 failed run that publishes nothing still leaves its record); every run replays the log into
@@ -24,6 +25,16 @@ if TYPE_CHECKING:
     import duckdb
 
 
+# A night's outcome, and the exit status `bluelight run` gives for it. A night that refused a file
+# or set rows aside still publishes the rest, but it is not a clean night: it has its own word
+# and its own exit status, so neither a glance at Data health nor a cron wrapper takes it for one.
+SUCCEEDED = "succeeded"
+WITH_REFUSALS = "succeeded with refusals"
+FAILED = "failed"
+OUTCOMES = {SUCCEEDED: 0, FAILED: 1, WITH_REFUSALS: 3}  # 2: the command was used wrongly
+PUBLISHED_OUTCOMES = (SUCCEEDED, WITH_REFUSALS)
+
+
 @dataclass
 class RunRecord:
     run_id: str
@@ -47,6 +58,14 @@ class RunRecord:
         default_factory=list
     )  # why the operator was told (flows/schedule/notify.py)
     notified: str | None = None  # how telling them went
+    # Whether the run published a new version; False when it found nothing new (no file loaded
+    # or refused, no mart rebuilt, no source gone late), so the published version stays.
+    published: bool | None = None
+
+    def outcome(self) -> str:
+        """The word for a run that got to its end: succeeded, or succeeded with refusals."""
+        refused = self.files_rejected or self.rows_quarantined
+        return WITH_REFUSALS if refused else SUCCEEDED
 
     @contextmanager
     def stage(self, name: str):
@@ -128,7 +147,7 @@ def recorded_run(
     finish: Callable[[RunRecord], None] | None = None,
     **fields,
 ):
-    """Yield a RunRecord; append it to the log on the way out, as succeeded or failed.
+    """Yield a RunRecord; append it to the log on the way out with its outcome (`OUTCOMES`).
 
     `finish` sees the record once its outcome is known, before it is written (the run's report
     to the operator goes there, so the record says how that went); it must not raise.
@@ -138,9 +157,9 @@ def recorded_run(
     )
     try:
         yield record
-        record.status = "succeeded"
+        record.status = record.outcome()
     except BaseException as exc:
-        record.status = "failed"
+        record.status = FAILED
         record.error = record.error or f"{type(exc).__name__}: {exc}"
         raise
     finally:
@@ -163,13 +182,14 @@ def recorded_run(
 
 
 def write_history(con: duckdb.DuckDBPyConnection, run_log: Path, record: RunRecord) -> None:
-    """Replay runs.jsonl, plus this run as it stands (succeeded, as it is about to publish),
+    """Replay runs.jsonl, plus this run as it stands (at its end, as it is about to publish),
     into audit.load_runs of `con`."""
     rows = read_log(run_log)
     rows.append(
         {
             **asdict(record),
-            "status": "succeeded",
+            "status": record.outcome(),
+            "published": True,
             "finished_at": datetime.now().isoformat(timespec="seconds"),
         }
     )

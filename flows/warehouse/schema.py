@@ -99,6 +99,7 @@ alter table audit.load_runs add column if not exists rerun_of varchar;
 alter table audit.load_runs add column if not exists warnings json;
 alter table audit.load_runs add column if not exists alerts json;
 alter table audit.load_runs add column if not exists notified varchar;
+alter table audit.load_runs add column if not exists published boolean;
 alter table audit.source_freshness add column if not exists note varchar;
 -- The first time any of the loads from `from_load` on (`inclusive`) or after it was written: a
 -- load's rows carry the `loaded_at` recorded here, in the same transaction. Filters by load say
