@@ -10,6 +10,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from flows.sources.limits import FileLimits, byte_count
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 # Switched off for dbt, Prefect, Great Expectations and Streamlit alike; a user's own value wins.
@@ -110,6 +112,26 @@ class Settings:
     20 s is missed on a busy 2-core machine; a start that misses its allowance is tried again
     with the next one before the night is failed."""
 
+    file_memory_limit: str = "2GB"
+    """Memory one inbox file's load may take (`BLUELIGHT_FILE_MEMORY_LIMIT`, as DuckDB writes
+    sizes): DuckDB's memory limit while the file is staged and appended, and the most a Python
+    reader (a workbook, or a CSV DuckDB cannot read itself) may need, judged from the file
+    before it is read (flows/sources/limits.py). A file over it is refused, not the night."""
+
+    unpacked_ratio: int = 100
+    """The most an XLSX or ODS may unpack to, as a multiple of its size on disk
+    (`BLUELIGHT_UNPACKED_RATIO`): a spreadsheet's XML packs 5 to 20 times smaller, and a file
+    that unpacks to far more than that is a decompression bomb."""
+
+    csv_line_limit: int = 1_048_576
+    """The longest line a CSV may have, in bytes (`BLUELIGHT_CSV_LINE_LIMIT`); a row of an
+    agency extract is a few hundred bytes."""
+
+    @property
+    def file_limits(self) -> FileLimits:
+        """The limits each inbox file's load keeps (flows/sources/limits.py)."""
+        return FileLimits(self.file_memory_limit, self.unpacked_ratio, self.csv_line_limit)
+
     @property
     def notifying(self) -> bool:
         """Whether any way of telling the operator is configured."""
@@ -170,6 +192,12 @@ def _urls(text: str) -> dict[str, str]:
     return dict(item.split("=", 1) for item in text.split())
 
 
+def _size(text: str) -> str:
+    """A size as DuckDB writes one ("2GB"), refused here rather than mid-run if it is not."""
+    byte_count(text)
+    return text
+
+
 # Each environment variable: the setting it gives, and how its text becomes the value.
 ENVIRONMENT = {
     "BLUELIGHT_HOME": ("home", lambda v: Path(v).expanduser().resolve()),
@@ -195,4 +223,7 @@ ENVIRONMENT = {
         "prefect_startup_seconds",
         lambda v: tuple(int(s) for s in v.replace(",", " ").split()),
     ),
+    "BLUELIGHT_FILE_MEMORY_LIMIT": ("file_memory_limit", _size),
+    "BLUELIGHT_UNPACKED_RATIO": ("unpacked_ratio", int),
+    "BLUELIGHT_CSV_LINE_LIMIT": ("csv_line_limit", byte_count),
 }

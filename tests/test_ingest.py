@@ -13,10 +13,13 @@ from flows.load.inbox import discover
 from flows.load.quarantine import ACCEPTED
 from flows.load.raw import append_raw
 from flows.load.stage import _stage_csv, check_contract, stage
+from flows.settings import Settings
 from flows.sources.agency import read_file
 from flows.sources.contracts import SOURCES, Column, Source
 from flows.sources.errors import ContractError
 from flows.warehouse.schema import ensure_schema
+
+LIMITS = Settings().file_limits
 
 
 def test_csv_with_byte_order_mark_and_windows_1252_pound_sign_read_the_same(tmp_path):
@@ -79,7 +82,7 @@ def test_rows_carry_their_lineage_into_raw(tmp_path):
         + "D1,Dale,Shire,rural,100,P,Police,F,Fire,A,Amb\n"
         + "D2,Hill,Shire,urban,200,P,Police,F,Fire,A,Amb\n"
     )
-    assert stage(con, path, SOURCES["boundaries"], "x") == 2
+    assert stage(con, path, SOURCES["boundaries"], "x", LIMITS) == 2
     append_raw(
         con,
         SOURCES["boundaries"],
@@ -151,6 +154,10 @@ def _staged(con, source) -> list[tuple]:
         (b'site_id,site_name\nS1,"two\nlines"\n\nS2,x\n', False),  # a record spans lines
         (b"site_id,site_name\nS1\nS2,x,\n", False),  # short and long rows: Python pads them
         ("site_id,site_name\nS1,\u00a3\n".encode("cp1252"), False),
+        (b"site_id;site_name\nS1;Old Hall, east wing\nS2;\n", True),  # another locale's Excel
+        (b"site_id\tsite_name\r\nS1\tOld Hall\r\n", True),  # tab-separated
+        # Excel's "Unicode text": UTF-16 with its mark, tab-separated
+        ("site_id\tsite_name\r\nS1\t\u00a3 lease\r\n".encode("utf-16"), False),
     ],
 )
 def test_duckdb_reads_a_csv_exactly_as_python_does(tmp_path, content, fast):
@@ -172,5 +179,39 @@ def test_duckdb_reads_a_csv_exactly_as_python_does(tmp_path, content, fast):
     assert (_stage_csv(con, path, source, "e.csv") is not None) is fast
     frame = check_contract(read_file(path, "e.csv"), source, "e.csv")
     expected = [tuple(None if pd.isna(v) else v for v in row) for row in frame.values.tolist()]
-    stage(con, path, source, "e.csv")
+    stage(con, path, source, "e.csv", LIMITS)
     assert _staged(con, source) == expected
+
+
+def test_an_agency_csv_in_utf16_or_with_semicolons_loads_the_rows_of_the_plain_one(tmp_path):
+    """Excel's "Unicode text" (UTF-16, tabs) and another locale's CSV (semicolons, Windows-1252
+    or UTF-8) are read as published statistics are: the same rows as the plain UTF-8 file."""
+    source = SOURCES["bids"]
+    rows = [
+        ["B1", "Shared estate; one site", "PIF 2016/17", "Test PCC", "Test police", "Testshire"],
+        ["B2", "Joint control room, £2m", "PIF 2016/17", "Test PCC", "Test fire", "Testshire"],
+    ]
+    rows = [[*row, "50000", "0", "01/04/2016"] for row in rows]
+    header = source.required_columns
+
+    def text(delimiter: str, end: str = "\n") -> str:
+        quoted = [
+            delimiter.join(f'"{v}"' if delimiter in v else v for v in row) + end
+            for row in [header, *rows]
+        ]
+        return "".join(quoted)
+
+    files = {
+        "plain.csv": text(",").encode("utf-8"),
+        "unicode_text.csv": text("\t", "\r\n").encode("utf-16"),
+        "semicolon.csv": text(";").encode("utf-8"),
+        "windows_semicolon.csv": text(";", "\r\n").encode("cp1252"),
+    }
+    staged = {}
+    for name, content in files.items():
+        (tmp_path / name).write_bytes(content)
+        with duckdb.connect() as con:
+            assert stage(con, tmp_path / name, source, name, LIMITS) == 2
+            staged[name] = _staged(con, source)
+    assert staged["plain.csv"][1][:3] == ("B2", "Joint control room, £2m", "PIF 2016/17")
+    assert all(rows == staged["plain.csv"] for rows in staged.values()), staged

@@ -51,9 +51,14 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def archived_as(path: Path, sha256: str, archive: Path) -> Path:
+    """Where the archive keeps a file's bytes: named by content, with its type."""
+    return archive / f"{sha256}{path.suffix.lower()}"
+
+
 def archive_copy(path: Path, sha256: str, archive: Path) -> Path:
     """Copy into the archive, named by content; an existing copy is the same bytes."""
-    target = archive / f"{sha256}{path.suffix.lower()}"
+    target = archived_as(path, sha256, archive)
     if not target.exists():
         partial = target.with_suffix(target.suffix + ".partial")
         copy_file(path, partial)  # a reflink where the filesystem has them

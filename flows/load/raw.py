@@ -6,19 +6,32 @@ Raw rows are kept as text, exactly as sent, with their lineage: the load id, whe
 the archived file, its sha256 and the row number in the file (the header is row 1). The rows
 quarantine lets through are also kept parsed to the contract's types, with the same lineage, in
 `accepted.<source>` (flows/load/accepted.py), what dbt's staging reads. A file that
-breaks its contract is moved to `rejected/` with a reason file naming the file, row and column;
-the rest of the inbox still loads. A file already loaded (same sha256) is recorded and skipped.
+breaks its contract, or passes a limit (flows/sources/limits.py), is moved to `rejected/` with a
+reason file naming the file, row and column; so is a file whose load fails for any other reason
+(out of memory among them), with the error as its reason and nothing of it left in the
+warehouse. The rest of the inbox still loads. Only an OSError (the inbox or the disk failing,
+not the file) is raised, for the run to retry. While a file loads, DuckDB's memory limit is the
+file memory limit. A file already loaded (same sha256) is recorded and skipped.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
 
 import duckdb
 
 from flows.load.accepted import append_accepted
-from flows.load.inbox import InboxFile, already_loaded, archive_copy, reject, sha256_of
+from flows.load.inbox import (
+    InboxFile,
+    already_loaded,
+    archive_copy,
+    archived_as,
+    reject,
+    sha256_of,
+)
 from flows.load.quarantine import quarantine
 from flows.load.stage import stage
 from flows.settings import Settings
@@ -75,21 +88,13 @@ def load_file(
     as_of: datetime,
 ) -> FileOutcome:
     """One inbox file into raw of the build `con`, as `load_id`: refused (no source owns its
-    folder, or it breaks its contract), skipped (its bytes are loaded already), or loaded."""
+    folder, it breaks its contract or passes a limit, or its load fails), skipped (its bytes
+    are loaded already), or loaded. Raises only an OSError, which a retry may get past."""
     name = item.relative(settings.inbox)
     sha256 = sha256_of(item.path)
 
     def refuse(error: ContractError) -> FileOutcome:
-        reject(
-            con,
-            item,
-            error,
-            run_id=run_id,
-            rejected_dir=settings.rejected,
-            inbox=settings.inbox,
-            sha256=sha256,
-        )
-        return FileOutcome(name, item.folder, "rejected", reason=error.located)
+        return _refuse(con, settings, item, run_id, sha256, error)
 
     if item.source is None:
         where = f"the folder {item.folder!r}" if item.folder else "the top of the inbox"
@@ -104,16 +109,75 @@ def load_file(
     if earlier:
         _record_skipped(con, load_id, run_id, name, as_of, earlier)
         return FileOutcome(name, item.folder, "skipped", reason=f"already loaded as {earlier}")
+    archived = archived_as(item.path, sha256, settings.archive)
+    had_copy = archived.exists()
     try:
-        stage(con, item.path, item.source, name)
+        with file_memory(con, settings):
+            stage(con, item.path, item.source, name, settings.file_limits)
+            archive_copy(item.path, sha256, settings.archive)
+            archive_path = archived.relative_to(settings.home).as_posix()
+            rows, quarantined = _append(
+                con, item, load_id, run_id, name, archive_path, sha256, as_of
+            )
     except ContractError as error:
         return refuse(error)
-    archived = archive_copy(item.path, sha256, settings.archive)
-    archive_path = archived.relative_to(settings.home).as_posix()
-    rows, quarantined = _append(con, item, load_id, run_id, name, archive_path, sha256, as_of)
+    except OSError:
+        raise  # reading the inbox or writing the disk failed, not the file: the run retries it
+    except Exception as error:  # whatever else it is, it fails this file alone
+        if not had_copy:
+            archived.unlink(missing_ok=True)  # the archive keeps files loaded, not refused
+        return refuse(load_failed(name, error, settings.file_memory_limit))
     return FileOutcome(
         name, item.folder, "loaded", rows=rows, quarantined=quarantined, load_id=load_id
     )
+
+
+def _refuse(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    item: InboxFile,
+    run_id: str,
+    sha256: str,
+    error: ContractError,
+) -> FileOutcome:
+    """The file to `rejected/<run>/` with its reason, recorded (flows/load/inbox.py)."""
+    reject(
+        con,
+        item,
+        error,
+        run_id=run_id,
+        rejected_dir=settings.rejected,
+        inbox=settings.inbox,
+        sha256=sha256,
+    )
+    return FileOutcome(item.relative(settings.inbox), item.folder, "rejected", reason=error.located)
+
+
+def load_failed(name: str, error: BaseException, memory_limit: str) -> ContractError:
+    """The refusal of a file whose load raised `error` (out of memory, a reader's fault, ...):
+    its kind and the first line of its message (DuckDB's next lines are advice to a user of
+    DuckDB), naming the file memory limit when memory ran out."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    memory = isinstance(error, MemoryError | duckdb.OutOfMemoryException)
+    limit = f" (the file memory limit: {memory_limit}, BLUELIGHT_FILE_MEMORY_LIMIT)"
+    return ContractError(
+        name,
+        f"the load failed ({type(error).__name__}): {lines[0] if lines else 'no message'}"
+        + (limit if memory else ""),
+    )
+
+
+@contextmanager
+def file_memory(con: duckdb.DuckDBPyConnection, settings: Settings) -> Iterator[None]:
+    """DuckDB's memory limit is the file memory limit while one file loads, then the run's
+    again; the file's staging tables are dropped after it, so they hold no memory between
+    files."""
+    con.execute("set memory_limit = ?", [settings.file_memory_limit])
+    try:
+        yield
+    finally:
+        con.execute("drop table if exists incoming; drop table if exists incoming_text")
+        con.execute("set memory_limit = ?", [settings.duckdb_memory_limit])
 
 
 def _record_skipped(
@@ -149,6 +213,27 @@ def _append(
     leaves none of it); returns (rows, rows quarantined)."""
     loaded_at = datetime.now()
     con.execute("begin")
+    try:
+        return _append_in_transaction(
+            con, item, load_id, run_id, name, archive_path, sha256, as_of, loaded_at
+        )
+    except BaseException:
+        with suppress(duckdb.Error):  # a failed commit leaves no transaction to roll back
+            con.execute("rollback")
+        raise
+
+
+def _append_in_transaction(
+    con: duckdb.DuckDBPyConnection,
+    item: InboxFile,
+    load_id: str,
+    run_id: str,
+    name: str,
+    archive_path: str,
+    sha256: str,
+    as_of: datetime,
+    loaded_at: datetime,
+) -> tuple[int, int]:
     rows = append_raw(
         con,
         item.source,

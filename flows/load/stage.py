@@ -1,9 +1,10 @@
 """Staging a file: its rows, as text, in temp table `incoming`, checked against its contract.
 
-Agency CSVs are read by DuckDB's own reader (the fast path); other files, and CSVs that reader
-cannot take exactly, go through the readers in flows/sources/ (agency files by header,
-published statistics by their publisher's layout). A file that breaks its contract raises
-ContractError naming the file, row and column.
+A file is first held to the limits of flows/sources/limits.py, before anything reads it. Agency
+CSVs are read by DuckDB's own reader (the fast path); other files, and CSVs that reader cannot
+take exactly, go through the readers in flows/sources/ (agency files by header, published
+statistics by their publisher's layout). A file that breaks its contract or passes a limit
+raises ContractError naming the file, row and column.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from flows.load.quarantine import literal
 from flows.sources.agency import header_names, read_file
 from flows.sources.contracts import Source
 from flows.sources.errors import ContractError
+from flows.sources.limits import FileLimits, check_file, check_python_csv
 from flows.sources.published import READERS
-from flows.sources.text import refuse_binary
+from flows.sources.text import UTF16_MARKS, refuse_binary, sniff_delimiter
 
 
 def read_source_file(path: Path, source: Source, name: str) -> pd.DataFrame:
@@ -75,7 +77,7 @@ def _stripped(cell: str) -> str:
 
 
 _CSV_OPTIONS = (
-    "header = false, skip = 1, delim = ',', quote = '\"', escape = '\"', comment = '', "
+    "header = false, skip = 1, quote = '\"', escape = '\"', comment = '', "
     "strict_mode = true, auto_detect = false, null_padding = false"
 )
 
@@ -91,13 +93,17 @@ def _line_count(path: Path) -> int:
 
 def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, source: Source, name: str) -> int | None:
     """Read a CSV with DuckDB's own reader into temp table `incoming`; the rows, or None when
-    the file needs Python's reader (anything but plain UTF-8 with one record per line).
+    the file needs Python's reader (anything but plain UTF-8 with one record per line; the
+    delimiter is the one Python's reader would sniff).
 
     Row numbers come from the order rows are stored in (DuckDB keeps a file's order on insert);
     they equal Python's record numbers only when no record spans lines and no line is blank,
     which the line count confirms. Anything else, including a file DuckDB refuses, goes to
     `read_file`, which reads any encoding we accept and names the row of a broken one.
     """
+    with path.open("rb") as handle:
+        if handle.read(2) in UTF16_MARKS:
+            return None
     first, newline, _ = refuse_binary(path, name).partition(b"\n")
     try:
         text = first.decode("utf-8-sig").rstrip("\r")
@@ -105,15 +111,19 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, source: Source, name:
         return None
     if not newline or '"' in text or any(c in str(path) for c in "*?[{"):
         return None  # a quoted header may span lines; DuckDB globs a path with wildcards
-    header = header_names(next(csv.reader([text])), name)
+    delimiter = sniff_delimiter(text)
+    header = header_names(next(csv.reader([text], delimiter=delimiter)), name)
     missing = _missing_required(header, source, name)
     width = len(header)
     columns = ", ".join(f"'c{i}': 'varchar'" for i in range(width))
     try:
         con.execute(
             f"create or replace temp table incoming_text as select * from read_csv("
-            f"{literal(str(path))}, {_CSV_OPTIONS}, columns = {{{columns}}})"
+            f"{literal(str(path))}, {_CSV_OPTIONS}, delim = {literal(delimiter)}, "
+            f"columns = {{{columns}}})"
         )
+    except duckdb.OutOfMemoryException:
+        raise  # Python's reader would need more still: the file is refused (flows/load/raw.py)
     except duckdb.Error:
         return None
     records = con.execute("select count(*) from incoming_text").fetchone()[0]
@@ -141,18 +151,25 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, source: Source, name:
     return rows
 
 
-def stage(con: duckdb.DuckDBPyConnection, path: Path, source: Source, name: str) -> int:
+def stage(
+    con: duckdb.DuckDBPyConnection, path: Path, source: Source, name: str, limits: FileLimits
+) -> int:
     """Put a file's rows in temp table `incoming` of `con`: the contract's columns as text, plus
     `_source_row` and `_source_record` (and perhaps other columns of the file, which are not
-    loaded). Returns how many rows; a ContractError for a file that breaks its contract.
+    loaded). Returns how many rows; a ContractError for a file that breaks its contract or
+    passes one of `limits` (checked before it is read: flows/sources/limits.py).
 
     Agency CSVs, the bulk of a night, are read by DuckDB (region tier: ~10x quicker than
     Python's csv module into pandas); other files and unusual CSVs through `read_file`.
     """
-    if source.kind == "agency" and path.suffix.lower() == ".csv":
+    check_file(path, name, limits)
+    is_csv = path.suffix.lower() == ".csv"
+    if source.kind == "agency" and is_csv:
         rows = _stage_csv(con, path, source, name)
         if rows is not None:
             return rows
+    if is_csv:
+        check_python_csv(path, name, limits)
     frame = check_contract(read_source_file(path, source, name), source, name)
     con.register("incoming_frame", frame.assign(_source_record=range(1, len(frame) + 1)))
     try:

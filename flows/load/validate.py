@@ -1,11 +1,12 @@
 """Judge a file against its contract without loading it (`bluelight validate FILE`).
 
 The file goes through the very steps a night's load runs (flows/load/stage.py `stage` and
-flows/load/quarantine.py `quarantine`) in a DuckDB database held in memory, so the verdict is
-the load's: `load`, `load with rows quarantined`, or `reject`. A rule that looks a value up in
-another source (an incident's district in the boundaries) reads that source's accepted rows,
-parsed again here from copies of the published warehouse's raw and quarantine rows (opened
-read-only). Nothing is written to the data directory.
+flows/load/quarantine.py `quarantine`, under the same file limits) in a DuckDB database held in
+memory, so the verdict is the load's: `load`, `load with rows quarantined`, or `reject` (any
+failure to load the file is a `reject`, as at night). A rule that looks a value up in another
+source (an incident's district in the boundaries) reads that source's accepted rows, parsed
+again here from copies of the published warehouse's raw and quarantine rows (opened read-only).
+Nothing is written to the data directory.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ import duckdb
 
 from flows.load.inbox import already_loaded, sha256_of
 from flows.load.quarantine import literal, quarantine
+from flows.load.raw import load_failed
 from flows.load.stage import stage
+from flows.settings import Settings
 from flows.sources.contracts import SOURCES, Source
 from flows.sources.errors import ContractError
 from flows.warehouse.schema import ensure_schema
@@ -104,32 +107,54 @@ def _already_loaded(warehouse: Path | None, sha256: str) -> str | None:
         return already_loaded(con, sha256)
 
 
-def validate(path: Path, source_name: str | None = None, warehouse: Path | None = None) -> Verdict:
-    """The verdict a night's load would give `path`, against the `warehouse` published now."""
+def validate(
+    path: Path,
+    source_name: str | None = None,
+    warehouse: Path | None = None,
+    settings: Settings | None = None,
+) -> Verdict:
+    """The verdict a night's load would give `path`, against the `warehouse` published now,
+    under the file limits of `settings` (the environment's when not given)."""
+    settings = settings or Settings.from_env()
     name = f"{path.parent.name}/{path.name}" if path.parent.name in SOURCES else path.name
     try:
         source = source_of(path, source_name)
     except ContractError as error:
         return Verdict(name, None, REJECT, problems=[Problem(None, None, error.reason)])
     loaded_as = _already_loaded(warehouse, sha256_of(path))
-    with (
-        tempfile.TemporaryDirectory() as spill,
-        duckdb.connect(config={"temp_directory": spill}) as con,
-    ):
-        _reference(con, source, warehouse)
-        ensure_schema(con)
-        try:
-            rows = stage(con, path, source, name)
-        except ContractError as error:
-            problem = Problem(error.row, error.column, error.reason)
-            return Verdict(name, source.name, REJECT, problems=[problem], loaded_as=loaded_as)
-        held = quarantine(con, source, load_id="validate", run_id="validate", source_file=name)
-        problems = [
-            Problem(*row)
-            for row in con.execute(
-                "select source_row, column_name, rule, value from audit.quarantine "
-                "where load_id = 'validate' order by source_record, rule"
-            ).fetchall()
-        ]
+    try:
+        rows, held, problems = _judge(path, source, name, warehouse, settings)
+    except OSError:
+        raise  # as the load: reading failed, not the file
+    except Exception as exc:  # as the load: any other failure refuses the file
+        error = (
+            exc
+            if isinstance(exc, ContractError)
+            else load_failed(name, exc, settings.file_memory_limit)
+        )
+        problem = Problem(error.row, error.column, error.reason)
+        return Verdict(name, source.name, REJECT, problems=[problem], loaded_as=loaded_as)
     verdict = QUARANTINE if held else LOAD
     return Verdict(name, source.name, verdict, rows, held, problems, loaded_as)
+
+
+def _judge(
+    path: Path, source: Source, name: str, warehouse: Path | None, settings: Settings
+) -> tuple[int, int, list[Problem]]:
+    """Stage and quarantine the file as the load does, in a database held in memory under the
+    file memory limit: its rows, the rows set aside and their problems."""
+    with tempfile.TemporaryDirectory() as spill:
+        config = {"temp_directory": spill, "memory_limit": settings.file_memory_limit}
+        with duckdb.connect(config=config) as con:
+            _reference(con, source, warehouse)
+            ensure_schema(con)
+            rows = stage(con, path, source, name, settings.file_limits)
+            held = quarantine(con, source, load_id="validate", run_id="validate", source_file=name)
+            problems = [
+                Problem(*row)
+                for row in con.execute(
+                    "select source_row, column_name, rule, value from audit.quarantine "
+                    "where load_id = 'validate' order by source_record, rule"
+                ).fetchall()
+            ]
+    return rows, held, problems

@@ -1,5 +1,8 @@
 """Reading an agency's file (CSV, XLSX, ODS or Parquet) as text rows named by its header.
 
+A CSV may come in any encoding and delimiter flows/sources/text.py reads (UTF-8, UTF-16 with its
+byte order mark, Windows-1252; comma, tab or semicolon).
+
 `read_file` gives the rows as text, exactly as sent, with `_source_row` (the header is row 1); a
 file it cannot read, or whose header or rows are malformed, raises ContractError. Publishers'
 layouts are read by flows/sources/published.py instead.
@@ -7,7 +10,6 @@ layouts are read by flows/sources/published.py instead.
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import duckdb
@@ -15,23 +17,14 @@ import pandas as pd
 from openpyxl import load_workbook
 
 from flows.sources.errors import ContractError
-from flows.sources.text import cell_text, refuse_binary
+from flows.sources.text import cell_text, csv_records
 
 
 def _read_rows(path: Path, name: str) -> list[list]:
     """Every row of the file, header first, as cell values (text for CSV)."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        refuse_binary(path, name)
-        for encoding in ("utf-8-sig", "cp1252"):  # Windows exports carry the pound sign as 0xA3
-            try:
-                with path.open(newline="", encoding=encoding) as handle:
-                    return list(csv.reader(handle, strict=True))
-            except UnicodeDecodeError:
-                continue
-            except csv.Error as exc:
-                raise ContractError(name, f"not readable as CSV: {exc}") from exc
-        raise ContractError(name, "not readable as UTF-8 or Windows-1252 text")
+        return csv_records(path, name)  # decoded and split as published statistics are
     if suffix == ".xlsx":
         try:
             sheet = load_workbook(path, read_only=True, data_only=True).worksheets[0]

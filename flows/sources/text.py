@@ -1,9 +1,10 @@
 """A file's bytes and cells as text, shared by the agency and the published readers.
 
-Decoding (byte order marks, UTF-8, Windows-1252), refusing binary content, sniffing a CSV's
-delimiter, and a cell as text: `cell_text` as an agency CSV would carry it, `shown_text` as a
-publisher's sheet shows it. `read_csv_cells` and `read_sheets` give a publisher's file as a grid
-of cells indexed by its 1-based row, for the layouts in flows/sources/published.py to read.
+Decoding (byte order marks, UTF-8, UTF-16, Windows-1252), refusing binary content, sniffing a
+CSV's delimiter, and a cell as text: `cell_text` as an agency CSV would carry it, `shown_text` as
+a publisher's sheet shows it. `csv_records` reads any CSV, agency or published, the one way;
+`read_csv_cells` and `read_sheets` give a publisher's file as a grid of cells indexed by its
+1-based row, for the layouts in flows/sources/published.py to read.
 """
 
 from __future__ import annotations
@@ -99,6 +100,10 @@ _BYTE_ORDER_MARKS = (
 )
 
 
+# The first two bytes of a UTF-16 file with its mark (its NUL bytes are not binary content).
+UTF16_MARKS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
 _DELIMITERS = ",\t;"  # comma, tab (Excel's "Unicode text") and semicolon (other locales' Excel)
 
 
@@ -156,21 +161,16 @@ def sniff_delimiter(header: str) -> str:
         return ","
 
 
-def read_csv_cells(path: Path, name: str) -> pd.DataFrame:
-    """A CSV as text cells, header included, indexed by its 1-based record number.
-
-    Reads the encodings and delimiters publishers and Excel write (see `_decode`, `_delimiter`).
-    A file cut off in its last record is refused, naming that record: one that ends inside a
-    quoted field, or whose last record has fewer fields than the header (a short record anywhere
-    else is padded, as a spreadsheet shows it). A record with more values than the header is
-    refused too: its values cannot be placed under their columns.
-    """
+def csv_records(path: Path, name: str) -> list[list[str]]:
+    """A CSV's records, as text, for agency extracts and published statistics alike: decoded
+    (`decode`), its delimiter sniffed from the header (`sniff_delimiter`), blank lines kept as
+    empty records so the record number is the row a spreadsheet shows. A file that ends inside
+    a quoted field, or that the csv module cannot read, is refused naming the record."""
     text = decode(path.read_bytes(), name)
     if "\x00" in text:
         raise ContractError(name, "not readable as CSV: binary content (NUL characters)")
     delimiter = sniff_delimiter(text.split("\n", 1)[0].rstrip("\r"))
     records: list[list[str]] = []
-    # Blank lines stay as empty records, so the record number is the row a spreadsheet shows.
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
         records.extend(reader)
@@ -181,6 +181,19 @@ def read_csv_cells(path: Path, name: str) -> pd.DataFrame:
                 name, "the file ends inside a quoted field: it is cut off", row=row
             ) from None
         raise ContractError(name, f"not readable as CSV: {exc}", row=row) from None
+    return records
+
+
+def read_csv_cells(path: Path, name: str) -> pd.DataFrame:
+    """A publisher's CSV as text cells, header included, indexed by its 1-based record number.
+
+    Reads the encodings and delimiters publishers and Excel write (`csv_records`). A file cut
+    off in its last record is refused, naming that record: one whose last record has fewer
+    fields than the header (a short record anywhere else is padded, as a spreadsheet shows it).
+    A record with more values than the header is refused too: its values cannot be placed under
+    their columns.
+    """
+    records = csv_records(path, name)
     if not any(cell.strip() for record in records for cell in record):
         raise ContractError(name, "the file is empty", row=1)
     header = records[0]
