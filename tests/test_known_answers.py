@@ -44,15 +44,35 @@ def _realisation(con, benefit_id, year="2016-17"):
     ).fetchone()
 
 
-def test_profiled_target_and_amber_status(handmade_db):
+def test_profiled_target_kept_for_a_year_in_progress(handmade_db):
     # Call handling mean 2016-17 = 80 s against baseline 100 s, target 40 s by 2018-03-31.
     # Go-live 2016-04-01 to period end 2017-03-31 is 364 days of 729 to the target date, so
     # profiled target = 100 - 60 * 364/729 = 70.0412; improvement 20 of 29.9588 profiled
-    # (0.6676: amber, at or above 0.6 and below 0.9); 20 of the 60 promised (1/3).
+    # (0.6676, which would be amber); 20 of the 60 promised (1/3). But Testshire's fire data runs
+    # only to 6 May 2016, the last of its five fires that year: 2016-17 is in progress, its
+    # figures kept to date and its status year_to_date, not a judgement.
     profiled = 100 - 60 * 364 / 729
     assert _realisation(handmade_db, "BEN1") == pytest.approx(
-        (100, profiled, 80, 20, 20, 1 / 3, 20 / (100 - profiled), "amber")
+        (100, profiled, 80, 20, 20, 1 / 3, 20 / (100 - profiled), "year_to_date")
     )
+    through = handmade_db.execute("""
+        select financial_year, observations, data_through_date, is_complete_period
+        from marts.fct_benefit_realisation where benefit_id = 'BEN1' order by financial_year
+    """).fetchall()
+    assert [(y, n, str(d), c) for y, n, d, c in through] == [
+        ("2015-16", 2, "2016-03-31", True),
+        ("2016-17", 5, "2016-05-06", False),
+    ]
+    # B1 is judged on each benefit's latest complete year: BEN1's is 2015-16, before go-live
+    # (not due), BEN2's 2016-17 (green, below): green, with 2016-17's five fires so far beside it.
+    # B2 (BEN3 green, BEN4 red, both annual returns) is red.
+    overview = handmade_db.execute("""
+        select bid_id, latest_year, status, year_to_date, year_to_date_observations
+        from marts.fct_bid_overview order by bid_id""").fetchall()
+    assert overview == [
+        ("B1", "2016-17", "green", "2016-17", 5),
+        ("B2", "2016-17", "red", None, None),
+    ]
 
 
 def test_baseline_year_is_not_due(handmade_db):

@@ -4,6 +4,7 @@
 {%- set parameters = [
     ('rag_green_threshold', 'share', 'Share of the profiled improvement realised at or above which a benefit is green (on track).'),
     ('rag_amber_threshold', 'share', 'Share of the profiled improvement realised at or above which a benefit is amber (slipping); below it, red (off track).'),
+    ('status_min_observations', 'incidents', 'Fewest incidents in a complete financial year for a statistic over incidents (a mean response or call handling time) to be given a status; below it the status is too little data. Annual returns are whole figures and need no minimum.'),
     ('attribution_window_years', 'years', 'Years before and after go-live compared in the difference in differences.'),
     ('discount_rate', 'share a year', 'HM Treasury Green Book discount rate applied to real cash flows, years 0 to discount_rate_years from the price base year.'),
     ('discount_rate_years', 'years', 'Years from the price base year discounted at discount_rate; later years at discount_rate_long_term (Green Book: 30).'),

@@ -3,7 +3,8 @@
 -- (GDP deflator seed), and present value discounted to the price base year by the Green Book's
 -- schedule (macro discount_factor: 3.5% a year to year 30, 3.0% a year after). Recurring savings
 -- count each year's attributed improvement; one-off benefits (cumulative measures) count each
--- year's increase. Measured years only: fct_bid_cash_flows forecasts the years after.
+-- year's increase. Measured years only, and complete ones (a year to date is not a year's
+-- saving): fct_bid_cash_flows forecasts the years after.
 with
 
 realisation as (
@@ -32,7 +33,8 @@ money as (
                 partition by realisation.benefit_id order by realisation.financial_year
             ), 0)
         end as real_gbp,
-        realisation.status
+        realisation.status,
+        realisation.is_complete_period
     from realisation
     inner join benefits on realisation.benefit_id = benefits.benefit_id
     where realisation.unit = 'gbp' and realisation.category in ('cashable', 'non_cashable')
@@ -53,7 +55,7 @@ valued as (
     from money
     inner join deflators as year_deflator on money.financial_year = year_deflator.financial_year
     inner join deflators as base on money.price_base_year = base.financial_year
-    where money.status != 'not_due'
+    where money.status != 'not_due' and money.is_complete_period
 ),
 
 final as (

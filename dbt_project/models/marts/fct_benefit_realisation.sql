@@ -8,7 +8,14 @@
 -- comparison units) it is the plain before/after change, and improvement_basis says which.
 -- The before/after change is kept beside it, labelled as such. Improvement is signed so that
 -- positive is good whatever the direction; the bid's attribution share is applied so one saving
--- shared by two bids is never counted twice. Status compares the improvement with the profile.
+-- shared by two bids is never counted twice.
+--
+-- Status compares the improvement with the profile, on complete evidence only. A year whose data
+-- does not yet run to its end (int_benefit_measures.data_through_date) is in progress: its
+-- figures are kept, as a year to date, and its status is 'year_to_date', never a judgement. A
+-- complete year of a statistic over incidents with fewer than var('status_min_observations')
+-- incidents is 'too_little_data': one long call moves a mean of a few. An annual return's figure
+-- is the whole year's, whatever its row count, so the minimum does not apply to it.
 with
 
 benefits as (
@@ -31,7 +38,10 @@ periods as (
     select
         benefits.*,
         measures.financial_year,
-        make_date(cast(left(measures.financial_year, 4) as integer) + 1, 3, 31) as period_end_date,
+        measures.period_end_date,
+        measures.data_through_date,
+        measures.data_through_date >= measures.period_end_date as is_complete_period,
+        measures.measured_from,
         measures.measure_value as actual_cash_value,
         case
             when benefits.unit = 'gbp' then measures.value_per_deflator_point * base.deflator_index
@@ -102,6 +112,8 @@ final as (
         bid_id,
         financial_year,
         period_end_date,
+        data_through_date,
+        is_complete_period,
         category,
         recurrence,
         unit,
@@ -127,7 +139,10 @@ final as (
         improvement / nullif(promised_improvement, 0) as share_of_target_realised,
         improvement / nullif(profiled_improvement, 0) as share_of_profile_realised,
         case
+            when not is_complete_period then 'year_to_date'
             when profiled_improvement = 0 then 'not_due'
+            when measured_from = 'incidents' and observations < {{ var('status_min_observations') }}
+                then 'too_little_data'
             when improvement / profiled_improvement >= {{ var('rag_green_threshold') }} then 'green'
             when improvement / profiled_improvement >= {{ var('rag_amber_threshold') }} then 'amber'
             else 'red'

@@ -16,10 +16,11 @@
 -- each planned cost), else the upper bound, the guidance's starting point.
 --
 -- Benefits: the money benefits of fct_benefit_cash_flows (cashable and non-cashable, the bid's
--- attribution share) in each measured year. Years after the bid's last measured year are a
--- forecast (is_forecast): each recurring money benefit is held at its last measured year's real
--- value (no growth, no ramp-up: an assumption, stated; a year above the trend is carried
--- forward as it is), one-off benefits are not repeated.
+-- attribution share) in each measured year. Years after the bid's last measured year (its last
+-- complete one: a year to date is not measured yet) are a forecast (is_forecast): each recurring
+-- money benefit is held at its last measured year's real value (no growth, no ramp-up: an
+-- assumption, stated; a year above the trend is carried forward as it is), one-off benefits are
+-- not repeated.
 -- Forecast benefits stop at the end of the appraisal period.
 --
 -- The appraisal period runs from the first cost year (or the go-live year, if earlier) to the
@@ -98,6 +99,7 @@ measured as (
         bid_id,
         cast(left(max(financial_year), 4) as integer) as last_measured_year
     from realisation
+    where is_complete_period
     group by bid_id
 ),
 
