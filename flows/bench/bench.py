@@ -22,6 +22,7 @@ from pathlib import Path
 
 from flows.bench.report import TIERS, Measured, Report, commit, disk
 from flows.settings import PROJECT_ROOT, Settings
+from flows.warehouse import runlog
 
 # Runs a command and reports its largest process's peak memory: a fresh parent per measure, so
 # one measure's peak never stands in for another's.
@@ -177,7 +178,7 @@ def _run(home: Path, env: dict | None = None) -> tuple[Measured, dict]:
         cwd=PROJECT_ROOT,
     )
     record = json.loads(Settings(home=home).run_log.read_text().splitlines()[-1])
-    if record["status"] != "succeeded":
+    if record["status"] not in runlog.PUBLISHED_OUTCOMES:
         raise RuntimeError(f"the run failed: {record['error']}")
     return measured, record
 
