@@ -26,6 +26,7 @@ from pathlib import Path
 import duckdb
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.states import Completed
 
 from flows.load import inbox, raw
 from flows.load.inbox import InboxFile
@@ -361,8 +362,9 @@ def nightly(
     as_of: str | None = None,
     rerun_of: str | None = None,
     full_refresh: bool = False,
-) -> dict:
-    """Load whatever is in the inbox, check it, build the marts and publish if all is well.
+) -> dict | Completed:
+    """Load whatever is in the inbox, check it, build the marts and publish if all is well: the
+    run's result, in a state named "Succeeded with refusals" when it refused files or rows.
 
     `as_of` (YYYY-MM-DD, for a backfill) is the date the files count as arrived on, and the date
     freshness is judged at; `rerun_of` names the failed run this one reruns; `full_refresh`
@@ -403,9 +405,13 @@ def nightly(
                 write_run_history(settings, record)
                 publish_build(settings)
         clear_inbox(settings, night.outcomes)
-    return {
+    result = {
         "run_id": night.run_id,
         "status": record.status,
         "outcomes": [asdict(o) for o in night.outcomes],
         "record": asdict(record),
     }
+    if record.status == runlog.WITH_REFUSALS:  # its own name in the Prefect UI, not "Completed"
+        alerts = "; ".join(record.alerts)
+        return Completed(data=result, name="Succeeded with refusals", message=alerts)
+    return result
