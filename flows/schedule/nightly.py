@@ -272,30 +272,6 @@ def _count_files(record: runlog.RunRecord, outcomes: list[FileOutcome]) -> None:
     record.rows_quarantined = sum(o.quarantined for o in outcomes)
 
 
-def summary(record: runlog.RunRecord, outcomes: list[FileOutcome]) -> str:
-    lines = [
-        f"Run {record.run_id}: {record.status}"
-        + (": nothing new, the published version stays" if record.published is False else ""),
-        f"  files: {record.files_loaded} loaded, {record.files_skipped} already loaded, "
-        f"{record.files_rejected} rejected; rows loaded: {record.rows_loaded:,}, "
-        f"quarantined: {record.rows_quarantined:,}",
-        f"  checks: {record.checks_passed} passed, {record.checks_failed} failed (critical), "
-        f"{record.checks_warned} warnings",
-        "  stages: " + ", ".join(f"{k} {v:.1f}s" for k, v in record.stage_seconds.items()),
-    ]
-    lines += [f"  rejected {o.path}: {o.reason}" for o in outcomes if o.status == "rejected"]
-    lines += [f"  warning: {w}" for w in record.warnings]
-    if record.error:
-        lines.append(f"  error: {record.error}")
-    if record.as_of:
-        lines.append(
-            f"  as of {record.as_of}" + (f", rerun of {record.rerun_of}" if record.rerun_of else "")
-        )
-    if record.notified:
-        lines.append(f"  operator told: {record.notified}")
-    return "\n".join(lines)
-
-
 def as_of_time(as_of: str | None) -> datetime:
     """The moment a run loads for: now, or the end of a backfill's date (YYYY-MM-DD)."""
     if not as_of:
@@ -325,7 +301,7 @@ def _report(settings: Settings, night: Night, record: runlog.RunRecord) -> None:
         ui_url = url_for("flow-run", obj_id=flow_run.id)
     except Exception:  # no UI address (a temporary server): the notice says the rest
         ui_url = None
-    subject, text = notify.message(record, settings, summary(record, night.outcomes), ui_url)
+    subject, text = notify.message(record, settings, notify.summary(record, night.outcomes), ui_url)
     record.notified = notify.deliver(settings, subject, text)
 
 
@@ -353,7 +329,7 @@ def _recorded(settings: Settings, night: Night) -> Iterator[tuple[runlog.RunReco
                     room.remove_partial_files(settings, archive_before)
                     raise
         finally:
-            print(summary(night.record, night.outcomes))
+            print(notify.summary(night.record, night.outcomes))
 
 
 @flow(name="bluelight-nightly", log_prints=True)

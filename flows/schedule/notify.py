@@ -1,11 +1,11 @@
-"""Telling the operator about a failed or partly failed run, the same night.
+"""Telling the operator about a failed run, or one with refusals, the same night.
 
-Owns: when a run needs telling about (`alerts`: it failed, refused a file, set rows aside in
-quarantine, or a source has gone late), what the message says (`message`: the run id,
-the reasons, where to look) and delivery to a webhook and/or by email (`deliver`). A webhook gets
-a JSON POST of `{"text": ...}`, which Teams and Slack incoming webhooks both accept; email goes
-over SMTP (the standard library's smtplib). A notice that cannot be delivered is logged and
-recorded in the run's record, and never fails the load.
+Owns: the run's summary in a few lines (`summary`), when a run needs telling about (`alerts`: it
+failed, refused a file, set rows aside in quarantine, or a source has gone late), what the
+message says (`message`: the run id, the reasons, where to look) and delivery to a webhook
+and/or by email (`deliver`). A webhook gets a JSON POST of `{"text": ...}`, which Teams and Slack
+incoming webhooks both accept; email goes over SMTP (the standard library's smtplib). A notice
+that cannot be delivered is logged and recorded in the run's record, and never fails the load.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from email.message import EmailMessage
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+from flows.load.raw import FileOutcome
 from flows.settings import Settings
 from flows.warehouse.runlog import FAILED, WITH_REFUSALS, RunRecord, logger
 
@@ -47,6 +48,31 @@ def alerts(
         found.append(f"{record.rows_quarantined:,} row(s) set aside in quarantine")
     found += gone_late
     return found
+
+
+def summary(record: RunRecord, outcomes: list[FileOutcome]) -> str:
+    """The run in a few lines: printed at its end, and the body of its notice."""
+    lines = [
+        f"Run {record.run_id}: {record.status}"
+        + (": nothing new, the published version stays" if record.published is False else ""),
+        f"  files: {record.files_loaded} loaded, {record.files_skipped} already loaded, "
+        f"{record.files_rejected} rejected; rows loaded: {record.rows_loaded:,}, "
+        f"quarantined: {record.rows_quarantined:,}",
+        f"  checks: {record.checks_passed} passed, {record.checks_failed} failed (critical), "
+        f"{record.checks_warned} warnings",
+        "  stages: " + ", ".join(f"{k} {v:.1f}s" for k, v in record.stage_seconds.items()),
+    ]
+    lines += [f"  rejected {o.path}: {o.reason}" for o in outcomes if o.status == "rejected"]
+    lines += [f"  warning: {w}" for w in record.warnings]
+    if record.error:
+        lines.append(f"  error: {record.error}")
+    if record.as_of:
+        lines.append(
+            f"  as of {record.as_of}" + (f", rerun of {record.rerun_of}" if record.rerun_of else "")
+        )
+    if record.notified:
+        lines.append(f"  operator told: {record.notified}")
+    return "\n".join(lines)
 
 
 def message(
