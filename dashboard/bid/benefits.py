@@ -25,7 +25,8 @@ SERIES = {
 
 
 def heading(row) -> None:
-    """A benefit's description, owner, evidence and target, and its latest complete year."""
+    """A benefit's description, owner, kind, target date, and the register's evidence source and
+    confidence."""
     st.subheader(f"{row.benefit_id}: {row.description}")
     st.caption(
         f"Owner: {row.owner}. {row.category.replace('_', '-').capitalize()}, "
@@ -38,8 +39,8 @@ def heading(row) -> None:
 
 def figures(row, parts: int) -> None:
     """The latest complete year: status and target, then for money the steps from baseline to
-    the bid's attributed saving (`parts`: the bid's money benefits the Overview adds together
-    with it), else the baseline and actual; the effect in words under them."""
+    the bid's attributed saving (`parts`: how many of the bid's money benefits the Overview adds
+    into the same figure), else the baseline and actual; the effect in words under them."""
     if saving.is_money(row):
         left, right = st.columns([2, 3])
         status_metric(left, row)
@@ -220,7 +221,7 @@ class BidFigures:
     sharing: pd.DataFrame  # other bids' shares of the same measure
     in_progress: pd.DataFrame  # years to date
     comparison_areas: dict[str, str]  # benefit_id -> comparison counties
-    money_parts: dict[str, int]  # the Overview's column -> the bid's money benefits in it
+    money_parts: dict[str, int]  # the Overview's kind of money -> the bid's benefits in it
     period: object
 
 

@@ -41,8 +41,8 @@ def is_money(row) -> bool:
 def steps(row, parts: int) -> str:
     """The Markdown table of a money benefit's steps in its latest complete year, in order:
     baseline, without the bid (or why there is no such estimate), actual, the saving, the bid's
-    share and its attributed saving, which the Overview shows (alone, or with the bid's `parts`
-    other money benefits of the same kind)."""
+    share and its attributed saving, which the Overview shows (`parts`: how many of the bid's
+    money benefits, this one among them, the Overview adds into that figure)."""
     against_counterfactual = row.improvement_basis == "counterfactual"
     gain = "Saving" if row.direction == "decrease" else "Money gained"
     before, after = (
@@ -51,7 +51,9 @@ def steps(row, parts: int) -> str:
     if row.direction != "decrease":
         before, after = after, before
     without = (
-        ui.pounds(row.counterfactual_value) if against_counterfactual else "not estimated (below)"
+        ui.pounds(row.counterfactual_value)
+        if against_counterfactual
+        else "not estimated (see below)"
     )
     overview = f"the Overview's realised, *{overview_column(row)}*"
     if parts > 1:
@@ -70,17 +72,6 @@ def steps(row, parts: int) -> str:
     return "\n".join(lines)
 
 
-def money(row, parts: int) -> None:
-    """A money benefit's steps, and what they rest on."""
-    st.markdown(steps(row, parts))
-    note = (
-        "Without the bid: the actual less the bid's effect, estimated against the comparison areas."
-        if row.improvement_basis == "counterfactual"
-        else f"No counterfactual: {row.improvement_basis}."
-    )
-    st.caption(note + " " + link("counterfactual-and-attribution", "Method"))
-
-
 def shared(row, sharing: pd.DataFrame) -> None:
     """Name the other bids that claim a share of the same measured change, if any."""
     others = sharing[sharing.benefit_id == row.benefit_id]
@@ -91,9 +82,10 @@ def shared(row, sharing: pd.DataFrame) -> None:
         f"{ui.share(o.other_share)})"
         for o in others.itertuples()
     )
-    verb = "claims" if others.other_bid_id.nunique() == 1 else "claim"
+    one = others.other_bid_id.nunique() == 1
     st.info(
-        f"**Shared with another bid.** {names} {verb} a share of the same measured change; "
+        f"**Shared with {'another bid' if one else 'other bids'}.** {names} "
+        f"{'claims' if one else 'claim'} a share of the same measured change; "
         f"this bid claims {ui.share(row.attribution_share)} "
         f"({ui.share(others.total_attribution_share.iloc[0])} in all). The change counts once: "
         "each bid shows its own share. " + link("attribution-shares", "Method")
