@@ -1,13 +1,11 @@
 """What every page of the dashboard shares: its title and the filters that persist across pages,
-number formats, the colour-blind safe palette, charts and tables with their data as a safe CSV,
-and the empty state of a page or section whose marts have no rows yet. Chart builders are in
-dashboard/charts.py."""
+number formats, the colour-blind safe palette (a colour per service, role and status), charts
+and tables with their data as a safe CSV (dashboard/spreadsheet.py), and the empty state of a
+page or section whose marts have no rows yet. Chart builders are in dashboard/charts.py."""
 
 from __future__ import annotations
 
-import csv
 import functools
-import io
 import logging
 from datetime import date
 
@@ -16,10 +14,14 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import queries
+from dashboard.spreadsheet import safe_csv
 from flows.sources.contracts import SOURCES
 
-# Okabe-Ito (Okabe and Ito, 2008): stays distinct for colour-blind readers. One colour per
-# service, per status and per series, the same on every page.
+# One colour means one thing on every page. Services take three of the Okabe-Ito colours (Okabe
+# and Ito, 2008), which stay distinct for colour-blind readers; roles, statuses and the other
+# series (a county, a benefit's lines, promised and realised) each take colours of their own that
+# no service uses, from Paul Tol's colour-blind safe schemes (muted, light, bright). A role's
+# colour is the same on every chart it is drawn in; a chart of other series has its legend.
 OKABE_ITO = {
     "blue": "#0072B2",
     "orange": "#E69F00",
@@ -31,23 +33,55 @@ OKABE_ITO = {
     "grey": "#999999",
     "black": "#000000",
 }
-PALETTE = [
-    OKABE_ITO[c]
-    for c in ("blue", "orange", "bluish_green", "reddish_purple", "sky_blue", "vermillion", "black")
-]
 SERVICE_COLOURS = {
     "police": OKABE_ITO["blue"],
     "fire": OKABE_ITO["vermillion"],
     "ambulance": OKABE_ITO["bluish_green"],
 }
-STATUS_LABEL = {"green": "On track", "amber": "Slipping", "red": "Off track", "not_due": "Not due"}
-STATUS_COLOURS = {
-    "On track": OKABE_ITO["bluish_green"],
-    "Slipping": OKABE_ITO["orange"],
-    "Off track": OKABE_ITO["vermillion"],
-    "Not due": OKABE_ITO["grey"],
+# Series that are neither a service nor a role nor a status, in the order a chart takes them.
+SERIES_COLOURS = [OKABE_ITO[c] for c in ("orange", "reddish_purple", "sky_blue", "black", "grey")]
+# The staffing returns' role groups; the roles of one service are far apart (they share a chart).
+ROLE_COLOURS = {
+    "police_officer": "#332288",  # indigo
+    "police_staff": "#DDCC77",  # sand
+    "pcso": "#44AA99",  # teal
+    "control_room": "#882255",  # wine
+    "firefighter_wholetime": "#EE8866",  # light orange
+    "firefighter_on_call": "#77AADD",  # light blue
+    "fire_control": "#999933",  # olive
+    "support_staff": "#FFAABB",  # pink
+    "tri_service_officer": "#AA4499",  # purple
+    "paramedic": "#CC6677",  # rose
+    "emergency_care_assistant": "#BBCC33",  # pear
+    "call_handler": "#88CCEE",  # cyan
 }
-STATUS_MARK = {"green": "●", "amber": "▲", "red": "■", "not_due": "○"}  # shape as well as colour
+# A role a return names that ROLE_COLOURS does not: a colour by its name (the same on every
+# page; two such roles may share one, so name a new role group above).
+SPARE_ROLE_COLOURS = ["#004488", "#997700", "#994455", "#6699CC", "#EECC66", "#EE99AA"]
+STATUS_LABEL = {
+    "green": "On track",
+    "amber": "Slipping",
+    "red": "Off track",
+    "too_little_data": "Too little data",
+    "year_to_date": "Year to date",
+    "not_due": "Not due",
+}
+STATUS_COLOURS = {
+    "On track": "#228833",
+    "Slipping": "#CCBB44",
+    "Off track": "#EE6677",
+    "Too little data": "#AA3377",
+    "Year to date": "#66CCEE",
+    "Not due": "#BBBBBB",
+}
+STATUS_MARK = {  # shape as well as colour
+    "green": "●",
+    "amber": "▲",
+    "red": "■",
+    "too_little_data": "◇",
+    "year_to_date": "◔",
+    "not_due": "○",
+}
 UNITS = {"seconds": "s", "minutes": "min", "gbp": "£"}
 
 ALL_SERVICES = "All services"
@@ -121,7 +155,7 @@ def bid_filter(area: str | None) -> str | None:
         st.sidebar.selectbox,
         label="Bid",
         options=options,
-        format_func=lambda b: f"{b}: {titles[b]}",
+        format_func=lambda b: bid_name(b, titles[b]),
     )
 
 
@@ -216,6 +250,15 @@ def status_text(status: str) -> str:
     return f"{STATUS_MARK.get(status, '')} {STATUS_LABEL.get(status, status)}".strip()
 
 
+def bid_name(bid_id: str, title: str | None) -> str:
+    """A bid as it is named everywhere: its id and its title."""
+    return f"{bid_id}: {title}" if isinstance(title, str) and title else bid_id
+
+
+def share(value: float | None) -> str:
+    return "n/a" if value is None or pd.isna(value) else f"{value:.0%}"
+
+
 def price_base_note(years) -> str:
     """The price base of money figures, said once per page."""
     years = sorted({y for y in years if isinstance(y, str)})
@@ -232,33 +275,6 @@ def price_base_note(years) -> str:
 
 # ---------------------------------------------------------------- CSV and charts
 
-# OWASP "CSV Injection": a cell that begins with one of these is read as a formula by
-# spreadsheets; a single quote in front makes it text.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value):
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
-def safe_csv(frame: pd.DataFrame) -> bytes:
-    """The frame as CSV (UTF-8 with a byte-order mark, for Excel) that cannot run a formula when
-    opened in a spreadsheet: text cells beginning with =, +, -, @, tab or carriage return get a
-    leading single quote (column names too). Numbers stay numbers: -5 is not a formula."""
-    out = pd.DataFrame(
-        {
-            safe_cell(str(c)): frame[c].map(safe_cell) if frame[c].dtype == object else frame[c]
-            for c in frame.columns
-        }
-    )
-    buffer = io.StringIO()
-    out.to_csv(
-        buffer, index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n"
-    )  # RFC 4180; quotes a lone CR too
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
-
 
 def download(frame: pd.DataFrame, name: str, label: str = "Download the data (CSV)") -> None:
     st.download_button(
@@ -269,19 +285,6 @@ def download(frame: pd.DataFrame, name: str, label: str = "Download the data (CS
         key=f"download.{name}",
         on_click="ignore",
     )
-
-
-def long_form(
-    frame: pd.DataFrame, id_vars: list[str], names: dict[str, str], var_name: str, value_name: str
-) -> pd.DataFrame:
-    """The `names` columns of `frame` stacked into one (`value_name`), a row per value, with
-    `var_name` saying which column each came from by its name in `names`: the long form Altair
-    colours and dashes by."""
-    long = frame.melt(
-        id_vars=id_vars, value_vars=list(names), var_name=var_name, value_name=value_name
-    )
-    long[var_name] = long[var_name].map(names)
-    return long
 
 
 def chart(altair_chart: alt.TopLevelMixin, data: pd.DataFrame, name: str) -> None:

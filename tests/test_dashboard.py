@@ -28,7 +28,7 @@ from conftest import ARTIFACTS, chromium_or_skip, published_night, served_page, 
 from handmade import write_dashboard_extras, write_handmade_inbox
 from streamlit.testing.v1 import AppTest
 
-from dashboard import queries, ui, warehouse
+from dashboard import queries, spreadsheet, warehouse
 from dashboard.queries import overview
 from flows.warehouse import publish
 
@@ -132,19 +132,25 @@ def test_overview_totals_and_each_bid(app):
         "Bids off track or slipping": "2 of 2",
     }
     table = app.dataframe[0].value.set_index("Bid")
+    assert table.Title.to_dict() == {"B1": "Bid B1", "B2": "Bid B2"}  # titles beside ids
     assert table.loc["B1", "Status"] == "▲ Slipping"
-    assert table.loc["B1", "Cashable a year promised"] == 75_000
-    assert table.loc["B1", "Cashable a year realised"] == 79_463
-    assert table.loc["B1", "One-off promised"] == 0
     assert table.loc["B1", "Service on track"] == "0 of 1"
     assert table.loc["B1", "NPV"] == -36_866
     assert table.loc["B2", "Status"] == "■ Off track"
-    assert table.loc["B2", "Cashable a year promised"] == 225_000
-    assert table.loc["B2", "Cashable a year realised"] == 238_390
-    assert table.loc["B2", "One-off promised"] == 1_000_000
-    assert table.loc["B2", "One-off realised to date"] == 245_041
-    assert table.loc["B2", "Service on track"] == "none"
+    assert table.loc["B2", "Service on track"] == "no service measures"
     assert table.loc["B2", "Paid back"] == "2016-17"
+    # Money, a row per bid and kind it has: B1 no one-off money, so no row for it.
+    money = app.dataframe[1].value
+    assert money.values.tolist() == [
+        ["B1", "Bid B1", "Cashable, a year", 75_000, 79_463],
+        ["B2", "Bid B2", "Cashable, a year", 225_000, 238_390],
+        ["B2", "Bid B2", "One-off, to date", 1_000_000, 245_041],
+    ]
+    shares = _markdown(app)
+    assert (
+        "- Police estate running cost (Testshire): **B1: Bid B1** 25%; **B2: Bid B2** 75% "
+        "(100% in all)" in shares
+    )
     assert "Pounds in real terms at 2015-16 prices." in " ".join(c.value for c in app.caption)
 
 
@@ -154,14 +160,20 @@ def test_overview_says_what_changed_since_the_last_load(app):
     assert "loaded **9 files** (35 rows)" in text
     assert "refused 1 and set aside 1 row (see Data health)" in text
     # Against the earlier version made by hand: BEN1 was on track at 60 s, B1 worth -40,000.
-    assert "**BEN1** (B1, 2016-17): ● On track → **▲ Slipping**; actual 60.0 s → 80.0 s" in text
-    assert "**B1** net present value: -£40,000 → **-£36,866**" in text
+    assert (
+        "**BEN1** (B1: Bid B1, 2016-17): ● On track → **▲ Slipping**; actual 60.0 s → 80.0 s"
+        in text
+    )
+    assert "**B1: Bid B1** net present value: -£40,000 → **-£36,866**" in text
     assert "BEN2" not in text and "**B2**" not in text  # unchanged: not listed
 
 
 def test_overview_area_filter(app):
     _choose(app, "area", "Othershire")
-    assert [i.value for i in app.info] == ["No bids in this area."]
+    # Othershire has no bids: its districts are the comparison for B1's fire call handling.
+    (info,) = [i.value for i in app.info]
+    assert info.startswith("**Othershire is the comparison area.** It has no bids of its own")
+    assert "- **B1: Bid B1**: BEN1 " in info and "B2" not in info
     _choose(app, "area", "Testshire")
     assert _metrics(app)["Net present value, all bids"] == "£127,171"
 
@@ -221,15 +233,26 @@ def test_a_chosen_bid_shows_each_benefit_against_its_target(app):
     # the status rests on the plain before/after, labelled as such.
     attribution = " ".join(i.value for i in app.info)
     assert "No estimate: fewer than 2 units in an arm (0 treated, 1 comparison)" in attribution
+    # BEN2 (25%) shares Testshire's police estate saving with B2's BEN3 (75%).
+    assert (
+        "**Shared with another bid.** **B2: Bid B2** (BEN3, 75%) claims a share of the same "
+        "measured change; this bid claims 25% (100% in all)." in attribution
+    )
     captions = " ".join(c.value for c in app.caption)
     assert "Owner: Owner of BEN1" in captions
     assert "Improvement +20.0 s: before/after (no counterfactual estimate" in captions
 
     _choose(app, "bid", "B2")
     labels_values = [(m.label, m.value) for m in app.metric]
-    # In 2015-16 prices: 900,000 and 250,000 of 2016-17 cash times 84.0/85.7.
-    assert ("Actual 2016-17", "£882,147") in labels_values
-    assert ("Actual 2016-17", "£245,041") in labels_values
+    # In 2015-16 prices: 900,000 and 250,000 of 2016-17 cash times 84.0/85.7; each money
+    # benefit's steps end at the Overview's figure: BEN3 75% of the saving, BEN4 all of it.
+    text = _markdown(app)
+    assert "| Actual | £882,147 |" in text and "| Actual | £245,041 |" in text
+    assert (
+        "| = **the bid's attributed saving**: the Overview's realised, *Cashable, a year* | "
+        "**£238,390** |" in text
+    )
+    assert "the Overview's realised, *One-off, to date* | **£245,041** |" in text
     assert ("Status 2016-17", "■ Off track") in labels_values
     assert app.title[0].value == "B2: Bid B2"
     # BEN3's estate sites have no comparison sites: no estimate, and the page says why.
@@ -262,34 +285,43 @@ def test_bid_period_filter_limits_the_profile(app):
 def test_response_times_headlines_and_filters(app):
     _page(app, "response_times")
     assert [s.value for s in app.subheader] == ["Fire"]  # the only service with incidents
-    # All services (only fire in the hand-made inbox). Testshire, the twelve months to May 2016:
-    # 5 May 2016 incidents (mean 9.2 min) and two in June 2015 of 10 min each:
-    # (5 * 9.2 + 2 * 10) / 7 = 9.43 min; within 10 minutes: 300, 360, 420, 480, 600 and 600 s,
-    # 6 of 7 (86%). Othershire: 50 min, none within.
+    # All services (only fire in the hand-made inbox): the latest month of each county, as the
+    # charts draw it. Testshire, May 2016: 300, 360, 420, 480 and 1,200 s: median 420 s (7.0
+    # min), 90th percentile 480 + 0.6 * (1,200 - 480) = 912 s (15.2 min); within the primary
+    # fire standard of 10 minutes, 4 of 5 (80%). Othershire, May 2016: two of 50 minutes.
     assert _metrics(app) == {
-        "Othershire: mean response": "50.0 min",
-        "Othershire: within standard": "0%",
-        "Testshire: mean response": "9.4 min",
-        "Testshire: within standard": "86%",
+        "Othershire: median": "50.0 min",
+        "Othershire: 90th percentile": "50.0 min",
+        "Othershire: within standard (by category)": "0%",
+        "Testshire: median": "7.0 min",
+        "Testshire: 90th percentile": "15.2 min",
+        "Testshire: within standard (by category)": "80%",
     }
+    captions = " ".join(c.value for c in app.caption)
+    assert "each incident against its category's standard (primary fire 10 min," in captions
     _choose(app, "service", "fire")
     category = app.selectbox(key="category.fire")
     assert category.options == ["all", "primary fire"]
     category.set_value("primary_fire").run()
-    assert _metrics(app)["Testshire: mean response"] == "9.4 min"
+    assert _metrics(app)["Testshire: within standard (10 min)"] == "80%"
+    assert "Standard: 10 min, Local integrated risk management plan standard" in " ".join(
+        c.value for c in app.caption
+    )
     assert [s.value for s in app.subheader] == [
         "Median and 90th percentile",
-        "Share reached within the standard",
+        "Share reached within the standard (10 min)",
         "Fire: where the minutes go",
     ]
     _choose(app, "area", "Testshire")
     assert _metrics(app) == {
-        "Testshire: mean response": "9.4 min",
-        "Testshire: within standard": "86%",
+        "Testshire: median": "7.0 min",
+        "Testshire: 90th percentile": "15.2 min",
+        "Testshire: within standard (10 min)": "80%",
     }
-    # Up to March 2016 only: Testshire's two June 2015 fires of 10 minutes.
+    # Up to March 2016 only: Testshire's two June 2015 fires of 10 minutes, both within.
     _period(app, "2015-16", "2015-16")
-    assert _metrics(app)["Testshire: mean response"] == "10.0 min"
+    assert _metrics(app)["Testshire: median"] == "10.0 min"
+    assert _metrics(app)["Testshire: within standard (10 min)"] == "100%"
     _choose(app, "service", "police")  # police has staff and sites here, but no incidents
     assert [i.value for i in app.info] == ["No police incidents of this category in 2015-16."]
 
@@ -569,7 +601,10 @@ def test_filters_persist_across_pages(app):
     # Othershire has no bids: the bid filter falls back to none, then to the first bid.
     _choose(app, "area", "Othershire")
     _page(app, "bid")
-    assert [i.value for i in app.info] == ["No bids in this area."]
+    assert [i.value for i in app.info] == [
+        "No bids in this area. Othershire is the comparison area for B1: Bid B1: choose every "
+        "area to see them."
+    ]
 
 
 def test_every_chart_and_table_can_be_downloaded(app):
@@ -592,7 +627,7 @@ def test_csv_cells_that_could_run_a_formula_are_escaped():
             "number": [-5, 1.5, 0, 10, -0.25, 7],
         }
     )
-    data = ui.safe_csv(frame)
+    data = spreadsheet.safe_csv(frame)
     assert data.startswith("\ufeff".encode())  # Excel reads it as UTF-8
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
     assert rows[0] == ["'=cmd", "text", "number"]
@@ -615,7 +650,7 @@ PAGES = {
     "Overview": ("", "£127,171"),
     "Bid": ("bid", "-£36,866"),
     "Method": ("method", "Realisation and status"),
-    "Response times": ("response_times", "9.4 min"),
+    "Response times": ("response_times", "7.0 min"),
     "Estates": ("estates", "£1,700,000"),
     "Staffing": ("staffing", "140.5"),
     "Data health": ("data_health", "▲ succeeded with refusals"),
@@ -653,7 +688,7 @@ def test_served_dashboard_renders_every_page_in_headless_chromium(handmade_home,
     assert shown["Bid"] == "B1: Bid B1"
     assert outside == []  # no map tiles, fonts or icons fetched from outside the machine
     rows = {r["Bid"]: r for r in csv.DictReader(io.StringIO(overview_csv))}
-    assert float(rows["B1"]["Cashable a year promised"]) == 75_000
+    assert rows["B1"]["Title"] == "Bid B1"
     assert float(rows["B2"]["NPV"]) == 164_037
     for path, _ in PAGES.values():
         shot = ARTIFACTS / f"dashboard-{path or 'overview'}.png"

@@ -1,14 +1,19 @@
-"""A benefit on the Bid page: its owner, target and latest year; its profile by financial year
-(baseline, target line, actual, and what the measure would have been without the bid); and how
-much of the change is the bid's doing, with the estimate's checks, or why it is not reliable."""
+"""A benefit on the Bid page: its owner, evidence, target and latest complete year (for money,
+the steps from baseline to the bid's attributed saving: dashboard/bid/saving.py), any year in
+progress; its profile by complete financial year (baseline, target line, actual, and what the
+measure would have been without the bid); and how much of the change is the bid's doing, against
+which comparison areas, with the estimate's checks, or why it is not reliable."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
 from dashboard import charts, ui
+from dashboard.bid import saving
 from dashboard.method import link
 
 SERIES = {
@@ -20,40 +25,62 @@ SERIES = {
 
 
 def heading(row) -> None:
-    """A benefit's description, owner and target, and its latest year's figures."""
+    """A benefit's description, owner, kind, target date, and the register's evidence source and
+    confidence."""
     st.subheader(f"{row.benefit_id}: {row.description}")
     st.caption(
         f"Owner: {row.owner}. {row.category.replace('_', '-').capitalize()}, "
         f"{row.recurrence.replace('_', '-')}; target by {row.target_date:%d %B %Y}"
         + (f"; pounds at {row.price_base_year} prices." if row.unit == "gbp" else ".")
+        + f" Evidence: {row.evidence_source or 'not given'}; confidence: "
+        f"{row.confidence or 'not given'} (the register's)."
     )
-    a, b, c, d = st.columns(4)
-    a.metric(
+
+
+def figures(row, parts: int) -> None:
+    """The latest complete year: status and target, then for money the steps from baseline to
+    the bid's attributed saving (`parts`: how many of the bid's money benefits the Overview adds
+    into the same figure), else the baseline and actual; the effect in words under them."""
+    if saving.is_money(row):
+        left, right = st.columns([2, 3])
+        status_metric(left, row)
+        target_metric(left, row)
+        right.markdown(saving.steps(row, parts))
+    else:
+        status_at, baseline_at, target_at, actual_at = st.columns(4)
+        status_metric(status_at, row)
+        baseline_at.metric(
+            "Baseline",
+            ui.value_in_unit(row.baseline_value, row.unit),
+            help=f"The register's baseline ({row.baseline_period}). "
+            + link("realisation-and-status"),
+        )
+        target_metric(target_at, row)
+        actual_at.metric(
+            "Actual " + row.financial_year,
+            ui.value_in_unit(row.actual_value, row.unit),
+            help=f"Share of the promised change realised: {ui.share(row.share_of_target_realised)}"
+            ". " + link("realisation-and-status"),
+        )
+    st.caption(effect_text(row))
+
+
+def status_metric(column, row) -> None:
+    column.metric(
         "Status " + row.financial_year,
         ui.status_text(row.status),
-        help="The bid's effect against the profiled target. " + link("realisation-and-status"),
+        help="The bid's effect against the profiled target, in the latest complete year. "
+        + link("realisation-and-status"),
     )
-    method = link("realisation-and-status")
-    b.metric(
-        "Baseline",
-        ui.value_in_unit(row.baseline_value, row.unit),
-        help="The register's baseline. " + method,
-    )
-    c.metric(
+
+
+def target_metric(column, row) -> None:
+    column.metric(
         "Target",
         ui.value_in_unit(row.target_value, row.unit),
-        help="The register's target. " + method,
+        help=f"The register's target, by {row.target_date:%d %B %Y}. "
+        + link("realisation-and-status"),
     )
-    shared = row.share_of_target_realised
-    d.metric(
-        "Actual " + row.financial_year,
-        ui.value_in_unit(row.actual_value, row.unit),
-        help="Share of the promised change realised: "
-        + (f"{shared:.0%}" if pd.notna(shared) else "n/a")
-        + ". "
-        + method,
-    )
-    st.caption(effect_text(row))
 
 
 def effect_text(row) -> str:
@@ -78,7 +105,7 @@ def effect_text(row) -> str:
 
 def profile_chart(row, mine: pd.DataFrame) -> None:
     """A benefit's baseline, target line, actual and counterfactual by financial year."""
-    series = ui.long_form(mine, ["financial_year", "status"], SERIES, "series", "value")
+    series = charts.long_form(mine, ["financial_year", "status"], SERIES, "series", "value")
     series = series.dropna(subset=["value"])
     series["unit"] = row.unit
     shown = [s for s in SERIES.values() if s in set(series.series)]
@@ -87,14 +114,10 @@ def profile_chart(row, mine: pd.DataFrame) -> None:
         .mark_line(point=True)
         .encode(
             x=alt.X("financial_year:O", title="Financial year"),
-            y=alt.Y(
-                "value:Q",
-                title="£ (real terms)" if row.unit == "gbp" else row.unit,
-                scale=alt.Scale(zero=False),
-            ),
+            y=alt.Y("value:Q", title=value_title(row.unit), scale=value_scale(row.unit)),
             color=alt.Color(
                 "series:N",
-                scale=charts.palette_scale(shown),
+                scale=charts.series_scale(shown),
                 title=None,
                 legend=alt.Legend(symbolType="stroke", symbolStrokeWidth=2),
             ),
@@ -105,7 +128,7 @@ def profile_chart(row, mine: pd.DataFrame) -> None:
             ),
             tooltip=["financial_year", "series", alt.Tooltip("value:Q", format=",.1f"), "status"],
         )
-        .properties(height=230)
+        .properties(height=260)
     )
     ui.chart(line, series, f"{row.benefit_id}_profile")
 
@@ -113,10 +136,23 @@ def profile_chart(row, mine: pd.DataFrame) -> None:
 DASHES = [[2, 2], [6, 3], [1, 0], [8, 2, 2, 2]]
 
 
-def attribution(benefit_id: str, att) -> None:
-    """The years either side of go-live: the plain before/after, the comparison areas' change
-    and the bid's, with its interval and checks; or why there is no reliable figure."""
+def value_title(unit: str) -> str:
+    """Money from zero; a time zoomed to its range, which the axis says."""
+    return "£ (real terms)" if unit == "gbp" else f"{unit}; not from 0"
+
+
+def value_scale(unit: str) -> alt.Scale:
+    return charts.from_zero() if unit == "gbp" else alt.Scale(zero=False)
+
+
+def attribution(benefit_id: str, att, areas: str) -> None:
+    """The years either side of go-live: the plain before/after, the comparison areas' (named in
+    `areas`) change and the bid's, with its interval and checks; or why there is no reliable
+    figure."""
     st.markdown("**How much is the bid's doing?**")
+    if areas:
+        kind = "comparison areas" if "," in areas else "comparison area"
+        st.caption(f"Against {areas}, the {kind}: no bid there claims a change in this measure.")
     unit = att.unit
     plain = ui.signed_in_unit(att.before_after_change, unit)
     if pd.isna(att.estimate):
@@ -157,9 +193,13 @@ def attribution_chart(benefit_id: str, att) -> None:
         .mark_bar()
         .encode(
             y=alt.Y("figure:N", sort=None, title=None, axis=alt.Axis(labelLimit=220)),
-            x=alt.X("change:Q", title=f"Change ({ui.UNITS.get(att.unit, att.unit)})"),
+            x=alt.X(
+                "change:Q",
+                title=f"Change ({ui.UNITS.get(att.unit, att.unit)})",
+                scale=charts.from_zero(),
+            ),
             color=alt.Color(
-                "figure:N", scale=charts.palette_scale(frame.figure.tolist()), legend=None
+                "figure:N", scale=charts.series_scale(frame.figure.tolist()), legend=None
             ),
             tooltip=["figure", alt.Tooltip("change:Q", format="+,.1f")],
         )
@@ -172,16 +212,36 @@ def attribution_chart(benefit_id: str, att) -> None:
     ui.chart((bars + whisker).properties(height=150), frame, f"{benefit_id}_attribution")
 
 
-def benefit(row, profile: pd.DataFrame, attributions: pd.DataFrame, period) -> None:
+@dataclass(frozen=True)
+class BidFigures:
+    """What the Bid page read for all its benefits, each benefit drawing its own rows."""
+
+    profile: pd.DataFrame  # complete years in the period
+    attributions: pd.DataFrame  # by benefit_id
+    sharing: pd.DataFrame  # other bids' shares of the same measure
+    in_progress: pd.DataFrame  # years to date
+    comparison_areas: dict[str, str]  # benefit_id -> comparison counties
+    money_parts: dict[str, int]  # the Overview's kind of money -> the bid's benefits in it
+    period: object
+
+
+def benefit(row, figures_of: BidFigures) -> None:
     heading(row)
-    mine = profile[profile.benefit_id == row.benefit_id]
-    attributed = row.benefit_id in attributions.index
+    figures(row, figures_of.money_parts.get(saving.overview_column(row), 1))
+    saving.shared(row, figures_of.sharing)
+    saving.year_to_date(row, figures_of.in_progress)
+    mine = figures_of.profile[figures_of.profile.benefit_id == row.benefit_id]
+    attributed = row.benefit_id in figures_of.attributions.index
     left, right = st.columns([3, 2]) if attributed else (st.container(), None)
     with left:
         if mine.empty:
-            st.info(f"No figures for {row.benefit_id} in {period}.")
+            st.info(f"No complete years of {row.benefit_id} in {figures_of.period}.")
         else:
             profile_chart(row, mine)
     if right is not None:
         with right:
-            attribution(row.benefit_id, attributions.loc[row.benefit_id])
+            attribution(
+                row.benefit_id,
+                figures_of.attributions.loc[row.benefit_id],
+                figures_of.comparison_areas.get(row.benefit_id, ""),
+            )

@@ -9,7 +9,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboard import queries, ui
+from dashboard import charts, queries, ui
 from dashboard.method import link
 from dashboard.queries import bid
 
@@ -95,8 +95,14 @@ def whole_life(v) -> None:
     )
     d.metric(
         "Whole-life payback",
-        v.whole_life_payback_year or "not within the period",
-        help=link("payback"),
+        v.whole_life_payback_year or "none",
+        help=(
+            f"Paid back in {v.whole_life_payback_year}."
+            if v.whole_life_payback_year
+            else f"Not paid back within the appraisal period (to {v.appraisal_to})."
+        )
+        + " "
+        + link("payback"),
     )
 
 
@@ -107,10 +113,14 @@ def sensitivity(bid_id: str, v) -> None:
     with st.expander("Sensitivity: one assumption changed at a time"):
         chart = (
             alt.Chart(table)
-            .mark_bar(color=ui.OKABE_ITO["sky_blue"])  # money, as on the Overview
+            .mark_bar(color=ui.SERIES_COLOURS[2])  # money: sky blue, as on the Overview
             .encode(
                 y=alt.Y("description:N", sort=None, title=None, axis=alt.Axis(labelLimit=360)),
-                x=alt.X("whole_life_npv_gbp:Q", title="Whole-life NPV (£, real terms)"),
+                x=alt.X(
+                    "whole_life_npv_gbp:Q",
+                    title="Whole-life NPV (£, real terms)",
+                    scale=charts.from_zero(),
+                ),
                 tooltip=[
                     "description",
                     alt.Tooltip("whole_life_npv_gbp:Q", format=",.0f", title="NPV (£)"),

@@ -14,13 +14,10 @@ from dashboard.queries import national
 
 AMBULANCE = ("fct_ambulance_response_monthly",)
 # NHS England's Ambulance Response Programme standards (since 2017), in minutes: C1 and C2
-# have a mean and a 90th centile standard, C3 and C4 a 90th centile standard only.
-STANDARDS = {
-    "C1": {"mean": 7, "p90": 15},
-    "C2": {"mean": 18, "p90": 40},
-    "C3": {"p90": 120},
-    "C4": {"p90": 180},
-}
+# have a mean and a 90th centile standard, C3 and C4 a 90th centile standard only. The 90th
+# centile standards are read from the warehouse (seed response_standards); the mean ones are
+# not in it, so they are here.
+MEAN_STANDARDS = {"C1": 7, "C2": 18}
 CATEGORIES = {
     "C1": "C1: life-threatening",
     "C2": "C2: emergency",
@@ -43,9 +40,18 @@ def short_trust(label: str) -> str:
     return label
 
 
-def standard_text(category: str) -> str:
-    parts = [f"{STATISTICS[s].lower()} {m} min" for s, m in STANDARDS[category].items()]
-    return f"{category} standard: " + " and ".join(parts)
+def standards(category: str) -> dict[str, float]:
+    """The category's standards in minutes, by statistic (mean, p90), those that apply."""
+    found = {"mean": MEAN_STANDARDS[category]} if category in MEAN_STANDARDS else {}
+    p90 = national.ambulance_standard(category)
+    if not p90.empty:
+        found["p90"] = float(p90.standard_minutes.iloc[0])
+    return found
+
+
+def standard_text(category: str, standard: dict[str, float]) -> str:
+    parts = [f"{STATISTICS[s].lower()} {m:g} min" for s, m in standard.items()]
+    return f"{category} standard: " + (" and ".join(parts) or "none in the warehouse")
 
 
 def section() -> None:
@@ -69,21 +75,22 @@ def section() -> None:
         st.info(f"AmbSYS publishes no {category} response times for {name}.")
         return
     last = published.iloc[-1]
-    headline(category, last)
+    standard = standards(category)
+    headline(category, standard, last)
     st.subheader(f"{name} against the England median")
     for column, statistic in zip(st.columns(2), STATISTICS, strict=True):
         with column:
-            trend(name, category, statistic, mine)
-    every_trust(category, trust, names, response, last.month)
+            trend(name, category, statistic, standard.get(statistic), mine)
+    every_trust(category, standard.get("p90"), trust, names, response, last.month)
 
 
-def headline(category: str, last: pd.Series) -> None:
+def headline(category: str, standards: dict[str, float], last: pd.Series) -> None:
     """The latest month's mean and 90th centile against the England median, and incidents."""
     a, b, c = st.columns(3)
     for column, statistic in zip((a, b), STATISTICS, strict=True):
         value = last[f"{statistic}_response_minutes"]
         median = last[f"england_median_{statistic}_minutes"]
-        standard = STANDARDS[category].get(statistic)
+        standard = standards.get(statistic)
         gap = None if pd.isna(value) or pd.isna(median) else round(value - median, 1)
         column.metric(
             f"{category} {STATISTICS[statistic].lower()}, {last.month:%b %Y}",
@@ -97,24 +104,23 @@ def headline(category: str, last: pd.Series) -> None:
             ),
             delta_color="inverse" if gap else "off",  # slower than the median shows red
             delta_arrow="auto" if gap else "off",
-            help=f"Standard: {standard} min." if standard else "No standard for this statistic.",
+            help=f"Standard: {standard:g} min." if standard else "No standard for this statistic.",
         )
     c.metric(
         f"{category} incidents, {last.month:%b %Y}",
         "n/a" if pd.isna(last.incidents) else f"{int(last.incidents):,}",
     )
     st.markdown(
-        f"**{standard_text(category)}.** "
+        f"**{standard_text(category, standards)}.** "
         + "Each chart marks the standard that applies to it (dotted)."
     )
 
 
-def trend(name: str, category: str, statistic: str, mine: pd.DataFrame) -> None:
+def trend(name: str, category: str, statistic: str, standard, mine: pd.DataFrame) -> None:
     """The trust's monthly figure for `statistic` against the England median and the standard."""
-    standard = STANDARDS[category].get(statistic)
     st.markdown(
         f"**{STATISTICS[statistic]}**: "
-        + (f"standard {standard} min" if standard else "no standard for this statistic")
+        + (f"standard {standard:g} min" if standard else "no standard for this statistic")
     )
     own, england = f"{statistic}_response_minutes", f"england_median_{statistic}_minutes"
     data = mine[["month", "trust_code", "trust_name", "incidents", own, england]]
@@ -138,7 +144,7 @@ def trend_chart(name, statistic, standard, mine, own, england) -> alt.LayerChart
     marked = {name: ui.SERVICE_COLOURS["ambulance"], "England median": MEDIAN}
     dashes = [[1, 0], MEDIAN_DASH]
     if standard is not None:
-        marked[f"standard, {standard} min"] = STANDARD
+        marked[f"standard, {standard:g} min"] = STANDARD
         dashes.append(STANDARD_DASH)
     colour = alt.Color(
         "series:N",
@@ -171,7 +177,7 @@ def trend_chart(name, statistic, standard, mine, own, england) -> alt.LayerChart
         )
     )
     if standard is not None:
-        marker = pd.DataFrame({"minutes": [standard], "series": [f"standard, {standard} min"]})
+        marker = pd.DataFrame({"minutes": [standard], "series": [f"standard, {standard:g} min"]})
         chart += (
             alt.Chart(marker)
             .mark_rule(strokeWidth=2)
@@ -180,8 +186,8 @@ def trend_chart(name, statistic, standard, mine, own, england) -> alt.LayerChart
     return chart
 
 
-def every_trust(category: str, trust: str, names: dict, response: pd.DataFrame, month) -> None:
-    """Every trust's 90th centile in the latest month, ranked against the standard."""
+def every_trust(category: str, p90, trust: str, names: dict, response: pd.DataFrame, month):
+    """Every trust's 90th centile in the latest month, ranked against its standard (`p90`)."""
     st.subheader(f"Every trust, {month:%B %Y}")
     this_month = response[response.month == month].assign(
         trust=lambda f: f.trust_code.map(names).fillna(f.trust_name).map(short_trust),
@@ -199,8 +205,8 @@ def every_trust(category: str, trust: str, names: dict, response: pd.DataFrame, 
                 "p90_response_minutes",
                 f"{category} 90th centile (minutes)",
                 ui.SERVICE_COLOURS["ambulance"],
-                rule=STANDARDS[category]["p90"],
-                rule_label=f"standard, {STANDARDS[category]['p90']} min",
+                rule=p90,
+                rule_label=f"standard, {p90:g} min" if p90 else "",
                 value_format=".1f",
                 standard=True,
             ),

@@ -1,6 +1,7 @@
 """The dashboard's queries, one module per page (dashboard/queries/<page>.py, named as the page in
-dashboard/views/), and here those every page shares: the filters' choices, which marts have rows
-and what they wait for, and which version is shown. Each is a function decorated with
+dashboard/views/), and here those every page shares: the filters' choices, the bids an area is
+the comparison area for, which marts have rows and what they wait for, which columns a mart has,
+and which version is shown. Each is a function decorated with
 `@warehouse.query` (dashboard/warehouse.py): it returns its SQL and parameters, and calling it
 returns the rows, cached per published version. Filters arrive as parameters: `area` is a county
 name or None for every county, `service` a service or None for every service, `start` and `end`
@@ -78,6 +79,34 @@ def parameter(name: str) -> float:
     return float(rows.loc[rows.parameter == name, "value"].iloc[0])
 
 
+# ---------------------------------------------------------------- comparison areas
+
+
+def compared_against(county: str) -> pd.DataFrame:
+    """The bids and benefits whose counterfactual uses `county` as a comparison area (no rows in
+    a warehouse that does not record the comparison units)."""
+    if tables_present("intermediate", ("int_benefit_units",)).empty:
+        return pd.DataFrame(columns=["bid_id", "title", "benefit_id", "description"])
+    return comparison_rows(county)
+
+
+@warehouse.query
+def comparison_rows(county: str):
+    # The units each counterfactual compares are the intermediate model int_benefit_units (no
+    # mart carries the comparison counties yet).
+    return (
+        """
+        select distinct bids.bid_id, bids.title, benefits.benefit_id, benefits.description
+        from intermediate.int_benefit_units as units
+        inner join marts.dim_benefits as benefits using (benefit_id)
+        inner join marts.dim_bids as bids on benefits.bid_id = bids.bid_id
+        where units.arm = 'comparison' and units.county = ?
+        order by bids.bid_id, benefits.benefit_id
+    """,
+        [county],
+    )
+
+
 # ---------------------------------------------------------------- what the marts hold and wait for
 
 
@@ -105,6 +134,19 @@ def mart_rows(marts: tuple[str, ...]) -> dict[str, int]:
     present = tuple(m for m in marts if m in set(tables_present("marts", marts).table_name))
     counts = dict(row_counts(present).itertuples(index=False, name=None)) if present else {}
     return {m: int(counts.get(m, 0)) for m in marts}
+
+
+@warehouse.query
+def mart_columns(table: str):
+    """No rows of the mart `table`, so its columns: the name comes from the pages' code, never
+    from input (reading the catalogue takes twice as long)."""
+    return f'select * from marts."{table}" limit 0'
+
+
+def has_column(table: str, column: str) -> bool:
+    """Whether the mart has the column: a page reads a column a newer version of the marts adds
+    only where the version shown has it (kept versions are read as they were published)."""
+    return column in mart_columns(table).columns
 
 
 @warehouse.query

@@ -52,6 +52,19 @@ def ambulance_trusts():
 
 
 @warehouse.query
+def ambulance_standard(category: str):
+    """A category's 90th centile standard in minutes (seed response_standards)."""
+    return (
+        """
+        select standard_minutes, standard_source
+        from reference.response_standards
+        where service = 'ambulance' and incident_category = ?
+    """,
+        [category],
+    )
+
+
+@warehouse.query
 def ambulance_response(category: str):
     """Every trust's incidents, mean and 90th centile response per month in a category (C1 to
     C4), beside the England median of the trusts' figures that month."""

@@ -1,19 +1,31 @@
-"""The Overview's queries: each bid's row of fct_bid_overview, the last load, and what a version
-held (each benefit's latest status, each bid's net present value) to compare with the one before
-it."""
+"""The Overview's queries: each bid's row of fct_bid_overview, the savings two bids share, the
+last load, and what a version held (each benefit's latest status, each bid's net present value)
+to compare with the one before it."""
 
 from __future__ import annotations
 
-from dashboard import warehouse
+import pandas as pd
+
+from dashboard import queries, warehouse
+
+# What fct_bid_overview says of a financial year in progress, where the version shown has it.
+YEAR_TO_DATE = """year_to_date, year_to_date_observations, benefits_too_little_data"""
+NO_YEAR_TO_DATE = """null::varchar as year_to_date, null::bigint as year_to_date_observations,
+               0 as benefits_too_little_data"""
+
+
+def bid_overview(area: str | None = None) -> pd.DataFrame:
+    """One row per bid (fct_bid_overview): money promised against realised (a year's savings
+    apart from one-off receipts to date), service measures on track, status, net present value,
+    benefit-cost ratio and payback year; the year in progress and its observations, and the
+    benefits with too little data (null and 0 in a version of the marts without them)."""
+    return bid_overview_rows(area, queries.has_column("fct_bid_overview", "year_to_date"))
 
 
 @warehouse.query
-def bid_overview(area: str | None = None):
-    """One row per bid (fct_bid_overview): money promised against realised (a year's savings
-    apart from one-off receipts to date), service measures on track, status, net present value,
-    benefit-cost ratio and payback year."""
+def bid_overview_rows(area: str | None, with_year_to_date: bool):
     return (
-        """
+        f"""
         select bid_id, title, county, go_live_date, latest_year,
                cashable_promised_gbp, cashable_realised_gbp,
                non_cashable_promised_gbp, non_cashable_realised_gbp,
@@ -21,10 +33,35 @@ def bid_overview(area: str | None = None):
                service_measures, service_measures_on_track,
                benefits_green, benefits_amber, benefits_red, status,
                price_base_year, pv_benefits_gbp, pv_cost_gbp, npv_gbp,
-               benefit_cost_ratio, payback_year
+               benefit_cost_ratio, payback_year,
+               {YEAR_TO_DATE if with_year_to_date else NO_YEAR_TO_DATE}
         from marts.fct_bid_overview
         where ?::varchar is null or county = ?
         order by go_live_date, bid_id
+    """,
+        [area, area],
+    )
+
+
+@warehouse.query
+def shared_savings(area: str | None = None):
+    """Each measure (in its county and scope) that more than one bid claims a share of
+    (fct_measure_attribution), a row per claiming benefit with its bid's title and share."""
+    return (
+        """
+        select attribution.measure, attribution.measure_county, attribution.measure_scope,
+               attribution.total_attribution_share, benefits.benefit_id, benefits.bid_id,
+               bids.title, benefits.attribution_share
+        from marts.fct_measure_attribution as attribution
+        inner join marts.dim_benefits as benefits
+            on attribution.measure = benefits.measure
+            and attribution.measure_county = benefits.measure_county
+            and attribution.measure_scope = benefits.measure_scope
+        inner join marts.dim_bids as bids on benefits.bid_id = bids.bid_id
+        where len(string_split(attribution.bid_ids, ', ')) > 1
+          and (?::varchar is null or attribution.measure_county = ?)
+        order by attribution.measure, attribution.measure_county, attribution.measure_scope,
+                 benefits.bid_id
     """,
         [area, area],
     )
@@ -35,7 +72,7 @@ def bid_npv():
     """Each bid's net present value, null before it has one (from fct_bid_value, which versions
     kept from before fct_bid_overview existed hold too)."""
     return """
-        select b.bid_id, v.npv_gbp
+        select b.bid_id, b.title, v.npv_gbp
         from marts.dim_bids as b
         left join marts.fct_bid_value as v using (bid_id)
         order by b.bid_id
@@ -44,12 +81,16 @@ def bid_npv():
 
 @warehouse.query
 def benefit_statuses():
-    """Each benefit's latest year, actual and status (compared between two versions)."""
+    """Each benefit's latest judged year, actual and status, with its bid's title (compared
+    between two versions; a year in progress, status 'year_to_date', is never judged, so left
+    out, in any version)."""
     return """
-        select r.bid_id, r.benefit_id, b.description, r.unit, r.financial_year,
+        select r.bid_id, bids.title, r.benefit_id, b.description, r.unit, r.financial_year,
                r.actual_value, r.status
         from marts.fct_benefit_realisation as r
         inner join marts.dim_benefits as b using (benefit_id)
+        inner join marts.dim_bids as bids on r.bid_id = bids.bid_id
+        where r.status is distinct from 'year_to_date'
         qualify row_number() over (partition by r.benefit_id order by r.financial_year desc) = 1
         order by r.bid_id, r.benefit_id
     """

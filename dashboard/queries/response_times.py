@@ -1,5 +1,5 @@
-"""The Response times page's queries: incident categories, the monthly trend, the last twelve
-months' headline and the go-live dates marked on the trend."""
+"""The Response times page's queries: incident categories, the monthly trend, the latest month's
+headline, the response standards and the go-live dates marked on the trend."""
 
 from __future__ import annotations
 
@@ -62,32 +62,34 @@ def response_trend(
 
 
 @warehouse.query
-def response_last_year(service: str | None, incident_category: str, area: str | None, end: date):
-    """Incident-weighted mean response and share within the standard over the twelve months of
-    data up to the end of the period, per service and county."""
+def response_latest_month(service: str | None, incident_category: str, area: str | None, end: date):
+    """Each service's and county's latest month of data up to the end of the period: incidents,
+    median, 90th percentile and share within the standard, as the trend draws them."""
     return (
         """
-        with in_period as (
-            select *
-            from marts.fct_response_times_monthly
-            where area_type = 'county' and (?::varchar is null or service = ?)
-              and incident_category = ? and (?::varchar is null or county = ?) and month <= ?
-        ),
-        recent as (
-            select *
-            from in_period
-            where month > (select max(month) from in_period) - interval 12 month
-        )
-        select service, county, min(month) as first_month, max(month) as last_month,
-               sum(incidents) as incidents,
-               sum(mean_response_minutes * incidents) / sum(incidents) as mean_response_minutes,
-               sum(share_within_standard * incidents) / sum(incidents)
-                   filter (where share_within_standard is not null) as share_within_standard
-        from recent
-        group by service, county
+        select service, county, month, incidents, median_response_minutes,
+               p90_response_minutes, share_within_standard
+        from marts.fct_response_times_monthly
+        where area_type = 'county' and (?::varchar is null or service = ?)
+          and incident_category = ? and (?::varchar is null or county = ?) and month <= ?
+        qualify month = max(month) over (partition by service, county)
         order by service, county
     """,
         [service, service, incident_category, area, area, end],
+    )
+
+
+@warehouse.query
+def standards(service: str):
+    """The service's response standard per incident category (seed response_standards)."""
+    return (
+        """
+        select incident_category, standard_minutes, standard_source
+        from reference.response_standards
+        where service = ?
+        order by standard_minutes, incident_category
+    """,
+        [service],
     )
 
 

@@ -1,13 +1,14 @@
 """Bid: one bid's partners, award and go-live; its money (dashboard/bid/money.py); each benefit's
-profile over time, status and owner, and how much of the change is the bid's doing
-(dashboard/bid/benefits.py)."""
+owner and evidence, its latest complete year (for money, the steps from baseline to the
+attributed saving the Overview shows, and the other bids sharing it), any year to date, its
+profile over time, and how much of the change is the bid's doing (dashboard/bid/benefits.py)."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from dashboard import queries, ui
-from dashboard.bid import benefits, money
+from dashboard.bid import benefits, money, saving
 from dashboard.queries import bid
 
 BIDS = ("dim_bids", "dim_benefits", "fct_benefit_realisation", "fct_benefit_attribution")
@@ -24,11 +25,21 @@ ui.filters_note()
 
 if bid_id is None:
     st.title("Bid")
-    st.info("No bids in this area.")
+    compared = queries.compared_against(area).drop_duplicates("bid_id")
+    st.info(
+        "No bids in this area."
+        + (
+            f" {area} is the comparison area for "
+            + "; ".join(ui.bid_name(b.bid_id, b.title) for b in compared.itertuples())
+            + ": choose every area to see them."
+            if not compared.empty
+            else ""
+        )
+    )
     st.stop()
 
 chosen = queries.bids(area).set_index("bid_id").loc[bid_id]
-st.title(f"{bid_id}: {chosen.title}")
+st.title(ui.bid_name(bid_id, chosen.title))
 st.markdown(
     f"**{chosen.fund_round}**, led by {chosen.lead_organisation} for {chosen.county}. "
     f"Partners: {chosen.partners.replace(';', ', ')}. Award {ui.pounds(chosen.award_gbp)} plus "
@@ -44,8 +55,16 @@ if latest.empty:
     st.stop()
 
 money.section(bid_id)
-attribution = bid.benefit_attribution(bid_id).set_index("benefit_id")
-profile = bid.benefit_profile(bid_id, period.start, period.end)
+money_kinds = [saving.overview_column(r) for r in latest.itertuples()]
+figures = benefits.BidFigures(
+    profile=bid.benefit_profile(bid_id, period.start, period.end),
+    attributions=bid.benefit_attribution(bid_id).set_index("benefit_id"),
+    sharing=bid.benefit_sharing(bid_id),
+    in_progress=bid.benefit_year_to_date(bid_id),
+    comparison_areas=dict(bid.comparison_areas(bid_id).itertuples(index=False, name=None)),
+    money_parts={kind: money_kinds.count(kind) for kind in money_kinds if kind},
+    period=period,
+)
 for row in latest.itertuples():
-    benefits.benefit(row, profile, attribution, period)
+    benefits.benefit(row, figures)
 ui.version_caption()

@@ -113,7 +113,10 @@ def running_costs(costs: pd.DataFrame) -> None:
         .encode(
             x=alt.X("financial_year:O", title="Financial year"),
             y=alt.Y(
-                "running_cost_gbp:Q", title="Running cost (£ cash)", axis=alt.Axis(format="~s")
+                "running_cost_gbp:Q",
+                title="Running cost (£ cash)",
+                axis=alt.Axis(format="~s"),
+                scale=charts.from_zero(),
             ),
             color=alt.Color(
                 "service:N", scale=charts.service_scale(costs.service), title="Service"

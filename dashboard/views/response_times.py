@@ -1,6 +1,7 @@
 """Response times: monthly median and 90th percentile per service, area and incident category,
-the share within the standard, go-live dates marked; fire split into call handling, turnout and
-drive time."""
+headed by the latest month's median, 90th percentile and share within the standard (the
+standard stated: seed response_standards), go-live dates marked; fire split into call
+handling, turnout and drive time."""
 
 from __future__ import annotations
 
@@ -22,35 +23,64 @@ FIRE_PARTS = {
 }
 
 
-def headline(last_year) -> None:
-    """Per county: mean response and share within the standard over the last twelve months."""
-    for column, row in zip(
-        st.columns(max(len(last_year), 1)), last_year.itertuples(), strict=False
-    ):
-        with column:
-            st.markdown(
-                f"**{row.county}**, {row.first_month:%b %Y} to {row.last_month:%b %Y} "
-                f"({int(row.incidents):,} incidents)"
-            )
-            left, right = st.columns(2)
-            left.metric(f"{row.county}: mean response", f"{row.mean_response_minutes:.1f} min")
-            share = row.share_within_standard
-            right.metric(
-                f"{row.county}: within standard",
-                "no standard" if pd.isna(share) else f"{share:.0%}",
-            )
+def headline(latest: pd.DataFrame, standard: tuple[str, str]) -> None:
+    """Per county, the latest month's median, 90th percentile and share within the standard:
+    the last points of the charts below. `standard`: how the metric names the standard, and the
+    standard in words."""
+    short, words = standard
+    for row in latest.itertuples():
+        st.markdown(f"**{row.county}**, {row.month:%B %Y} ({int(row.incidents):,} incidents)")
+        a, b, c = st.columns(3)
+        a.metric(f"{row.county}: median", minutes(row.median_response_minutes))
+        b.metric(f"{row.county}: 90th percentile", minutes(row.p90_response_minutes))
+        share = row.share_within_standard
+        c.metric(
+            f"{row.county}: within standard ({short})",
+            "no standard" if pd.isna(share) else f"{share:.0%}",
+            help=f"Share of the month's incidents reached within the standard: {words}.",
+        )
+    if len(latest):
+        st.caption(f"Standard: {words}.")
+
+
+def minutes(value) -> str:
+    return "n/a" if pd.isna(value) else f"{value:.1f} min"
+
+
+def standard_of(service: str, category: str) -> tuple[str, str]:
+    """The category's response standard, short and in words (seed response_standards); for all
+    of a service's incidents, each category's, each incident judged against its own."""
+    if category is None:  # a service with no incident categories
+        return "none", "no standard"
+    rows = response_times.standards(service)
+    if category != "all":
+        rows = rows[rows.incident_category == category]
+        if rows.empty:
+            return "none", f"no standard for {category.replace('_', ' ')}"
+        row = rows.iloc[0]
+        return (
+            f"{row.standard_minutes:g} min",
+            f"{row.standard_minutes:g} min, {row.standard_source}",
+        )
+    each = ", ".join(
+        f"{r.incident_category.replace('_', ' ')} {r.standard_minutes:g} min"
+        for r in rows.itertuples()
+    )
+    return "by category", f"each incident against its category's standard ({each})"
 
 
 def trend_chart(service: str, category: str, trend) -> None:
-    long = ui.long_form(trend, ["month", "county"], STATISTICS, "statistic", "minutes")
+    long = charts.long_form(trend, ["month", "county"], STATISTICS, "statistic", "minutes")
     counties = sorted(long.county.unique())
     lines = (
         alt.Chart(long)
         .mark_line(point=charts.with_points(long.month))
         .encode(
             x=charts.month_axis(long.month, "Month of call"),
-            y=alt.Y("minutes:Q", title="Minutes from call to first arrival"),
-            color=alt.Color("county:N", scale=charts.palette_scale(counties), title="County"),
+            y=alt.Y(
+                "minutes:Q", title="Minutes from call to first arrival", scale=charts.from_zero()
+            ),
+            color=alt.Color("county:N", scale=charts.series_scale(counties), title="County"),
             strokeDash=alt.StrokeDash(
                 "statistic:N",
                 scale=alt.Scale(domain=list(STATISTICS.values()), range=[[1, 0], [5, 3]]),
@@ -76,19 +106,19 @@ def every_service() -> None:
         "Every service, all incidents. Choose a service in the sidebar for its incident "
         "categories, the share within the standard and, for fire, the parts of the response."
     )
-    last_years = response_times.response_last_year(None, "all", area, period.end)
+    latest = response_times.response_latest_month(None, "all", area, period.end)
     trends = response_times.response_trend(None, "all", area, period.start, period.end)
     if trends.empty:
         st.info(f"No incidents in {period}.")
     for each in sorted(trends.service.unique()):
         st.subheader(each.capitalize())
         category = HEADLINE_CATEGORY.get(each, "all")
-        last_year, trend = last_years, trends
+        latest_month, trend = latest, trends
         if category != "all":
             clock_caption(each, category)
-            last_year = response_times.response_last_year(each, category, area, period.end)
+            latest_month = response_times.response_latest_month(each, category, area, period.end)
             trend = response_times.response_trend(each, category, area, period.start, period.end)
-        headline(last_year[last_year.service == each])
+        headline(latest_month[latest_month.service == each], standard_of(each, category))
         trend_chart(each, category, trend[trend.service == each].drop(columns=["service"]))
     ui.version_caption()
     st.stop()
@@ -105,16 +135,16 @@ def clock_caption(service: str, category: str) -> None:
         if service == "ambulance"
         else ""
     )
-    st.caption(
-        f"{category.replace('_', ' ')}: {row.clock_rule}. Standard: {row.standard_source}.{mixed}"
-    )
+    st.caption(f"{category.replace('_', ' ')}: {row.clock_rule}.{mixed}")
 
 
 def within_standard(service: str, category: str, trend: pd.DataFrame) -> None:
     standard = trend.dropna(subset=["share_within_standard"])
     if standard.empty:
         return
-    st.subheader("Share reached within the standard")
+    short, words = standard_of(service, category)
+    st.subheader(f"Share reached within the standard ({short})")
+    st.caption(f"Standard: {words}.")
     share = (
         alt.Chart(standard)
         .mark_line(point=alt.OverlayMarkDef(size=20))
@@ -128,7 +158,7 @@ def within_standard(service: str, category: str, trend: pd.DataFrame) -> None:
             ),
             color=alt.Color(
                 "county:N",
-                scale=charts.palette_scale(sorted(trend.county.unique())),
+                scale=charts.series_scale(sorted(trend.county.unique())),
                 title="County",
             ),
             tooltip=[
@@ -180,10 +210,12 @@ def fire_split(category: str, trend: pd.DataFrame) -> None:
                 .mark_bar()
                 .encode(
                     x=alt.X("financial_year:O", title="Financial year"),
-                    y=alt.Y("minutes:Q", stack="zero", title="Mean minutes"),
+                    y=alt.Y(
+                        "minutes:Q", stack="zero", title="Mean minutes", scale=charts.from_zero()
+                    ),
                     color=alt.Color(
                         "part:N",
-                        scale=charts.palette_scale(list(FIRE_PARTS.values())),
+                        scale=charts.series_scale(list(FIRE_PARTS.values())),
                         sort=list(FIRE_PARTS.values()),
                         title=None,
                         legend=alt.Legend(orient="bottom"),
@@ -223,7 +255,10 @@ category = st.selectbox(
     key=f"category.{service}",
 )
 clock_caption(service, category)
-headline(response_times.response_last_year(service, category, area, period.end))
+headline(
+    response_times.response_latest_month(service, category, area, period.end),
+    standard_of(service, category),
+)
 trend = response_times.response_trend(service, category, area, period.start, period.end)
 if trend.empty:
     st.info(f"No {service} incidents of this category in {period}.")

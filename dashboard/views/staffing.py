@@ -1,4 +1,5 @@
-"""Staffing: full-time equivalents by service and role over time, and shared posts."""
+"""Staffing: full-time equivalents by service and role over time, and shared posts. Each service
+and each role has its one colour (dashboard/ui.py), the same on every chart."""
 
 from __future__ import annotations
 
@@ -43,7 +44,7 @@ def fte_lines(frame: pd.DataFrame, field: str, colour: alt.Color, **chart) -> al
         .mark_line(point=charts.with_points(frame.month))
         .encode(
             x=charts.month_axis(frame.month),
-            y=alt.Y("fte:Q", title="FTE in post"),
+            y=alt.Y("fte:Q", title="FTE in post", scale=charts.from_zero()),
             color=colour,
             tooltip=[
                 field,
@@ -67,8 +68,7 @@ def by_role(staff: pd.DataFrame, now: pd.DataFrame) -> None:
     roles = staff.assign(role=staff.role.str.replace("_", " "))
     for each in [s for s in ui.SERVICE_COLOURS if s in set(roles.service)]:
         mine = roles[roles.service == each]
-        scale = charts.palette_scale(sorted(mine.role.unique()))
-        colour = alt.Color("role:N", scale=scale, title=None)
+        colour = alt.Color("role:N", scale=charts.role_scale(mine.role), title=None)
         lines = fte_lines(mine, "role", colour, title=each.capitalize())
         ui.chart(lines, mine, f"fte_by_role_{each}")
     latest = now.assign(role=now.role.str.replace("_", " "))[
@@ -95,17 +95,14 @@ def shared_posts(staff: pd.DataFrame) -> None:
     if shared.empty:
         st.info(f"No shared posts in {period}.")
         return
+    shared = shared.assign(role=shared.role.str.replace("_", " "))
     chart = (
-        alt.Chart(shared.assign(role=shared.role.str.replace("_", " ")))
+        alt.Chart(shared)
         .mark_line(point=charts.with_points(shared.month))
         .encode(
             x=charts.month_axis(shared.month),
-            y=alt.Y("fte:Q", title="FTE in shared posts"),
-            color=alt.Color(
-                "role:N",
-                scale=charts.palette_scale(sorted(shared.role.str.replace("_", " ").unique())),
-                title=None,
-            ),
+            y=alt.Y("fte:Q", title="FTE in shared posts", scale=charts.from_zero()),
+            color=alt.Color("role:N", scale=charts.role_scale(shared.role), title=None),
             tooltip=["role", "organisations", alt.Tooltip("month:T", format="%b %Y"), "fte"],
         )
         .properties(height=200)
