@@ -13,11 +13,6 @@ from dashboard.national import MEDIAN, MEDIAN_DASH, STANDARD, STANDARD_DASH, ran
 from dashboard.queries import national
 
 AMBULANCE = ("fct_ambulance_response_monthly",)
-# NHS England's Ambulance Response Programme standards (since 2017), in minutes: C1 and C2
-# have a mean and a 90th centile standard, C3 and C4 a 90th centile standard only. The 90th
-# centile standards are read from the warehouse (seed response_standards); the mean ones are
-# not in it, so they are here.
-MEAN_STANDARDS = {"C1": 7, "C2": 18}
 CATEGORIES = {
     "C1": "C1: life-threatening",
     "C2": "C2: emergency",
@@ -41,12 +36,14 @@ def short_trust(label: str) -> str:
 
 
 def standards(category: str) -> dict[str, float]:
-    """The category's standards in minutes, by statistic (mean, p90), those that apply."""
-    found = {"mean": MEAN_STANDARDS[category]} if category in MEAN_STANDARDS else {}
-    p90 = national.ambulance_standard(category)
-    if not p90.empty:
-        found["p90"] = float(p90.standard_minutes.iloc[0])
-    return found
+    """The category's standards in minutes, by statistic (mean, p90), those that apply: NHS
+    England's Ambulance Response Programme gives C1 and C2 a mean and a 90th centile standard,
+    C3 and C4 a 90th centile one only (seed response_standards)."""
+    row = national.ambulance_standard(category)
+    if row.empty:
+        return {}
+    found = {"mean": row.mean_standard_minutes.iloc[0], "p90": row.standard_minutes.iloc[0]}
+    return {statistic: float(m) for statistic, m in found.items() if pd.notna(m)}
 
 
 def standard_text(category: str, standard: dict[str, float]) -> str:

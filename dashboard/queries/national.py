@@ -53,10 +53,11 @@ def ambulance_trusts():
 
 @warehouse.query
 def ambulance_standard(category: str):
-    """A category's 90th centile standard in minutes (seed response_standards)."""
+    """A category's 90th centile standard, and mean standard where it has one, in minutes (seed
+    response_standards)."""
     return (
         """
-        select standard_minutes, standard_source
+        select standard_minutes, mean_standard_minutes, standard_source
         from reference.response_standards
         where service = 'ambulance' and incident_category = ?
     """,
