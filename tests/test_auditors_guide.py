@@ -75,19 +75,19 @@ def from_mart(sql: str) -> Callable[[pd.DataFrame, Path], pd.DataFrame]:
 
 def each_bid(got: pd.DataFrame, db: Path) -> pd.DataFrame:
     """The Overview's row of each bid."""
-    return overview.bid_overview(path=db)
+    return overview.bid_overview_rows(None, True, path=db)
 
 
 def benefits_latest(got: pd.DataFrame, db: Path) -> pd.DataFrame:
     """The Bid page's latest year of each money benefit of the guide's bids."""
-    latest = pd.concat([bid.benefit_latest(b, path=db) for b in got.bid_id.unique()])
+    latest = pd.concat([bid.benefit_latest_rows(b, True, path=db) for b in got.bid_id.unique()])
     return latest[(latest.unit == "gbp") & latest.category.isin(MONEY)]
 
 
 def bid_values(got: pd.DataFrame, db: Path) -> pd.DataFrame:
     """Each bid's NPV, BCR and payback as the Overview shows them, and its whole-life figures
     as the Bid page does."""
-    bids = overview.bid_overview(path=db)
+    bids = overview.bid_overview_rows(None, True, path=db)
     whole_life = ["whole_life_npv_gbp", "whole_life_bcr", "whole_life_payback_year"]
     pages = [bid.bid_value(b, path=db)[whole_life].assign(bid_id=b) for b in bids.bid_id]
     return bids.merge(pd.concat(pages), on="bid_id")
@@ -95,7 +95,7 @@ def bid_values(got: pd.DataFrame, db: Path) -> pd.DataFrame:
 
 def overview_totals(got: pd.DataFrame, db: Path) -> pd.DataFrame:
     """The Overview's totals across bids, worked out as its page does."""
-    bids = overview.bid_overview(path=db)
+    bids = overview.bid_overview_rows(None, True, path=db)
     totals = {
         "npv_gbp": bids.npv_gbp.sum(),
         "benefit_cost_ratio": bids.pv_benefits_gbp.sum() / bids.pv_cost_gbp.sum(),
@@ -116,15 +116,11 @@ def response_months(got: pd.DataFrame, db: Path) -> pd.DataFrame:
     return pd.concat(frames)
 
 
-def response_last_twelve_months(got: pd.DataFrame, db: Path) -> pd.DataFrame:
-    """The Response times page's headline for each service and category, to the guide's end."""
-    frames = [
-        response_times.response_last_year(
-            service, category, None, rows.last_month.max().date(), path=db
-        ).assign(incident_category=category)
-        for (service, category), rows in got.groupby(["service", "incident_category"])
-    ]
-    return pd.concat(frames)
+def response_latest_month(got: pd.DataFrame, db: Path) -> pd.DataFrame:
+    """The Response times page's headline for primary fires, to the guide's last month."""
+    return response_times.response_latest_month(
+        "fire", "primary_fire", None, got.month.max().date(), path=db
+    )
 
 
 FIGURES = {
@@ -225,16 +221,10 @@ FIGURES = {
         ),
         response_months,
     ),
-    "response-last-twelve-months": Figure(
-        ("service", "incident_category", "county"),
-        (
-            "first_month",
-            "last_month",
-            "incidents",
-            "mean_response_minutes",
-            "share_within_standard",
-        ),
-        response_last_twelve_months,
+    "response-latest-month": Figure(
+        ("service", "county", "month"),
+        ("incidents", "median_response_minutes", "p90_response_minutes", "share_within_standard"),
+        response_latest_month,
     ),
 }
 

@@ -16,12 +16,19 @@ import io
 import json
 import os
 import shutil
+from datetime import datetime
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 import pytest
-from conftest import ARTIFACTS, chromium_or_skip, open_published, served_page, settings_for
+from conftest import (
+    ARTIFACTS,
+    chromium_or_skip,
+    open_published,
+    run_flow,
+    served_page,
+)
+from handmade import fire_incident, write_rows
 from streamlit.testing.v1 import AppTest
 
 from dashboard import charts, ui
@@ -226,50 +233,18 @@ def test_a_county_without_bids_is_named_the_comparison_area(demo_home, monkeypat
 
 @pytest.fixture
 def year_to_date_home(demo_home, tmp_path):
-    """A copy of the demo's data directory whose marts say which years are complete, as
-    fct_benefit_realisation and fct_bid_overview do once they judge complete years only: the
-    demo as published, every year complete, plus a 2026-27 year to date for B-NM01-01 (one
-    incident of 60 s, data to 2 April 2026), and PIF-2016-NM03 with too little data."""
-    home = tmp_path / "home"
-    (home / "warehouse" / "versions").mkdir(parents=True)
-    published = settings_for(home).published_db
-    shutil.copyfile(settings_for(demo_home).published_db, published)
-    os.chmod(published, 0o644)
-    with duckdb.connect(str(published)) as con:
-        con.execute("create table overview as select * from marts.fct_bid_overview")
-        con.execute("drop view marts.fct_bid_overview")
-        con.execute(
-            """
-            create table marts.fct_bid_overview as
-            select * replace (
-                       case when bid_id = 'PIF-2016-NM03' then 'too_little_data' else status end
-                       as status),
-                   case when bid_id = 'PIF-2014-NM01' then '2026-27' end as year_to_date,
-                   case when bid_id = 'PIF-2014-NM01' then 1 end as year_to_date_observations,
-                   case when bid_id = 'PIF-2016-NM03' then 1 else 0 end
-                       as benefits_too_little_data
-            from overview
-            """
-        )
-        con.execute(
-            """
-            alter table marts.fct_benefit_realisation add column is_complete_period boolean;
-            alter table marts.fct_benefit_realisation add column data_through_date date;
-            update marts.fct_benefit_realisation
-            set is_complete_period = true, data_through_date = period_end_date;
-            insert into marts.fct_benefit_realisation by name
-            select * replace ('2026-27' as financial_year, date '2027-03-31' as period_end_date,
-                              60.0 as actual_value, 1 as observations,
-                              'year_to_date' as status, false as is_complete_period,
-                              date '2026-04-02' as data_through_date)
-            from marts.fct_benefit_realisation
-            where benefit_id = 'B-NM01-01' and financial_year = '2025-26'
-            """
-        )
+    """A copy of the demo's data directory after one more real night: a single Northmoor fire
+    incident on 2 April 2026 (call handled in 60 s), the first of the 2026-27 financial year.
+    Returns the home and B-NM01-01's 2025-26 status before that night."""
+    home = shutil.copytree(demo_home, tmp_path / "home", symlinks=True)
+    incident = fire_incident(1, "X07000101", datetime(2026, 4, 2, 9), 60, 420)
+    write_rows(home / "inbox" / "incidents" / "april.csv", "incidents", [incident])
+    with open_published(demo_home) as con:
         before = con.execute(
             "select status from marts.fct_benefit_realisation "
             "where benefit_id = 'B-NM01-01' and financial_year = '2025-26'"
         ).fetchone()[0]
+    assert run_flow(home)["status"] == "succeeded"
     return home, before
 
 

@@ -316,7 +316,8 @@ def second_night(first_night, tmp_path_factory):
     home = _copy_home(first_night[0], tmp_path_factory.mktemp("second_night") / "home")
     write_night(home / "inbox", 2)
     reference = _copy_home(home, tmp_path_factory.mktemp("reference") / "home")
-    assert run_flow(reference)["status"] == "succeeded"
+    # Each night sets aside an incident that arrives before its call; night 2 refuses a note.
+    assert run_flow(reference)["status"] == "succeeded with refusals"
     return home, warehouse_state(reference)
 
 
@@ -326,7 +327,7 @@ def second_night(first_night, tmp_path_factory):
 READERS = 8
 READER_PAUSE = 0.25  # seconds between one reader's requests (a busy dashboard, not a DoS)
 VERSION_SQL = (
-    "select max(run_id) filter (where status = 'succeeded'), count(*) from audit.load_runs"
+    "select max(run_id) filter (where status like 'succeeded%'), count(*) from audit.load_runs"
 )
 FIGURES_SQL = """
     select (select count(*) from raw.incidents),
@@ -389,7 +390,7 @@ def test_readers_in_eight_processes_never_fail_and_each_sees_whole_versions(
         for night in (2, 3, 4):
             write_night(home / "inbox", night)
             result = run_flow(home)
-            assert result["status"] == "succeeded", result
+            assert result["status"] == "succeeded with refusals", result  # a row set aside
             runs.append(result)
         time.sleep(2 * READER_PAUSE + 1)  # every reader reads the last version too
     finally:
@@ -503,7 +504,7 @@ def _finished_cleanly(home: Path) -> set[str]:
         succeeded = {
             r[0]
             for r in con.execute(
-                "select run_id from audit.load_runs where status = 'succeeded'"
+                "select run_id from audit.load_runs where status like 'succeeded%'"
             ).fetchall()
         }
         # Every file loaded or refused names a run that is on record.

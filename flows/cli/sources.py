@@ -88,6 +88,6 @@ def validate(args: argparse.Namespace, settings: Settings) -> int:
     if not args.file.is_file():
         print(f"No file at {args.file}", file=sys.stderr)
         return 2
-    verdict = validate.validate(args.file, args.source, settings.published_db)
+    verdict = validate.validate(args.file, args.source, settings.published_db, settings)
     print(verdict.report())
     return 1 if verdict.verdict == validate.REJECT else 0
