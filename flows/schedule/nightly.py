@@ -202,10 +202,11 @@ def nothing_new(settings: Settings, night: Night, built: dict) -> bool:
 
 
 def keep_published(settings: Settings, record: runlog.RunRecord) -> None:
-    """Nothing new: drop the build copy; the published version stays."""
+    """Nothing new: drop the build copy; the published version stays (kept as a version, which
+    a run killed between its rename and its link left undone)."""
     record.published = False
     room.remove_build(settings)
-    kept = publish.current_version(settings.published_db)
+    kept = publish.keep_version(settings.published_db)
     get_run_logger().info(
         "nothing new: the published version stays (%s)", kept.name if kept else "the same file"
     )
