@@ -160,9 +160,9 @@ def attribution(benefit_id: str, att, areas: str) -> None:
         return
     if not att.is_reliable:
         st.warning(
-            f"Plain before/after: **{plain}**. The estimate against the comparison areas is not "
-            f"reliable ({att.reliability_note}), so no figure is shown. "
-            + link("counterfactual-and-attribution", "Why")
+            f"Plain before/after: **{plain}**. The estimate against the comparison areas over "
+            f"the years either side of go-live is not reliable ({att.reliability_note}), so it "
+            "is not drawn here. " + link("counterfactual-and-attribution", "Why")
         )
         return
     attribution_chart(benefit_id, att)

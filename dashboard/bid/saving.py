@@ -38,6 +38,14 @@ def is_money(row) -> bool:
     return overview_column(row) is not None
 
 
+def confirmed(row) -> str:
+    """What the counterfactual row adds when the estimate's checks could not confirm it."""
+    reliable = row.is_estimate_reliable
+    if row.improvement_basis == "counterfactual" and pd.notna(reliable) and not reliable:
+        return "; **not confirmed**: its checks could not be run or failed, see below"
+    return ""
+
+
 def steps(row, parts: int) -> str:
     """The Markdown table of a money benefit's steps in its latest complete year, in order:
     baseline, without the bid (or why there is no such estimate), actual, the saving, the bid's
@@ -62,7 +70,7 @@ def steps(row, parts: int) -> str:
         f"| {row.benefit_id}, {row.financial_year} | £ at {row.price_base_year} prices |",
         "|:--|--:|",
         f"| Baseline ({row.baseline_period}, the register's) | {ui.pounds(row.baseline_value)} |",
-        f"| Without the bid (counterfactual) | {without} |",
+        f"| Without the bid (counterfactual{confirmed(row)}) | {without} |",
         f"| Actual | {ui.pounds(row.actual_value)} |",
         f"| {gain}: {before} − {after} | {ui.pounds(row.improvement)} |",
         f"| × this bid's attribution share | {ui.share(row.attribution_share)} |",

@@ -8,22 +8,26 @@ import pandas as pd
 
 from dashboard import queries, warehouse
 
-# What fct_bid_overview says of a financial year in progress, where the version shown has it.
-YEAR_TO_DATE = """year_to_date, year_to_date_observations, benefits_too_little_data"""
-NO_YEAR_TO_DATE = """null::varchar as year_to_date, null::bigint as year_to_date_observations,
-               0 as benefits_too_little_data"""
+# What fct_bid_overview says of a financial year in progress and of the evidence behind each
+# status, where the version shown has it.
+EVIDENCE = """year_to_date, year_to_date_observations, benefits_too_little_data,
+               benefits_on_unreliable_estimates"""
+NO_EVIDENCE = """null::varchar as year_to_date, null::bigint as year_to_date_observations,
+               0 as benefits_too_little_data, 0 as benefits_on_unreliable_estimates"""
 
 
 def bid_overview(area: str | None = None) -> pd.DataFrame:
     """One row per bid (fct_bid_overview): money promised against realised (a year's savings
     apart from one-off receipts to date), service measures on track, status, net present value,
-    benefit-cost ratio and payback year; the year in progress and its observations, and the
-    benefits with too little data (null and 0 in a version of the marts without them)."""
-    return bid_overview_rows(area, queries.has_column("fct_bid_overview", "year_to_date"))
+    benefit-cost ratio and payback year; the year in progress and its observations, the
+    benefits with too little data and those resting on an estimate flagged not reliable (null
+    and 0 in a version of the marts without them)."""
+    newer = queries.has_column("fct_bid_overview", "benefits_on_unreliable_estimates")
+    return bid_overview_rows(area, newer)
 
 
 @warehouse.query
-def bid_overview_rows(area: str | None, with_year_to_date: bool):
+def bid_overview_rows(area: str | None, with_evidence: bool):
     return (
         f"""
         select bid_id, title, county, go_live_date, latest_year,
@@ -34,7 +38,7 @@ def bid_overview_rows(area: str | None, with_year_to_date: bool):
                benefits_green, benefits_amber, benefits_red, status,
                price_base_year, pv_benefits_gbp, pv_cost_gbp, npv_gbp,
                benefit_cost_ratio, payback_year,
-               {YEAR_TO_DATE if with_year_to_date else NO_YEAR_TO_DATE}
+               {EVIDENCE if with_evidence else NO_EVIDENCE}
         from marts.fct_bid_overview
         where ?::varchar is null or county = ?
         order by go_live_date, bid_id

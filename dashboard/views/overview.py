@@ -12,6 +12,7 @@ import streamlit as st
 
 from dashboard import charts, queries, ui, warehouse
 from dashboard.bid.saving import MONEY_KINDS
+from dashboard.method import link
 from dashboard.queries import overview
 
 BIDS = ("dim_bids", "dim_benefits", "fct_benefit_realisation", "fct_bid_value")
@@ -213,6 +214,25 @@ def money_table(bids: pd.DataFrame) -> None:
         "Realised: in the latest complete year, the bid's attributed share of each saving (the "
         "Bid page shows each step from baseline to share); promised: the register's target, the "
         "same share." + (f" No money benefits: {'; '.join(none)}." if none else "")
+    )
+    unreliable(bids)
+
+
+def unreliable(bids: pd.DataFrame) -> None:
+    """Name the bids whose figures rest on an estimate its checks could not confirm."""
+    resting = bids[bids.benefits_on_unreliable_estimates > 0]
+    if resting.empty:
+        return
+    names = "; ".join(
+        f"{ui.bid_name(b.bid_id, b.title)} ({b.benefits_on_unreliable_estimates:.0f} "
+        f"benefit{'' if b.benefits_on_unreliable_estimates == 1 else 's'})"
+        for b in resting.itertuples()
+    )
+    st.warning(
+        "**Resting on an estimate not confirmed.** These bids' status and realised figures use "
+        "an effect estimated against comparison areas whose checks could not confirm it (too few "
+        f"areas for the pre-trend or placebo test, or a test failed): {names}. The Bid page says "
+        "which check, for each benefit. " + link("counterfactual-and-attribution", "Method")
     )
 
 

@@ -52,7 +52,9 @@ latest as (
         benefit_id,
         financial_year,
         attributed_improvement,
-        status
+        status,
+        coalesce(improvement_basis = 'counterfactual' and not is_estimate_reliable, false)
+            as on_unreliable_estimate
     from realisation
     where is_complete_period
     qualify row_number() over (partition by benefit_id order by financial_year desc) = 1
@@ -112,6 +114,7 @@ per_bid as (
         count(*) filter (where latest.status = 'amber') as benefits_amber,
         count(*) filter (where latest.status = 'red') as benefits_red,
         count(*) filter (where latest.status = 'too_little_data') as benefits_too_little_data,
+        count(*) filter (where latest.on_unreliable_estimate) as benefits_on_unreliable_estimates,
         case
             when bool_or(latest.status = 'red') then 'red'
             when bool_or(latest.status = 'amber') then 'amber'
@@ -143,6 +146,7 @@ final as (
         per_bid.benefits_amber,
         per_bid.benefits_red,
         per_bid.benefits_too_little_data,
+        per_bid.benefits_on_unreliable_estimates,
         per_bid.status,
         year_to_date.year_to_date,
         year_to_date.year_to_date_observations,
