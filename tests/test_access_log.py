@@ -1,12 +1,14 @@
 """The access log: appends from several processes and threads chain whole with every entry
 present; an edit, a deletion, an insertion, a reordering or a cut is found at its line, by
-verify() and by `bluelight access-log --verify`; the listing shows the entries."""
+verify(), by `bluelight access-log --verify` and by the hand check in docs/security.md; the
+listing shows the entries."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import multiprocessing
+import sys
 import threading
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -15,6 +17,7 @@ import pytest
 from conftest import bluelight, settings_for
 
 from flows.security import access_log as log
+from flows.settings import PROJECT_ROOT
 
 PROCESSES, THREADS, EACH = 4, 3, 20
 
@@ -252,3 +255,27 @@ def test_the_log_lives_outside_the_published_warehouse_and_is_not_world_readable
     assert settings.warehouse_dir not in path.parents
     assert path.stat().st_mode & 0o777 == 0o640
     assert path.parent.stat().st_mode & 0o777 == 0o750
+
+
+def _hand_check() -> str:
+    """The Python block of docs/security.md that checks the chain without Bluelight."""
+    text = (PROJECT_ROOT / "docs" / "security.md").read_text()
+    after = text.split("<!-- check: the hand check", 1)[1]
+    return after.split("```python\n", 1)[1].split("```", 1)[0]
+
+
+def test_the_hand_check_in_the_docs_agrees(tmp_path, monkeypatch, capsys):
+    path, lines = _five(tmp_path)
+    code = compile(_hand_check(), "docs/security.md", "exec")
+    monkeypatch.setattr(sys, "argv", ["check", str(path)])
+    exec(code, {})
+    last = log.verify(path).last_hash
+    assert capsys.readouterr().out == f"whole: 5 entries, the last with hash {last}\n"
+    for broken in (
+        lines[:2] + [lines[2].replace("page 3", "page 9")] + lines[3:],
+        lines[:2] + lines[3:],
+        [lines[1], lines[0], *lines[2:]],
+    ):
+        path.write_text("".join(broken))
+        with pytest.raises(SystemExit, match="broken at line"):
+            exec(code, {})
