@@ -58,7 +58,41 @@ class Settings:
     """Share of the demo county's incident volume to generate (1.0 is the full demo county)."""
 
     dashboard_port: int = 8501
-    """Port `bluelight dashboard` serves on (loopback only)."""
+    """Port `bluelight dashboard` serves on (`BLUELIGHT_DASHBOARD_PORT`)."""
+
+    dashboard_url: str | None = None
+    """The address users open the dashboard at, as registered with the identity provider
+    (`BLUELIGHT_DASHBOARD_URL`, e.g. `https://bluelight.example.org`); after signing in they are
+    sent back to it plus `/oauth2callback`. Default `http://HOST:PORT` of `bluelight dashboard`."""
+
+    oidc_issuer: str | None = None
+    """The OpenID Connect provider that signs users in (`BLUELIGHT_OIDC_ISSUER`, e.g.
+    `https://login.microsoftonline.com/<tenant id>/v2.0`); its
+    `/.well-known/openid-configuration` tells Streamlit the rest."""
+
+    oidc_client_id: str | None = None
+    """The dashboard's client id at that provider (`BLUELIGHT_OIDC_CLIENT_ID`)."""
+
+    oidc_client_secret: str | None = field(default=None, repr=False)
+    """Its client secret (`BLUELIGHT_OIDC_CLIENT_SECRET`)."""
+
+    cookie_secret: str | None = field(default=None, repr=False)
+    """Key that signs the sign-in cookie (`BLUELIGHT_COOKIE_SECRET`); default: one made at random
+    the first time and kept in `signin/cookie_secret` (flows/security/signin.py)."""
+
+    secrets_file: Path | None = None
+    """A TOML file holding any of the secret settings by their variable names
+    (`BLUELIGHT_SECRETS_FILE`; keys SECRET_VARIABLES below), so they stay out of the environment
+    and the repository; a variable set in the environment wins over the file."""
+
+    session_hours: float = 8.0
+    """How long a sign-in lasts before the dashboard asks again (`BLUELIGHT_SESSION_HOURS`):
+    Streamlit does not check the identity token's expiry."""
+
+    access_log_path: Path | None = None
+    """The access log (`BLUELIGHT_ACCESS_LOG`): every sign-in, refusal, page view, export and
+    upload, hash-chained (flows/security/access_log.py); default `access/access.jsonl` in the
+    data directory, outside the published warehouse, which each night replaces."""
 
     keep_versions_days: int = 90
     """Days each published warehouse is kept in `warehouse/versions/`
@@ -139,12 +173,14 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> Settings:
-        """Settings from `BLUELIGHT_*` environment variables, defaults for the rest."""
+        """Settings from `BLUELIGHT_*` environment variables (the secret ones also from the
+        file `BLUELIGHT_SECRETS_FILE` names), defaults for the rest."""
+        given = {**_secrets_file(os.environ.get("BLUELIGHT_SECRETS_FILE")), **os.environ}
         return cls(
             **{
-                name: parse(os.environ[variable])
+                name: parse(given[variable])
                 for variable, (name, parse) in ENVIRONMENT.items()
-                if os.environ.get(variable)
+                if given.get(variable)
             }
         )
 
@@ -173,6 +209,12 @@ class Settings:
     versions_dir = property(lambda self: self.warehouse_dir / "versions")
     # Append-only JSON lines, a line per run: outlives failed runs; replayed into audit.
     run_log = property(lambda self: self.home / "runs.jsonl")
+    # Append-only, hash-chained JSON lines, an entry per access (flows/security/access_log.py).
+    access_log = property(
+        lambda self: self.access_log_path or self.home / "access" / "access.jsonl"
+    )
+    # What sign-in keeps, owner-only: the cookie secret and Streamlit's [auth] secrets.
+    signin_dir = property(lambda self: self.home / "signin")
 
     def ensure_dirs(self) -> None:
         for path in (
@@ -185,6 +227,42 @@ class Settings:
             self.quality_dir,
         ):
             path.mkdir(parents=True, exist_ok=True)
+
+
+class SettingsError(ValueError):
+    """A setting that cannot be read: its message names the variable or file and what to fix."""
+
+
+# The settings a secrets file may hold, by the variable that also gives each.
+SECRET_VARIABLES = (
+    "BLUELIGHT_OIDC_ISSUER",
+    "BLUELIGHT_OIDC_CLIENT_ID",
+    "BLUELIGHT_OIDC_CLIENT_SECRET",
+    "BLUELIGHT_COOKIE_SECRET",
+    "BLUELIGHT_SMTP_PASSWORD",
+)
+
+
+def _secrets_file(path: str | None) -> dict[str, str]:
+    """The variables a secrets file gives: top-level TOML keys of SECRET_VARIABLES, text values."""
+    import tomllib
+
+    if not path:
+        return {}
+    try:
+        values = tomllib.loads(Path(path).expanduser().read_text())
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise SettingsError(f"BLUELIGHT_SECRETS_FILE={path} cannot be read: {error}") from error
+    unknown = sorted(set(values) - set(SECRET_VARIABLES))
+    if unknown:
+        raise SettingsError(
+            f"BLUELIGHT_SECRETS_FILE={path} holds {', '.join(unknown)}: it may hold only "
+            f"{', '.join(SECRET_VARIABLES)}"
+        )
+    not_text = sorted(k for k, v in values.items() if not isinstance(v, str))
+    if not_text:
+        raise SettingsError(f"BLUELIGHT_SECRETS_FILE={path}: {', '.join(not_text)} must be text")
+    return values
 
 
 def _urls(text: str) -> dict[str, str]:
@@ -226,4 +304,12 @@ ENVIRONMENT = {
     "BLUELIGHT_FILE_MEMORY_LIMIT": ("file_memory_limit", _size),
     "BLUELIGHT_UNPACKED_RATIO": ("unpacked_ratio", int),
     "BLUELIGHT_CSV_LINE_LIMIT": ("csv_line_limit", byte_count),
+    "BLUELIGHT_DASHBOARD_URL": ("dashboard_url", str),
+    "BLUELIGHT_OIDC_ISSUER": ("oidc_issuer", str),
+    "BLUELIGHT_OIDC_CLIENT_ID": ("oidc_client_id", str),
+    "BLUELIGHT_OIDC_CLIENT_SECRET": ("oidc_client_secret", str),
+    "BLUELIGHT_COOKIE_SECRET": ("cookie_secret", str),
+    "BLUELIGHT_SECRETS_FILE": ("secrets_file", lambda v: Path(v).expanduser().resolve()),
+    "BLUELIGHT_SESSION_HOURS": ("session_hours", float),
+    "BLUELIGHT_ACCESS_LOG": ("access_log_path", lambda v: Path(v).expanduser().resolve()),
 }

@@ -1,13 +1,15 @@
 """The `bluelight` command: one verb per job a user has, each in the module for its users
-(running.py, sources.py, warehouse.py)."""
+(running.py, sources.py, warehouse.py, security.py)."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from datetime import date
 from pathlib import Path
 
-from flows.cli import running, sources, warehouse
-from flows.settings import Settings
+from flows.cli import running, security, sources, warehouse
+from flows.settings import Settings, SettingsError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -21,6 +23,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_run_verbs(verbs)
     _add_warehouse_verbs(verbs)
     _add_source_verbs(verbs)
+    _add_security_verbs(verbs)
     return parser
 
 
@@ -74,7 +77,16 @@ def _add_run_verbs(verbs) -> None:
         help="register the nightly deployment on the Prefect server (PREFECT_API_URL) and run "
         "it on its schedule (BLUELIGHT_SCHEDULE_CRON, default 02:00 Europe/London)",
     )
-    verbs.add_parser("dashboard", help="serve the Streamlit dashboard on the published warehouse")
+    dashboard = verbs.add_parser(
+        "dashboard", help="serve the Streamlit dashboard on the published warehouse"
+    )
+    dashboard.add_argument(
+        "--host",
+        default="127.0.0.1",
+        metavar="ADDRESS",
+        help="address to listen on (default 127.0.0.1); anything but loopback only with sign-in "
+        "configured (docs/security.md)",
+    )
 
 
 def _add_warehouse_verbs(verbs) -> None:
@@ -148,10 +160,32 @@ def _add_source_verbs(verbs) -> None:
     )
 
 
+def _add_security_verbs(verbs) -> None:
+    """access-log."""
+    access_log = verbs.add_parser(
+        "access-log",
+        help="the access log: each sign-in, refusal, page view, export and upload (who, when, "
+        "page, bid, rows, file sha256)",
+    )
+    access_log.add_argument(
+        "--since", type=date.fromisoformat, metavar="YYYY-MM-DD", help="entries from that day (UTC)"
+    )
+    access_log.add_argument(
+        "--verify",
+        action="store_true",
+        help="check the whole hash chain instead: exit status 1 naming the first broken line",
+    )
+    access_log.add_argument("--json", action="store_true", help="JSON lines instead of a table")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except SettingsError as error:
+        print(error, file=sys.stderr)
+        return 2
     if args.verb == "demo":
         args.seed = settings.demo_seed if args.seed is None else args.seed
         args.scale = settings.demo_scale if args.scale is None else args.scale
@@ -167,5 +201,6 @@ def main(argv: list[str] | None = None) -> int:
         "init": sources.init,
         "status": sources.status,
         "validate": sources.validate,
+        "access-log": security.access_log,
     }
     return handler[args.verb](args, settings)

@@ -1,5 +1,5 @@
 """The verbs that run the product: `demo`, `run` (nightly, backfill, rerun), `serve` (the nightly
-deployment on a Prefect server) and `dashboard`."""
+deployment on a Prefect server) and `dashboard` (on loopback, or beyond it with sign-in)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,12 @@ import argparse
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from flows.settings import PROJECT_ROOT, Settings
 from flows.warehouse import runlog
+
+DASHBOARD_APP = PROJECT_ROOT / "dashboard" / "app.py"
 
 
 def demo(args: argparse.Namespace, settings: Settings) -> int:
@@ -167,6 +170,15 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def dashboard(args: argparse.Namespace, settings: Settings) -> int:
+    """Serve the dashboard on `--host` (loopback unless sign-in is configured); exit status 2
+    when the host is refused, 1 with no published warehouse."""
+    from flows.security import signin
+
+    host = getattr(args, "host", signin.LOOPBACK)  # `demo` serves on loopback
+    refusal = signin.serving_refusal(settings, host)
+    if refusal:
+        print(refusal, file=sys.stderr)
+        return 2
     if not settings.published_db.exists():
         print(
             f"No published warehouse at {settings.published_db}: run `bluelight demo` or "
@@ -175,14 +187,25 @@ def dashboard(args: argparse.Namespace, settings: Settings) -> int:
         )
         return 1
     os.environ["BLUELIGHT_HOME"] = str(settings.home)
+    command = dashboard_command(settings, host)
+    address = signin.dashboard_address(host, settings.dashboard_port)
+    print(f"Dashboard on {address} (Ctrl+C to stop)", flush=True)
+    os.execv(sys.executable, command)  # Streamlit takes over this process: one to stop, not two
+
+
+def dashboard_command(settings: Settings, host: str, app: Path = DASHBOARD_APP) -> list[str]:
+    """The Streamlit command serving `app` on `host`; with sign-in configured, Streamlit reads
+    the `[auth]` secrets written for it, and no other secrets file."""
+    from flows.security import signin
+
     command = [
         sys.executable,
         "-m",
         "streamlit",
         "run",
-        str(PROJECT_ROOT / "dashboard" / "app.py"),
+        str(app),
         "--server.address",
-        "127.0.0.1",
+        host,
         "--server.port",
         str(settings.dashboard_port),
         "--server.headless",
@@ -192,5 +215,6 @@ def dashboard(args: argparse.Namespace, settings: Settings) -> int:
         "--client.toolbarMode",
         "viewer",  # no "Deploy" to a cloud: nothing leaves the machine
     ]
-    print(f"Dashboard on http://127.0.0.1:{settings.dashboard_port} (Ctrl+C to stop)", flush=True)
-    os.execv(sys.executable, command)  # Streamlit takes over this process: one to stop, not two
+    if signin.configured(settings):
+        command += ["--secrets.files", str(signin.write_streamlit_secrets(settings, host))]
+    return command
