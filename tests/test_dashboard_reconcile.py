@@ -203,6 +203,27 @@ def test_bids_are_named_with_their_titles_and_each_benefit_with_its_evidence(
         assert f"Evidence: {source}; confidence: {confidence} (the register's)." in captions
 
 
+def test_figures_resting_on_an_unconfirmed_estimate_say_so(demo_home, monkeypatch):
+    """The demo's closed police sites (B-NM01-02) and its rural co-responding (B-NM03-01) have
+    too few areas with a slope before go-live for the pre-trend and placebo checks: their
+    estimates are flagged not reliable, and both pages say the figures rest on them."""
+    with open_published(demo_home) as con:
+        counts = dict(
+            con.execute(
+                "select bid_id, benefits_on_unreliable_estimates from marts.fct_bid_overview"
+            ).fetchall()
+        )
+    assert counts == {SHARED_BID: 1, OTHER_BID: 0, "PIF-2016-NM03": 1}
+    at = _page(_app(demo_home, monkeypatch), "overview")
+    warning = _text(at.warning)
+    assert "**Resting on an estimate not confirmed.**" in warning
+    assert f"{SHARED_BID}: Northmoor Joint Police and Fire Control Room (1 benefit)" in warning
+    assert OTHER_BID not in warning
+    _page(at, "bid")
+    at.sidebar.selectbox(key="filter_widget.bid").set_value(SHARED_BID).run()
+    assert "| Without the bid (counterfactual; **not confirmed**: its checks" in _text(at.markdown)
+
+
 def test_a_county_without_bids_is_named_the_comparison_area(demo_home, monkeypatch):
     with open_published(demo_home) as con:
         compared = con.execute(
