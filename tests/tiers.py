@@ -25,6 +25,7 @@ SLOW_CALLS = (
     "AppTest.",
     "chromium_or_skip(",
     "run_bench(",
+    'bluelight(home, "run"',  # the `bluelight run` verb in this process: a night
 )
 
 
