@@ -9,7 +9,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import warehouse
+from dashboard import access, warehouse
 
 VIEWS = Path(__file__).parent / "views"
 PAGES = [
@@ -23,6 +23,8 @@ PAGES = [
     st.Page(VIEWS / "method.py", title="Method"),
 ]
 
+NAMING_A_BID = {"Bid"}  # pages that log their own view, with the bid they show
+
 st.set_page_config(page_title="Bluelight: collaboration benefits", layout="wide")
 page = st.navigation(PAGES, position="top")
 
@@ -31,4 +33,6 @@ if not warehouse.file().exists():
     st.error(f"No published warehouse at {warehouse.file()}. Run `bluelight demo` first.")
     st.stop()
 
+if page.title not in NAMING_A_BID:
+    access.viewed(page.title)
 page.run()

@@ -5,7 +5,6 @@ page or section whose marts have no rows yet. Chart builders are in dashboard/ch
 
 from __future__ import annotations
 
-import functools
 import logging
 from datetime import date
 
@@ -13,8 +12,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboard import queries
-from dashboard.spreadsheet import safe_csv
+from dashboard import access, queries
 from flows.sources.contracts import SOURCES
 
 # One colour means one thing on every page. Services take three of the Okabe-Ito colours (Okabe
@@ -279,7 +277,7 @@ def price_base_note(years) -> str:
 def download(frame: pd.DataFrame, name: str, label: str = "Download the data (CSV)") -> None:
     st.download_button(
         label,
-        data=functools.partial(safe_csv, frame),  # written when clicked, not at every render
+        data=access.export(frame, name),  # written (and logged) when clicked, not at each render
         file_name=f"{name}.csv",
         mime="text/csv",
         key=f"download.{name}",

@@ -30,6 +30,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import queries, spreadsheet, warehouse
 from dashboard.queries import overview
+from flows.security import access_log
 from flows.warehouse import publish
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -716,6 +717,41 @@ def test_served_dashboard_renders_every_page_in_headless_chromium(handmade_home,
     for path, _ in PAGES.values():
         shot = ARTIFACTS / f"dashboard-{path or 'overview'}.png"
         assert shot.stat().st_size > 10_000
+    # Every page viewed and the CSV exported are in the access log, the export with its rows;
+    # on loopback without sign-in the user is `local`.
+    log = settings_for(handmade_home).access_log
+    entries = [json.loads(line) for line in log.read_text().splitlines()]
+    assert {e["page"] for e in entries if e["event"] == "page-view"} >= set(PAGES)
+    assert ("Bid", "B1") in {(e["page"], e["bid"]) for e in entries}
+    export = [e for e in entries if e["event"] == "export"][-1]
+    assert (export["who"], export["page"], export["rows"]) == ("local", "Overview", 2)
+    assert export["detail"] == {"file": "bids_overview.csv"}
+    assert access_log.verify(log).whole
+
+
+def test_a_view_is_logged_when_the_page_or_bid_changes_not_at_each_rerun(other_home):
+    import streamlit as st
+
+    log = settings_for(other_home).access_log
+    st.cache_data.clear()
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.run()
+    at.run()  # a rerun (a widget changed) is not a new view
+    _page(at, "bid")
+    _choose(at, "bid", "B2")
+    _page(at, "overview")
+    views = [
+        (e["who"], e["page"], e["bid"])
+        for e in map(json.loads, log.read_text().splitlines())
+        if e["event"] == "page-view"
+    ]
+    assert views == [
+        ("local", "Overview", None),
+        ("local", "Bid", "B1"),
+        ("local", "Bid", "B2"),
+        ("local", "Overview", None),
+    ]
+    assert access_log.verify(log).count == 4
 
 
 def test_bench_measures_every_page(handmade_home):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import queries, ui
+from dashboard import access, queries, ui
 from dashboard.bid import benefits, money, saving
 from dashboard.queries import bid
 
@@ -20,6 +20,7 @@ if not ui.has_rows(BIDS):
     ui.require(BIDS, "No bids loaded yet.")
 area = ui.area_filter()
 bid_id = ui.bid_filter(area)
+access.viewed("Bid", bid_id)
 period = ui.period_filter()
 ui.filters_note()
 
