@@ -1,21 +1,90 @@
-"""Every page view and export of the dashboard, in the access log (flows/security/access_log.py),
-outside the published warehouse: who (the signed-in user's e-mail, or `local` when the dashboard
-serves loopback without sign-in), the page, the bid shown and, for an export, its rows. A view is
-logged when the page or bid a session shows changes, not at each rerun a widget causes; an export
-when its file is written, which is when the reader asks for it."""
+"""Who is looking, what they are granted, and every sign-in, refusal, page view and export of the
+dashboard in the access log (flows/security/access_log.py), outside the published warehouse.
+
+With sign-in configured (flows/security/signin.py) a session is the account `st.login` signed
+in, its roles and scope from the access file (flows/security/roles.py); a sign-in older than
+the session lifetime (BLUELIGHT_SESSION_HOURS) is ended, and the reader asked to sign in again.
+Without it the dashboard serves loopback only, to `local`, who sees everything.
+
+Each entry names who (the signed-in e-mail, or `local`), the page, the bid shown and, for an
+export, its rows. A view is logged when the page or bid a session shows changes, not at each
+rerun a widget causes; an export when its file is written, which is when the reader asks for it;
+a sign-in once per sign-in (per dashboard process); a refusal each time a page or bid is asked
+for and not granted.
+"""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
 
 import pandas as pd
 import streamlit as st
 
 from dashboard.spreadsheet import safe_csv
-from flows.security import access_log
+from flows.security import access_log, roles, signin
 from flows.settings import Settings
 
 VIEWED = "access.viewed"  # the (page, bid) this session last logged
+REFUSED = "access.refused"  # the (page, bid) this session last logged a refusal of
+_signed_in: set[tuple[str, object]] = set()  # (subject, issued at) of sign-ins logged
+_signed_in_lock = threading.Lock()
+
+
+def signin_required() -> bool:
+    """Whether the dashboard asks for sign-in (sign-in is configured)."""
+    return signin.configured(Settings.from_env())
+
+
+def signed_in() -> bool:
+    """Whether a user is signed in, within the session lifetime. One whose sign-in is older is
+    signed out (Streamlit reruns the page, which then asks for sign-in again)."""
+    if not st.user.is_logged_in:
+        return False
+    issued = st.user.get("auth_time") or st.user.get("iat")
+    lifetime = Settings.from_env().session_hours * 3600
+    if not isinstance(issued, int | float) or time.time() - issued > lifetime:
+        st.logout()
+        return False
+    _log_sign_in(str(st.user.get("sub")), issued)
+    return True
+
+
+def current() -> roles.Access:
+    """What the session's account is granted (the access file is read each time, so a change
+    needs no restart); `local` with everything when sign-in is not configured. Call only when
+    signed_in() (or sign-in is not required)."""
+    settings = Settings.from_env()
+    if not signin.configured(settings):
+        return roles.LOCAL_ACCESS
+    rules = roles.read(settings.access_file)
+    return roles.resolve(rules, who(), st.user.to_dict())
+
+
+def ask_whom() -> str:
+    """Whom an account with no role should ask, as the access file says."""
+    return roles.read(Settings.from_env().access_file).ask
+
+
+def _log_sign_in(subject: str, issued: object) -> None:
+    with _signed_in_lock:
+        if (subject, issued) in _signed_in:
+            return
+        _signed_in.add((subject, issued))
+    access_log.append(
+        Settings.from_env().access_log, "sign-in", who(), detail={"sub": subject, "iat": issued}
+    )
+
+
+def refused(page: str, bid: str | None = None, why: str = "") -> None:
+    """Log a refusal of `page` (and `bid`) unless it is the one this session logged last."""
+    if st.session_state.get(REFUSED) == (page, bid):
+        return
+    st.session_state[REFUSED] = (page, bid)
+    access_log.append(
+        Settings.from_env().access_log, "refusal", who(), page=page, bid=bid, detail={"why": why}
+    )
 
 
 def who() -> str:

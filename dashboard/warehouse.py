@@ -14,6 +14,15 @@ milliseconds on the marts. Holding the file blocks no one: a published file is n
 again (a run builds a copy and renames it over), a rename takes no lock, and read-only
 connections share the file with every other reader. Results are cached by the file's path and
 the run that published it, read when the file is opened: a new publish misses the cache at once.
+
+Every query runs within the session's scope (flows/security/roles.py), here, so a page cannot
+forget it. A connection for a scope short of everything attaches the file as `unscoped` and
+holds, in a catalogue of its own named `warehouse`, a view over each relation a page may read,
+cut in SQL to the scope's rows (SCOPED_BY): the organisations granted are a table filled by a
+parameterised insert, and the counties, organisation names, bids and benefits they reach follow
+from the warehouse's own marts. A relation SCOPED_BY does not name is not there, and a bid out of
+scope has no row, whatever the page or its URL asks for. Caches and held connections are kept
+per scope.
 """
 
 from __future__ import annotations
@@ -32,12 +41,14 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
+from flows.security import roles, signin
 from flows.settings import Settings
+from flows.sources.contracts import SOURCES
 from flows.warehouse import publish, runlog
 
 _pinned: Path | None = None  # a warehouse file chosen by path (the benchmark), not by settings
 _timings: list[tuple[str, float]] | None = None  # collecting while timed() runs
-HELD_FILES = 4  # the published file and the version before it (Overview), with room to spare
+HELD_FILES = 16  # per scope: the published file and the version before it (Overview), and room
 OPENING = "opening the file"  # what timed() names the time spent opening a warehouse file
 
 
@@ -51,7 +62,7 @@ class _Held:
     run_id: str
 
 
-_held: dict[str, _Held] = {}  # by path, least recently used first
+_held: dict[tuple[str, str], _Held] = {}  # by path and scope, least recently used first
 _lock = threading.Lock()  # Streamlit runs each session's script in a thread of its own
 
 
@@ -81,7 +92,7 @@ def version(target: Path | None = None) -> str:
     """The run id that published the warehouse (or the file `target`): cache keys include it, so
     a new publish is seen at once. Read when the file is opened; between publishes this costs
     one stat."""
-    return _open(target or file()).run_id
+    return _open(target or file(), scope()).run_id
 
 
 def publish_root() -> Path:
@@ -123,14 +134,15 @@ def runs_after_publish(published_run_id: str) -> list[dict]:
 # ---------------------------------------------------------------- held connections
 
 
-def _open(target: Path) -> _Held:
-    """The held connection to the file now at `target`, opened if it is new or another file since
-    (its time recorded under OPENING)."""
+def _open(target: Path, scope: roles.Scope) -> _Held:
+    """The held connection to the file now at `target` within `scope`, opened if it is new or
+    another file since (its time recorded under OPENING)."""
     start = time.perf_counter()
     stat = target.stat()
     identity = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+    key = (str(target), scope.key)
     with _lock:
-        held = _held.pop(str(target), None)
+        held = _held.pop(key, None)
         opened = held is None or held.identity != identity
         if opened:
             # A connection of its own with the file attached, not duckdb.connect(target): DuckDB
@@ -140,12 +152,10 @@ def _open(target: Path) -> _Held:
             # closes with its last reference.
             # One thread: the marts are small, and several sessions may query at once.
             con = duckdb.connect(config={"threads": 1})
-            quoted = str(target).replace("'", "''")  # ATTACH takes no parameters
-            con.execute(f"attach '{quoted}' as warehouse (read_only)")
-            con.execute("use warehouse")
+            _attach(con, target, scope)
             row = con.execute(publish.PUBLISHING_RUN_SQL).fetchone()
             held = _Held(identity, con, row[0] if row else f"unpublished-{stat.st_mtime_ns}")
-        _held[str(target)] = held
+        _held[key] = held
         while len(_held) > HELD_FILES:
             del _held[next(iter(_held))]
     if opened:
@@ -153,10 +163,163 @@ def _open(target: Path) -> _Held:
     return held
 
 
+def _attach(con: duckdb.DuckDBPyConnection, target: Path, scope: roles.Scope) -> None:
+    """Make `warehouse` the file at `target` (read-only), or, for a scope short of everything,
+    the file's relations cut to that scope."""
+    quoted = str(target).replace("'", "''")  # ATTACH takes no parameters
+    if scope == roles.EVERYTHING:
+        con.execute(f"attach '{quoted}' as warehouse (read_only)")
+    else:
+        con.execute(f"attach '{quoted}' as {UNSCOPED} (read_only)")
+        con.execute("attach ':memory:' as warehouse")
+        _cut_to(con, scope)
+    con.execute("use warehouse")
+
+
 def forget() -> None:
     """Let go of every held connection, as after a publish (the benchmark's cold runs, tests)."""
     with _lock:
         _held.clear()
+
+
+# ---------------------------------------------------------------- scope
+
+UNSCOPED = "unscoped"  # the file itself, in a connection cut to a scope: no page names it
+SCOPE = "warehouse.scope"  # the session's roles.Scope, set by the app for the signed-in account
+WHOLE, OPERATIONS = "whole", "operations"
+# How a session short of everything reads each relation: shown whole (published statistics,
+# reference tables, the method, the runs that published), shown with operations only, or cut to
+# the scope's rows by a column: (what the column holds, the column).
+SCOPED_BY: dict[str, str | tuple[str, str]] = {
+    "marts.dim_areas": ("county", "county"),
+    "marts.dim_benefits": ("bid", "bid_id"),
+    "marts.dim_bids": ("county", "county"),
+    "marts.dim_district_lookups": WHOLE,
+    "marts.dim_fire_stations": WHOLE,
+    "marts.dim_method_parameters": WHOLE,
+    "marts.dim_months": WHOLE,
+    "marts.dim_organisations": WHOLE,
+    "marts.fct_ambulance_response_monthly": WHOLE,
+    "marts.fct_area_coterminosity": WHOLE,
+    "marts.fct_benefit_attribution": ("bid", "bid_id"),
+    "marts.fct_benefit_cash_flows": ("bid", "bid_id"),
+    "marts.fct_benefit_counterfactual": ("bid", "bid_id"),
+    "marts.fct_benefit_realisation": ("bid", "bid_id"),
+    "marts.fct_bid_cash_flows": ("bid", "bid_id"),
+    "marts.fct_bid_overview": ("bid", "bid_id"),
+    "marts.fct_bid_sensitivity": ("bid", "bid_id"),
+    "marts.fct_bid_value": ("bid", "bid_id"),
+    "marts.fct_cost_per_incident": ("organisation", "organisation"),
+    "marts.fct_coterminosity": WHOLE,
+    "marts.fct_coterminosity_pairs": WHOLE,
+    "marts.fct_estate_sites_yearly": ("county", "county"),
+    "marts.fct_fire_response_yearly": WHOLE,
+    "marts.fct_measure_attribution": ("county", "measure_county"),
+    "marts.fct_police_workforce": WHOLE,
+    "marts.fct_response_times_monthly": ("county", "county"),
+    "marts.fct_staffing_monthly": ("organisation", "organisation"),
+    "intermediate.int_benefit_units": ("benefit", "benefit_id"),
+    "reference.gdp_deflators": WHOLE,
+    "reference.optimism_bias_defaults": WHOLE,
+    "reference.response_standards": WHOLE,
+    "audit.load_runs": WHOLE,
+    "audit.mart_readiness": WHOLE,
+    "audit.loaded_files": ("source", "source"),  # the published statistics' files
+    "audit.quality_results": OPERATIONS,
+    "audit.quarantine": OPERATIONS,
+    "audit.rejected_files": OPERATIONS,
+    "audit.source_freshness": OPERATIONS,
+}
+# What each kind of column is checked against: tables of the scope, made from the grant.
+IN_SCOPE = {
+    "county": "select county from warehouse.scope.counties",
+    "organisation": "select organisation_name from warehouse.scope.organisations",
+    "bid": "select bid_id from warehouse.scope.bids",
+    "benefit": "select benefit_id from warehouse.scope.benefits",
+    "source": "select source from warehouse.scope.sources",
+}
+# The counties the organisations granted serve, every organisation serving them, and their bids
+# and benefits (marts.dim_organisations is where an organisation's counties are settled).
+SCOPE_TABLES = (
+    f"""create table warehouse.scope.counties as
+        select distinct county from {UNSCOPED}.marts.dim_organisations
+        where organisation_code in (select organisation_code from warehouse.scope.granted)""",
+    f"""create table warehouse.scope.organisations as
+        select distinct organisation_name from {UNSCOPED}.marts.dim_organisations
+        where county in (select county from warehouse.scope.counties)""",
+    f"""create table warehouse.scope.bids as
+        select bid_id from {UNSCOPED}.marts.dim_bids
+        where county in (select county from warehouse.scope.counties)""",
+    f"""create table warehouse.scope.benefits as
+        select benefit_id from {UNSCOPED}.marts.dim_benefits
+        where bid_id in (select bid_id from warehouse.scope.bids)""",
+)
+PUBLISHED_SOURCES = sorted(name for name, source in SOURCES.items() if source.kind == "published")
+
+
+def scope() -> roles.Scope:
+    """The session's scope: what the app set for the signed-in account; with none set, the
+    whole warehouse on a dashboard without sign-in (loopback only) and nothing with it."""
+    try:
+        chosen = st.session_state.get(SCOPE)
+    except Exception:  # no session: a page rendered by the benchmark, a query in a test
+        chosen = None
+    if chosen is not None:
+        return chosen
+    return roles.NOTHING if signin.configured(Settings.from_env()) else roles.EVERYTHING
+
+
+def use(within: roles.Scope) -> None:
+    """Run this session's queries within `within` (the app, for the signed-in account)."""
+    st.session_state[SCOPE] = within
+
+
+def _cut_to(con: duckdb.DuckDBPyConnection, within: roles.Scope) -> None:
+    """Fill the in-memory `warehouse` with a view over each relation of SCOPED_BY the file
+    holds, cut to the rows `within` reaches. A version that lists no organisations
+    (marts.dim_organisations) grants none."""
+    present = _relations(con)
+    organisations = "marts.dim_organisations" in present and within.organisations or ()
+    con.execute("create schema warehouse.scope")
+    con.execute("create table warehouse.scope.granted (organisation_code varchar)")
+    con.execute("insert into warehouse.scope.granted select unnest(?)", [sorted(organisations)])
+    con.execute("create table warehouse.scope.sources (source varchar)")
+    con.execute("insert into warehouse.scope.sources select unnest(?)", [PUBLISHED_SOURCES])
+    for statement in SCOPE_TABLES if organisations else _EMPTY_SCOPE_TABLES:
+        con.execute(statement)
+    for relation, rule in SCOPED_BY.items():
+        if relation in present and (rule != OPERATIONS or within.operations):
+            schema, name = relation.split(".")
+            con.execute(f"create schema if not exists warehouse.{schema}")
+            con.execute(
+                f'create view warehouse.{schema}."{name}" as select * from '
+                f'{UNSCOPED}.{schema}."{name}"{_cut(rule, within)}'
+            )
+
+
+_EMPTY_SCOPE_TABLES = (
+    "create table warehouse.scope.counties (county varchar)",
+    "create table warehouse.scope.organisations (organisation_name varchar)",
+    "create table warehouse.scope.bids (bid_id varchar)",
+    "create table warehouse.scope.benefits (benefit_id varchar)",
+)
+
+
+def _relations(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """`schema.name` of every table and view the attached file holds."""
+    rows = con.execute(
+        "select table_schema, table_name from information_schema.tables where table_catalog = ?",
+        [UNSCOPED],
+    ).fetchall()
+    return {f"{schema}.{name}" for schema, name in rows}
+
+
+def _cut(rule: str | tuple[str, str], within: roles.Scope) -> str:
+    """The WHERE clause that cuts a relation read by `rule` to `within` (none: shown whole)."""
+    if rule in (WHOLE, OPERATIONS) or (rule[0] == "source" and within.operations):
+        return ""
+    kind, column = rule
+    return f' where "{column}" in ({IN_SCOPE[kind]})'
 
 
 # ---------------------------------------------------------------- queries
@@ -170,27 +333,27 @@ def query(function: Callable[..., str | tuple[str, list]]) -> Callable[..., pd.D
 
     @functools.wraps(function)
     def run(*args: Any, path: Path | None = None) -> pd.DataFrame:
-        target = path or file()
-        ask = functools.partial(_fetch, function, args, target)
-        return _cached(key, str(target), version(target), args, ask)
+        target, within = path or file(), scope()
+        ask = functools.partial(_fetch, function, args, target, within)
+        return _cached(key, str(target), within.key, version(target), args, ask)
 
     return run
 
 
 @st.cache_data(show_spinner=False, max_entries=500)
-def _cached(key: str, target: str, run_id: str, args: tuple, _ask: Callable[[], pd.DataFrame]):
-    """A query's rows, cached per query, warehouse file, the run that published it and the
-    query's arguments (`_ask`, which runs it, is left out of the key)."""
+def _cached(key: str, target: str, within: str, run_id: str, args: tuple, _ask: Callable):
+    """A query's rows, cached per query, warehouse file, scope, the run that published it and
+    the query's arguments (`_ask`, which runs it, is left out of the key)."""
     return _ask()
 
 
-def _fetch(function: Callable[..., str | tuple[str, list]], args: tuple, target: Path):
-    """Run `function(*args)`'s SQL on the file `target` through its held connection, timed under the
-    function's name: the wall time to the rows in a DataFrame."""
+def _fetch(function: Callable, args: tuple, target: Path, within: roles.Scope):
+    """Run `function(*args)`'s SQL on the file `target` within the scope `within`, through its
+    held connection, timed under the function's name: the wall time to the rows in a DataFrame."""
     start = time.perf_counter()
     sql = function(*args)
     sql, params = sql if isinstance(sql, tuple) else (sql, [])
-    held = _open(target)
+    held = _open(target, within)
     # A cursor per query: a connection of its own on the same database, so queries from several
     # sessions' threads run side by side (a DuckDB connection is not shared across threads).
     with held.con.cursor() as cursor:

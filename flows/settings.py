@@ -65,6 +65,15 @@ class Settings:
     (`BLUELIGHT_DASHBOARD_URL`, e.g. `https://bluelight.example.org`); after signing in they are
     sent back to it plus `/oauth2callback`. Default `http://HOST:PORT` of `bluelight dashboard`."""
 
+    tls_cert_file: Path | None = None
+    """A certificate (PEM, the chain after it) for the dashboard to serve HTTPS itself
+    (`BLUELIGHT_TLS_CERT`, with `BLUELIGHT_TLS_KEY`): Streamlit's own `server.sslCertFile`.
+    Without them it serves plain HTTP, for loopback or behind a reverse proxy that serves
+    HTTPS (docs/security.md)."""
+
+    tls_key_file: Path | None = None
+    """The certificate's private key (`BLUELIGHT_TLS_KEY`): Streamlit's `server.sslKeyFile`."""
+
     oidc_issuer: str | None = None
     """The OpenID Connect provider that signs users in (`BLUELIGHT_OIDC_ISSUER`, e.g.
     `https://login.microsoftonline.com/<tenant id>/v2.0`); its
@@ -93,6 +102,11 @@ class Settings:
     """The access log (`BLUELIGHT_ACCESS_LOG`): every sign-in, refusal, page view, export and
     upload, hash-chained (flows/security/access_log.py); default `access/access.jsonl` in the
     data directory, outside the published warehouse, which each night replaces."""
+
+    access_file_path: Path | None = None
+    """Who may see what (`BLUELIGHT_ACCESS_FILE`): a TOML file granting roles and organisations
+    by an identity-token claim or by e-mail (flows/security/roles.py); default `access.toml` in
+    the data directory. Read at each page, so a change needs no restart."""
 
     keep_versions_days: int = 90
     """Days each published warehouse is kept in `warehouse/versions/`
@@ -213,6 +227,7 @@ class Settings:
     access_log = property(
         lambda self: self.access_log_path or self.home / "access" / "access.jsonl"
     )
+    access_file = property(lambda self: self.access_file_path or self.home / "access.toml")
     # What sign-in keeps, owner-only: the cookie secret and Streamlit's [auth] secrets.
     signin_dir = property(lambda self: self.home / "signin")
 
@@ -305,6 +320,8 @@ ENVIRONMENT = {
     "BLUELIGHT_UNPACKED_RATIO": ("unpacked_ratio", int),
     "BLUELIGHT_CSV_LINE_LIMIT": ("csv_line_limit", byte_count),
     "BLUELIGHT_DASHBOARD_URL": ("dashboard_url", str),
+    "BLUELIGHT_TLS_CERT": ("tls_cert_file", lambda v: Path(v).expanduser().resolve()),
+    "BLUELIGHT_TLS_KEY": ("tls_key_file", lambda v: Path(v).expanduser().resolve()),
     "BLUELIGHT_OIDC_ISSUER": ("oidc_issuer", str),
     "BLUELIGHT_OIDC_CLIENT_ID": ("oidc_client_id", str),
     "BLUELIGHT_OIDC_CLIENT_SECRET": ("oidc_client_secret", str),
@@ -312,4 +329,5 @@ ENVIRONMENT = {
     "BLUELIGHT_SECRETS_FILE": ("secrets_file", lambda v: Path(v).expanduser().resolve()),
     "BLUELIGHT_SESSION_HOURS": ("session_hours", float),
     "BLUELIGHT_ACCESS_LOG": ("access_log_path", lambda v: Path(v).expanduser().resolve()),
+    "BLUELIGHT_ACCESS_FILE": ("access_file_path", lambda v: Path(v).expanduser().resolve()),
 }

@@ -221,3 +221,18 @@ def demo_home(tmp_path_factory) -> Path:
 
     home, _result = published_night(tmp_path_factory, "demo_home", write_inbox)
     return home
+
+
+@pytest.fixture(scope="session")
+def two_areas_home(tmp_path_factory) -> Path:
+    """The hand-made inbox with the dashboard's extras and a bid in each area (B1 and B2 in
+    Testshire, B4 in Othershire), loaded and published once: for who sees what."""
+    from handmade import write_dashboard_extras, write_handmade_inbox, write_othershire_bid
+
+    def write_inbox(inbox: Path) -> None:
+        write_handmade_inbox(inbox)
+        write_dashboard_extras(inbox)
+        write_othershire_bid(inbox)
+
+    home, _result = published_night(tmp_path_factory, "two_areas_home", write_inbox)
+    return home

@@ -88,6 +88,7 @@ def benefit(
     share,
     category="cashable",
     recurrence="recurring",
+    measure_county="Testshire",
 ):
     return {
         "benefit_id": benefit_id,
@@ -98,7 +99,7 @@ def benefit(
         "beneficiary": "police",
         "owner": f"Owner of {benefit_id}",
         "measure": measure,
-        "measure_county": "Testshire",
+        "measure_county": measure_county,
         "measure_scope": "all",
         "unit": unit,
         "direction": direction,
@@ -334,3 +335,25 @@ def write_b3(inbox: Path, register: bool) -> None:
             "benefits_register",
             [{**ben5, "measure_scope": "rural"}],
         )
+
+
+def write_othershire_bid(inbox: Path) -> None:
+    """A bid of the other area: B4, in Othershire (fire authority F2), whose one benefit is
+    Othershire's fire call handling (mean 200 s before go-live, 410 s after). With it the
+    warehouse holds two areas' bids, for the tests of who sees which."""
+    b4 = {**B3, "bid_id": "B4", "title": "Bid B4", "county": "Othershire"}
+    write_rows(inbox / "bids" / "bids_b4.csv", "bids", [b4])
+    ben6 = benefit(
+        "BEN6",
+        "B4",
+        "fire_call_handling_mean_seconds",
+        "seconds",
+        "decrease",
+        200,
+        150,
+        "2018-03-31",
+        1.0,
+        category="non_financial",
+        measure_county="Othershire",
+    )
+    write_rows(inbox / "benefits_register" / "B4.xlsx", "benefits_register", [ben6])

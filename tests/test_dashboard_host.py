@@ -76,21 +76,9 @@ def test_signin_configured_allows_an_address_beyond_loopback(tmp_path):
     assert "BLUELIGHT_DASHBOARD_URL" in signin.settings_refusal(settings, "0.0.0.0")
     dashboard_url = "https://bluelight.example.org"
     assert signin.settings_refusal(with_signin(tmp_path, dashboard_url=dashboard_url), "::") is None
-    # What the installation still lacks (Authlib; pages that call st.login) decides the rest.
-    assert signin.serving_refusal(settings, "192.168.1.20") == signin.installation_refusal(
-        "192.168.1.20"
-    )
-
-
-def test_beyond_loopback_stays_refused_while_the_pages_do_not_ask_for_signin(
-    tmp_path, monkeypatch, capsys
-):
-    monkeypatch.setenv("BLUELIGHT_OIDC_ISSUER", ISSUER)
-    monkeypatch.setenv("BLUELIGHT_OIDC_CLIENT_ID", "bluelight-dashboard")
-    monkeypatch.setenv("BLUELIGHT_OIDC_CLIENT_SECRET", "s3cret")
-    assert not signin.PAGES_ASK_FOR_SIGNIN
-    assert bluelight(tmp_path, "dashboard", "--host", "192.168.1.20") == 2
-    assert capsys.readouterr().err.startswith("Not serving on 192.168.1.20: ")
+    # Authlib is installed with Bluelight (streamlit[auth]): nothing else stops it.
+    assert signin.installation_refusal("192.168.1.20") is None
+    assert signin.serving_refusal(settings, "192.168.1.20") is None
 
 
 @pytest.mark.parametrize(
@@ -264,3 +252,66 @@ def test_streamlit_reads_the_auth_secrets_it_is_given(tmp_path):
     assert json.loads(out.read_text())["server_metadata_url"] == (
         "http://127.0.0.1:9/.well-known/openid-configuration"
     )
+
+
+def self_signed(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key, made by openssl for the test."""
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
+        + ["-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"]
+        + ["-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
+def test_the_dashboard_serves_https_with_a_certificate_and_its_key(tmp_path):
+    import ssl
+
+    import duckdb
+
+    settings = settings_for(tmp_path)
+    settings.warehouse_dir.mkdir(parents=True)
+    duckdb.connect(str(settings.published_db)).close()
+    cert, key = self_signed(tmp_path)
+    port = free_port()
+    env = {
+        **os.environ,
+        "BLUELIGHT_HOME": str(tmp_path),
+        "BLUELIGHT_DASHBOARD_PORT": str(port),
+        "BLUELIGHT_TLS_CERT": str(cert),
+        "BLUELIGHT_TLS_KEY": str(key),
+    }
+    trusted = ssl.create_default_context(cafile=str(cert))  # the test trusts its own certificate
+    with (tmp_path / "streamlit.log").open("w") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "flows.cli", "dashboard"], env=env, stdout=log, stderr=log
+        )
+        try:
+            url = f"https://127.0.0.1:{port}/_stcore/health"
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    answer = urllib.request.urlopen(url, timeout=2, context=trusted).read()
+                    break
+                except OSError:
+                    assert time.monotonic() < deadline, "nothing answered over HTTPS in 60 s"
+                    time.sleep(0.5)
+            with pytest.raises(OSError):  # plain HTTP is not served beside it
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2)
+        finally:
+            server.terminate()
+            server.wait(timeout=20)
+    assert answer == b"ok"
+    assert f"Dashboard on https://127.0.0.1:{port}" in (tmp_path / "streamlit.log").read_text()
+    # Sign-in sends users back to the HTTPS address.
+    signed = with_signin(tmp_path, tls_cert_file=cert, tls_key_file=key, dashboard_port=port)
+    assert signin.redirect_uri(signed, "127.0.0.1") == f"https://127.0.0.1:{port}/oauth2callback"
+
+
+def test_a_certificate_without_its_key_is_refused(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("BLUELIGHT_TLS_CERT", str(tmp_path / "cert.pem"))
+    assert bluelight(tmp_path, "dashboard") == 2
+    assert "Set both BLUELIGHT_TLS_CERT and BLUELIGHT_TLS_KEY" in capsys.readouterr().err

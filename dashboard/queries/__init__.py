@@ -155,7 +155,8 @@ def tables_present(schema: str, tables: tuple[str, ...]):
     return (
         """
         select table_name from information_schema.tables
-        where table_schema = ? and list_contains(?, table_name)
+        where table_catalog = current_database() and table_schema = ?
+            and list_contains(?, table_name)
     """,
         [schema, list(tables)],
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import access, queries, ui
-from dashboard.bid import benefits, money, saving
+from dashboard.bid import address, benefits, money, saving
 from dashboard.queries import bid
 
 BIDS = ("dim_bids", "dim_benefits", "fct_benefit_realisation", "fct_benefit_attribution")
@@ -18,6 +18,7 @@ MEASURED = ("fct_benefit_realisation",)
 if not ui.has_rows(BIDS):
     st.title("Bid")
     ui.require(BIDS, "No bids loaded yet.")
+address.bid_from_address()
 area = ui.area_filter()
 bid_id = ui.bid_filter(area)
 access.viewed("Bid", bid_id)

@@ -188,7 +188,7 @@ def dashboard(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     os.environ["BLUELIGHT_HOME"] = str(settings.home)
     command = dashboard_command(settings, host)
-    address = signin.dashboard_address(host, settings.dashboard_port)
+    address = signin.dashboard_address(host, settings.dashboard_port, signin.tls(settings))
     print(f"Dashboard on {address} (Ctrl+C to stop)", flush=True)
     os.execv(sys.executable, command)  # Streamlit takes over this process: one to stop, not two
 
@@ -215,6 +215,9 @@ def dashboard_command(settings: Settings, host: str, app: Path = DASHBOARD_APP) 
         "--client.toolbarMode",
         "viewer",  # no "Deploy" to a cloud: nothing leaves the machine
     ]
+    if signin.tls(settings):
+        command += ["--server.sslCertFile", str(settings.tls_cert_file)]
+        command += ["--server.sslKeyFile", str(settings.tls_key_file)]
     if signin.configured(settings):
         command += ["--secrets.files", str(signin.write_streamlit_secrets(settings, host))]
     return command

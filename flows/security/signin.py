@@ -28,10 +28,6 @@ REQUIRED = {
     "oidc_client_secret": "BLUELIGHT_OIDC_CLIENT_SECRET",
 }
 
-PAGES_ASK_FOR_SIGNIN = False
-"""Whether the dashboard's pages call `st.login` before they show anything. While they do not,
-sign-in being configured protects nothing, so serving beyond loopback stays refused."""
-
 
 def missing(settings: Settings) -> list[str]:
     """The variables sign-in still needs (empty when it is configured)."""
@@ -64,8 +60,11 @@ def is_wildcard(host: str) -> bool:
 
 def serving_refusal(settings: Settings, host: str) -> str | None:
     """Why the dashboard may not be served on `host`, or None when it may: on loopback always;
-    beyond it only with sign-in configured, an address to send users back to, and a dashboard
-    that asks for sign-in (installation_refusal)."""
+    beyond it only with sign-in configured, an address to send users back to, and Authlib, which
+    `st.login` needs (installation_refusal). With sign-in configured every page asks for it
+    (dashboard/app.py)."""
+    if tls_refusal(settings):
+        return f"Not serving on {host}: {tls_refusal(settings)}"
     if is_loopback(host):
         return None
     return settings_refusal(settings, host) or installation_refusal(host)
@@ -98,11 +97,6 @@ def installation_refusal(host: str) -> str | None:
             f"Not serving on {host}: sign-in needs Authlib, which is not installed "
             "(docs/security.md)."
         )
-    if not PAGES_ASK_FOR_SIGNIN:
-        return (
-            f"Not serving on {host}: the dashboard's pages do not ask for sign-in, so it is "
-            f"served on {LOOPBACK} only."
-        )
     return None
 
 
@@ -113,13 +107,31 @@ def redirect_uri(settings: Settings, host: str) -> str | None:
         return settings.dashboard_url.rstrip("/") + CALLBACK
     if is_wildcard(host):
         return None
-    return f"{dashboard_address(host, settings.dashboard_port)}{CALLBACK}"
+    return f"{dashboard_address(host, settings.dashboard_port, tls(settings))}{CALLBACK}"
 
 
-def dashboard_address(host: str, port: int) -> str:
-    """`http://host:port`, an IPv6 address in brackets."""
+def dashboard_address(host: str, port: int, https: bool = False) -> str:
+    """`http://host:port` (`https` when the dashboard serves TLS), an IPv6 address in
+    brackets."""
     bare = host.strip("[]")
-    return f"http://[{bare}]:{port}" if ":" in bare else f"http://{bare}:{port}"
+    scheme = "https" if https else "http"
+    return f"{scheme}://[{bare}]:{port}" if ":" in bare else f"{scheme}://{bare}:{port}"
+
+
+def tls(settings: Settings) -> bool:
+    """Whether the dashboard serves HTTPS itself: a certificate and its key are both set."""
+    return bool(settings.tls_cert_file and settings.tls_key_file)
+
+
+def tls_refusal(settings: Settings) -> str | None:
+    """What is wrong with the TLS settings, or None: both or neither, and files that exist."""
+    given = [settings.tls_cert_file, settings.tls_key_file]
+    if any(given) and not all(given):
+        return "Set both BLUELIGHT_TLS_CERT and BLUELIGHT_TLS_KEY, or neither."
+    missing_files = [str(p) for p in given if p is not None and not p.is_file()]
+    if missing_files:
+        return f"No such certificate or key file: {', '.join(missing_files)}."
+    return None
 
 
 def metadata_url(issuer: str) -> str:
