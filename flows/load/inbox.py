@@ -2,11 +2,17 @@
 (named by content), whether those bytes are already loaded, and refusing a file: it moves to
 `rejected/<run>/<source>/` with a `.reason.txt` naming the file, row and column, and is recorded
 in audit.rejected_files; `read_reason` reads a `.reason.txt` back.
+
+A file sent through the dashboard's Upload page (flows/load/upload.py) has a sidecar beside it,
+`.<name>.sender.json`, saying who sent it: hidden, so `discover` passes it by. It goes with its
+file into the archive (beside the copy named by content) and to `rejected/`, and leaves the
+inbox with it; `sender_of` reads it for the file's load (audit.loaded_files.sent_by).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,13 +63,48 @@ def archived_as(path: Path, sha256: str, archive: Path) -> Path:
 
 
 def archive_copy(path: Path, sha256: str, archive: Path) -> Path:
-    """Copy into the archive, named by content; an existing copy is the same bytes."""
+    """Copy into the archive, named by content, with the sidecar saying who sent these bytes;
+    an existing copy is the same bytes, an existing sidecar their first sender."""
     target = archived_as(path, sha256, archive)
+    _copy_new(path, target)
+    if sender_of(path, sha256):
+        _copy_new(sidecar_of(path), sidecar_of(target))
+    return target
+
+
+def _copy_new(path: Path, target: Path) -> None:
+    """Copy `path` to `target` through a `.partial` beside it, unless `target` exists."""
     if not target.exists():
-        partial = target.with_suffix(target.suffix + ".partial")
+        partial = target.with_name(target.name + ".partial")
         copy_file(path, partial)  # a reflink where the filesystem has them
         partial.replace(target)
-    return target
+
+
+def sidecar_of(path: Path) -> Path:
+    """The hidden file beside `path` saying who sent it (flows/load/upload.py writes it)."""
+    return path.with_name(f".{path.name}.sender.json")
+
+
+def is_sidecar(path: Path) -> bool:
+    return path.name.startswith(".") and path.name.endswith(".sender.json")
+
+
+def sender_of(path: Path, sha256: str) -> str | None:
+    """Who sent the file at `path`, from its sidecar; None without one, or when the sidecar is
+    for other bytes (the file was replaced by hand under the same name)."""
+    try:
+        kept = json.loads(sidecar_of(path).read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        return None
+    if not isinstance(kept, dict) or kept.get("sha256") != sha256 or not kept.get("sender"):
+        return None
+    return str(kept["sender"])
+
+
+def remove(path: Path) -> None:
+    """A file the archive holds leaves the inbox, with its sidecar."""
+    path.unlink(missing_ok=True)
+    sidecar_of(path).unlink(missing_ok=True)
 
 
 def already_loaded(con: duckdb.DuckDBPyConnection, sha256: str) -> str | None:
@@ -89,6 +130,8 @@ def reject(
     target_dir.mkdir(parents=True, exist_ok=True)
     target = target_dir / item.path.name
     shutil.move(item.path, target)
+    if sidecar_of(item.path).exists():
+        shutil.move(sidecar_of(item.path), sidecar_of(target))
     target.with_name(target.name + ".reason.txt").write_text(
         f"file: {item.relative(inbox)}\nrow: {error.row or ''}\ncolumn: {error.column or ''}\n"
         f"reason: {error.reason}\n",

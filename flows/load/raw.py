@@ -11,7 +11,9 @@ reason file naming the file, row and column; so is a file whose load fails for a
 (out of memory among them), with the error as its reason and nothing of it left in the
 warehouse. The rest of the inbox still loads. Only an OSError (the inbox or the disk failing,
 not the file) is raised, for the run to retry. While a file loads, DuckDB's memory limit is the
-file memory limit. A file already loaded (same sha256) is recorded and skipped.
+file memory limit. A file already loaded (same sha256) is recorded and skipped. A file sent
+through the Upload page is recorded with who sent it (`sent_by`, from its sidecar:
+flows/load/inbox.py); one copied in by hand, with none.
 """
 
 from __future__ import annotations
@@ -30,7 +32,9 @@ from flows.load.inbox import (
     archive_copy,
     archived_as,
     reject,
+    sender_of,
     sha256_of,
+    sidecar_of,
 )
 from flows.load.quarantine import quarantine
 from flows.load.stage import stage
@@ -92,6 +96,7 @@ def load_file(
     are loaded already), or loaded. Raises only an OSError, which a retry may get past."""
     name = item.relative(settings.inbox)
     sha256 = sha256_of(item.path)
+    sent_by = sender_of(item.path, sha256)
 
     def refuse(error: ContractError) -> FileOutcome:
         return _refuse(con, settings, item, run_id, sha256, error)
@@ -107,7 +112,7 @@ def load_file(
         )
     earlier = already_loaded(con, sha256)
     if earlier:
-        _record_skipped(con, load_id, run_id, name, as_of, earlier)
+        _record_skipped(con, load_id, run_id, name, as_of, earlier, sent_by)
         return FileOutcome(name, item.folder, "skipped", reason=f"already loaded as {earlier}")
     archived = archived_as(item.path, sha256, settings.archive)
     had_copy = archived.exists()
@@ -116,16 +121,16 @@ def load_file(
             stage(con, item.path, item.source, name, settings.file_limits)
             archive_copy(item.path, sha256, settings.archive)
             archive_path = archived.relative_to(settings.home).as_posix()
-            rows, quarantined = _append(
-                con, item, load_id, run_id, name, archive_path, sha256, as_of
-            )
+            lineage = _Lineage(load_id, run_id, name, archive_path, sha256, as_of, sent_by)
+            rows, quarantined = _append(con, item, lineage)
     except ContractError as error:
         return refuse(error)
     except OSError:
         raise  # reading the inbox or writing the disk failed, not the file: the run retries it
     except Exception as error:  # whatever else it is, it fails this file alone
-        if not had_copy:
-            archived.unlink(missing_ok=True)  # the archive keeps files loaded, not refused
+        if not had_copy:  # the archive keeps files loaded, not refused
+            archived.unlink(missing_ok=True)
+            sidecar_of(archived).unlink(missing_ok=True)
         return refuse(load_failed(name, error, settings.file_memory_limit))
     return FileOutcome(
         name, item.folder, "loaded", rows=rows, quarantined=quarantined, load_id=load_id
@@ -187,36 +192,40 @@ def _record_skipped(
     name: str,
     as_of: datetime,
     earlier: str,
+    sent_by: str | None,
 ) -> None:
     """Recorded, not loaded: the archive already holds these bytes (as `earlier`)."""
     con.execute(
         "insert into audit.loaded_files (load_id, run_id, source, original_name, "
-        "archive_path, sha256, rows, rows_quarantined, version, loaded_at, status, as_of) "
-        "select ?, ?, source, ?, archive_path, sha256, 0, 0, null, ?, 'skipped', ? "
+        "archive_path, sha256, rows, rows_quarantined, version, loaded_at, status, as_of, "
+        "sent_by) "
+        "select ?, ?, source, ?, archive_path, sha256, 0, 0, null, ?, 'skipped', ?, ? "
         "from audit.loaded_files where load_id = ?",
-        [load_id, run_id, name, datetime.now(), as_of, earlier],
+        [load_id, run_id, name, datetime.now(), as_of, sent_by, earlier],
     )
 
 
-def _append(
-    con: duckdb.DuckDBPyConnection,
-    item: InboxFile,
-    load_id: str,
-    run_id: str,
-    name: str,
-    archive_path: str,
-    sha256: str,
-    as_of: datetime,
-) -> tuple[int, int]:
+@dataclass(frozen=True)
+class _Lineage:
+    """What audit.loaded_files records of one load, beside its counts."""
+
+    load_id: str
+    run_id: str
+    name: str  # the file's name in the inbox
+    archive_path: str
+    sha256: str
+    as_of: datetime
+    sent_by: str | None
+
+
+def _append(con: duckdb.DuckDBPyConnection, item: InboxFile, lineage: _Lineage) -> tuple[int, int]:
     """The staged rows into raw, their broken rows quarantined, the others parsed into the
     accepted table and the file recorded in audit.loaded_files, in one transaction (a failure
     leaves none of it); returns (rows, rows quarantined)."""
     loaded_at = datetime.now()
     con.execute("begin")
     try:
-        return _append_in_transaction(
-            con, item, load_id, run_id, name, archive_path, sha256, as_of, loaded_at
-        )
+        return _append_in_transaction(con, item, lineage, loaded_at)
     except BaseException:
         with suppress(duckdb.Error):  # a failed commit leaves no transaction to roll back
             con.execute("rollback")
@@ -224,16 +233,9 @@ def _append(
 
 
 def _append_in_transaction(
-    con: duckdb.DuckDBPyConnection,
-    item: InboxFile,
-    load_id: str,
-    run_id: str,
-    name: str,
-    archive_path: str,
-    sha256: str,
-    as_of: datetime,
-    loaded_at: datetime,
+    con: duckdb.DuckDBPyConnection, item: InboxFile, lineage: _Lineage, loaded_at: datetime
 ) -> tuple[int, int]:
+    load_id, archive_path, sha256 = lineage.load_id, lineage.archive_path, lineage.sha256
     rows = append_raw(
         con,
         item.source,
@@ -243,7 +245,7 @@ def _append_in_transaction(
         sha256=sha256,
     )
     quarantined = quarantine(
-        con, item.source, load_id=load_id, run_id=run_id, source_file=archive_path
+        con, item.source, load_id=load_id, run_id=lineage.run_id, source_file=archive_path
     )
     values = lineage_values(load_id, loaded_at, archive_path, sha256)
     append_accepted(con, item.source, LOAD_LINEAGE, values)
@@ -252,25 +254,26 @@ def _append_in_transaction(
         1
         + con.execute(
             "select count(*) from audit.loaded_files where original_name = ? and status = 'loaded'",
-            [name],
+            [lineage.name],
         ).fetchone()[0]
     )
     con.execute(
         "insert into audit.loaded_files (load_id, run_id, source, original_name, "
-        "archive_path, sha256, rows, rows_quarantined, version, loaded_at, status, as_of) "
-        "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'loaded', ?)",
+        "archive_path, sha256, rows, rows_quarantined, version, loaded_at, status, as_of, "
+        "sent_by) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'loaded', ?, ?)",
         [
             load_id,
-            run_id,
+            lineage.run_id,
             item.folder,
-            name,
+            lineage.name,
             archive_path,
             sha256,
             rows,
             quarantined,
             version,
             loaded_at,
-            as_of,
+            lineage.as_of,
+            lineage.sent_by,
         ],
     )
     con.execute("commit")

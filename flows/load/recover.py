@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 
-from flows.load.inbox import read_reason, sha256_of
+from flows.load.inbox import is_sidecar, read_reason, sha256_of, sidecar_of
 from flows.settings import Settings
 from flows.warehouse import runlog
 
@@ -39,7 +39,7 @@ def recover_interrupted(con: duckdb.DuckDBPyConnection, settings: Settings) -> l
     run_dirs = settings.rejected.iterdir() if settings.rejected.exists() else []
     for run_dir in sorted(p for p in run_dirs if p.is_dir()):
         for path in sorted(run_dir.rglob("*")):
-            if path.is_file() and not path.name.endswith(".reason.txt"):
+            if path.is_file() and not path.name.endswith(".reason.txt") and not is_sidecar(path):
                 line = _recover_refused(con, settings, run_dir, path, recorded, ended)
                 done += [line] if line else []
         for folder_path in sorted(run_dir.rglob("*"), reverse=True) + [run_dir]:
@@ -72,6 +72,8 @@ def _recover_refused(
     if run_dir.name not in ended and not back.exists():
         back.parent.mkdir(parents=True, exist_ok=True)
         path.replace(back)
+        if sidecar_of(path).exists():
+            sidecar_of(path).replace(sidecar_of(back))
         reason_file.unlink(missing_ok=True)
         return (
             f"{original}: refused by {run_dir.name}, which was stopped; back in "

@@ -251,10 +251,11 @@ def publish_build(settings: Settings) -> None:
 
 
 def clear_inbox(settings: Settings, outcomes: list[FileOutcome]) -> None:
-    """Published: the files are in the archive, so the inbox can let them go."""
+    """Published: the files are in the archive, so the inbox can let them go (with the sidecars
+    saying who sent them)."""
     for outcome in outcomes:
         if outcome.status in ("loaded", "skipped"):
-            (settings.inbox / outcome.path).unlink(missing_ok=True)
+            inbox.remove(settings.inbox / outcome.path)
 
 
 def _gate(record: runlog.RunRecord, results: list[CheckResult], what: str) -> None:

@@ -6,7 +6,8 @@ without keeping them; a CSV's longest line by a scan of its bytes. The limits ar
 own (Excel's 32,767 characters in a cell, 1,048,576 rows and 16,384 columns), an unpacked size
 bounded relative to the file, the longest CSV line, and what a Python reader would hold against
 the memory one file may take. A file over one raises ContractError naming the limit and its
-figure. `Settings.file_limits` (flows/settings.py) gives the limits the settings set.
+figure. `Settings.file_limits` (flows/settings.py) gives the limits the settings set. The
+largest file the dashboard's Upload page takes is here too (`UPLOAD_LIMIT_MB`).
 """
 
 from __future__ import annotations
@@ -33,6 +34,13 @@ EXCEL_COLUMNS = 16_384
 # pandas pad every row to the widest): 130 bytes with its text, less for the padding.
 READER_BYTES_PER_BYTE = {".xlsx": 4, ".ods": 25, ".csv": 16}
 BYTES_PER_CELL = 100
+
+# The largest file the dashboard's Upload page takes, in MiB (flows/load/upload.py): Streamlit's
+# own default (`server.maxUploadSize`, which its server enforces), and a file the page holds in
+# memory while it is judged. A larger file goes into `inbox/<source>/` by whoever runs the
+# machine, where only the limits above apply.
+UPLOAD_LIMIT_MB = 200
+UPLOAD_LIMIT_BYTES = UPLOAD_LIMIT_MB * 2**20
 
 _UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12}
 _UNITS |= {"kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}

@@ -101,6 +101,9 @@ alter table audit.load_runs add column if not exists alerts json;
 alter table audit.load_runs add column if not exists notified varchar;
 alter table audit.load_runs add column if not exists published boolean;
 alter table audit.source_freshness add column if not exists note varchar;
+-- Who sent the file through the dashboard's Upload page (its sidecar: flows/load/inbox.py); empty
+-- for a file copied into the inbox by hand.
+alter table audit.loaded_files add column if not exists sent_by varchar;
 -- The first time any of the loads from `from_load` on (`inclusive`) or after it was written: a
 -- load's rows carry the `loaded_at` recorded here, in the same transaction. Filters by load say
 -- `_loaded_at >=` it beside the load id, so DuckDB skips older row groups (a text column's min
