@@ -160,6 +160,18 @@ def test_published_statistics_and_method_are_whole_and_operations_only_for_opera
             read(home, scope, f"select * from {relation}")
 
 
+def test_every_mart_has_a_scope_rule(two_areas_home):
+    """A mart without one would be hidden from every commissioner (and from the dashboard's
+    pages for them): each must say whether it is shown whole or cut by which column."""
+    marts = read(
+        two_areas_home,
+        roles.EVERYTHING,
+        "select 'marts.' || table_name from information_schema.tables "
+        "where table_catalog = 'warehouse' and table_schema = 'marts'",
+    )
+    assert {m for (m,) in marts} - set(warehouse.SCOPED_BY) == set()
+
+
 def test_a_grant_is_a_parameter_never_sql(two_areas_home):
     sly = roles.Scope(frozenset({"F1') or ('1'='1", "nobody"}), False)
     assert column(two_areas_home, sly, BIDS) == []

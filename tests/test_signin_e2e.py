@@ -8,12 +8,15 @@ sees the row named and finds the file in the inbox. The access log holds each of
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from conftest import CHROMIUM_FLAGS, bluelight, chromium_or_skip, settings_for
+from handmade import fire_incident, write_rows
 from oidc import keep_on_machine, oidc_provider, reached_beyond, served, sign_in, signin_settings
 
 from flows.security import access_log
@@ -56,6 +59,24 @@ def home(two_areas_home, tmp_path_factory) -> Path:
     return home
 
 
+def incidents_with_a_bad_row(folder: Path) -> Path:
+    """Three Othershire fires; the second (row 3) arrives five minutes before its call."""
+    path = folder / "incidents_othershire.csv"
+    call = datetime(2017, 5, 2, 10, 0, 0)
+    rows = [fire_incident(20 + n, "D3", call, 60, r) for n, r in enumerate([480, -300, 420])]
+    write_rows(path, "incidents", rows)
+    return path
+
+
+def upload(page, url: str, path: Path) -> str:
+    """Send `path` from the Upload page; the text of what the page says became of it."""
+    page.goto(f"{url}/upload")
+    page.locator("input[type=file]").set_input_files(str(path))
+    page.get_by_role("button", name="Send", exact=True).click()
+    page.get_by_text("Placed in the inbox as").wait_for(timeout=60_000)
+    return page.get_by_test_id("stMain").inner_text()
+
+
 def bid_options(page, url: str) -> tuple[str, list[str]]:
     """On the Bid page: its title, and the bids its sidebar chooser offers."""
     page.goto(f"{url}/bid")
@@ -68,16 +89,20 @@ def bid_options(page, url: str) -> tuple[str, list[str]]:
     return title.inner_text(), sorted(options)
 
 
-@pytest.mark.browser
-def test_each_role_signs_in_and_sees_what_it_is_granted(home, tmp_path):
+@pytest.fixture(scope="module")
+def seen(home, tmp_path_factory) -> dict:
+    """Each user signed in, in a browser context of their own, doing what the tests check:
+    what the pages showed each of them, by user, and the file the analyst sent."""
     from playwright.sync_api import sync_playwright
 
     chromium = chromium_or_skip()
-    with oidc_provider(tmp_path) as provider:
+    logs = tmp_path_factory.mktemp("signin_logs")
+    seen = {"sent": incidents_with_a_bad_row(logs)}
+    with oidc_provider(logs) as provider:
         for sub, claims in USERS.items():
             provider.user(sub, **claims)
         settings = signin_settings(provider, home)
-        with served(settings, tmp_path) as url, sync_playwright() as playwright:
+        with served(settings, logs) as url, sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
 
             def signed_in(sub: str):
@@ -89,36 +114,74 @@ def test_each_role_signs_in_and_sees_what_it_is_granted(home, tmp_path):
                 return page
 
             chief = signed_in("chief")
-            assert bid_options(chief, url) == ("B4: Bid B4", ["B4: Bid B4"])
+            seen["chief"] = bid_options(chief, url)
             chief.goto(f"{url}/bid?bid=B1")
             chief.get_by_text("No bid B1 is among the bids you may see").wait_for(timeout=30_000)
-            assert "B1: Bid B1" not in chief.inner_text("body")
-
-            auditor = signed_in("auditor")
-            title, options = bid_options(auditor, url)
-            assert options == ["B1: Bid B1", "B2: Bid B2", "B4: Bid B4"]
-
+            seen["chief by address"] = chief.inner_text("body")
+            seen["auditor"] = bid_options(signed_in("auditor"), url)
             stranger = signed_in("stranger")
             stranger.get_by_text("Ask for access").first.wait_for(timeout=30_000)
-            body = stranger.inner_text("body")
-            assert "stranger@example.org" in body and "Pat at the PCC office" in body
-            assert "Bid B" not in body
+            seen["stranger"] = stranger.inner_text("body")
+            seen["analyst"] = upload(signed_in("analyst"), url, seen["sent"])
             browser.close()
-    assert reached_beyond(tmp_path) == []
+    seen["reached beyond"] = reached_beyond(logs)
+    return seen
 
+
+def entries(home: Path, event: str) -> list[dict]:
     log = settings_for(home).access_log
-    entries = [entry for _, entry in access_log.entries(log)]
-    signed = {e["who"] for e in entries if e["event"] == "sign-in"}
-    assert signed == {USERS[u]["email"] for u in ("chief", "auditor", "stranger")}
-    refusals = {(e["who"], e["bid"]) for e in entries if e["event"] == "refusal"}
-    assert ("chief@othershire.example", "B1") in refusals
-    assert ("stranger@example.org", None) in refusals
-    views = {(e["who"], e["page"], e["bid"]) for e in entries if e["event"] == "page-view"}
-    assert ("chief@othershire.example", "Bid", "B4") in views
-    assert ("auditor@audit.example", "Bid", "B1") in views
-    assert not any(e["who"] == "stranger@example.org" for e in entries if e["event"] == "page-view")
+    return [e for _, e in access_log.entries(log) if e["event"] == event]
 
-    # The log is whole; edit one line of it and --verify names that line.
+
+@pytest.mark.browser
+def test_a_commissioner_sees_their_bid_and_not_another_areas_even_by_address(seen, home):
+    assert seen["chief"] == ("B4: Bid B4", ["B4: Bid B4"])
+    assert "B1: Bid B1" not in seen["chief by address"]
+    refusals = {(e["who"], e["bid"]) for e in entries(home, "refusal")}
+    assert ("chief@othershire.example", "B1") in refusals
+    views = {(e["who"], e["page"], e["bid"]) for e in entries(home, "page-view")}
+    assert ("chief@othershire.example", "Bid", "B4") in views
+
+
+@pytest.mark.browser
+def test_an_auditor_sees_both_areas_bids(seen, home):
+    assert seen["auditor"][1] == ["B1: Bid B1", "B2: Bid B2", "B4: Bid B4"]
+    views = {(e["who"], e["page"], e["bid"]) for e in entries(home, "page-view")}
+    assert ("auditor@audit.example", "Bid", "B1") in views
+
+
+@pytest.mark.browser
+def test_an_unknown_account_is_told_whom_to_ask_and_sees_nothing(seen, home):
+    body = seen["stranger"]
+    assert "stranger@example.org" in body and "Pat at the PCC office" in body
+    assert "Bid B" not in body
+    assert ("stranger@example.org", None) in {
+        (e["who"], e["bid"]) for e in entries(home, "refusal")
+    }
+    assert "stranger@example.org" not in {e["who"] for e in entries(home, "page-view")}
+
+
+@pytest.mark.browser
+def test_an_analyst_uploads_a_file_sees_its_bad_row_and_finds_it_in_the_inbox(seen, home):
+    said = seen["analyst"]
+    assert "load with rows quarantined" in said
+    assert "first_arrival_time" in said and "first arrival before the call" in said
+    assert "\n3\t" in said or "\n3\n" in said  # the row, as the table shows it
+    sent = seen["sent"].read_bytes()
+    [placed] = settings_for(home).inbox.glob("incidents/incidents_othershire_*.csv")
+    assert placed.read_bytes() == sent
+    sidecar = json.loads(placed.with_name(f".{placed.name}.sender.json").read_text())
+    assert sidecar["sender"] == "analyst@othershire.example"
+    [uploaded] = entries(home, "upload")
+    assert uploaded["who"] == "analyst@othershire.example"
+    assert uploaded["sha256"] == hashlib.sha256(sent).hexdigest()
+
+
+@pytest.mark.browser
+def test_each_sign_in_is_logged_nothing_left_the_machine_and_an_edit_shows(seen, home):
+    assert {e["who"] for e in entries(home, "sign-in")} == {u["email"] for u in USERS.values()}
+    assert seen["reached beyond"] == []
+    log = settings_for(home).access_log
     assert bluelight(home, "access-log", "--verify") == 0
     lines = log.read_text().splitlines(keepends=True)
     edited = json.loads(lines[1])

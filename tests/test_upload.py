@@ -273,9 +273,9 @@ def _shown(at) -> dict:
         "verdict": [e.value for e in (*at.success, *at.warning, *at.error)],
         "problems": [
             tuple(None if pd.isna(v) else v for v in row)
-            for row in at.dataframe[0].value.itertuples(index=False)
+            for row in at.table[0].value.reset_index().itertuples(index=False)
         ]
-        if len(at.dataframe)
+        if len(at.table)
         else [],
         "outcome": [m.value for m in at.markdown],
     }

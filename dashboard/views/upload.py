@@ -16,6 +16,7 @@ from flows.settings import Settings
 from flows.sources.contracts import SOURCES
 from flows.sources.limits import UPLOAD_LIMIT_MB
 
+SHOWN_PROBLEMS = 50  # the problems listed in full; `bluelight validate` lists every one
 SENT = "upload.sent"  # (the uploader's file id, the source, the receipt) of the last file sent
 PAGE = "Upload"
 
@@ -58,7 +59,11 @@ def show(receipt: upload.Receipt) -> None:
     box = {LOAD: st.success, QUARANTINE: st.warning}.get(verdict.verdict, st.error)
     box(f"**{verdict.verdict}**: {receipt.file} ({receipt.source or 'no source'}), {counts}")
     if verdict.problems:
-        st.dataframe(problems(receipt), hide_index=True)
+        # A plain table, read as text (and by a screen reader), not a scrolling grid.
+        st.table(problems(receipt).head(SHOWN_PROBLEMS).set_index("Row"))
+        more = len(verdict.problems) - SHOWN_PROBLEMS
+        if more > 0:
+            st.caption(f"And {more:,} more: `bluelight validate` on the file lists every one.")
     st.markdown(receipt.outcome())
     st.caption(f"sha256 {receipt.sha256}, {receipt.size:,} bytes, sent by {receipt.sender}")
 
