@@ -33,8 +33,29 @@ _signed_in_lock = threading.Lock()
 
 
 def signin_required() -> bool:
-    """Whether the dashboard asks for sign-in (sign-in is configured)."""
-    return signin.configured(Settings.from_env())
+    """Whether the dashboard asks for sign-in (flows/security/signin.py `required`), or
+    Streamlit was given sign-in secrets: either is enough."""
+    if signin.required(Settings.from_env()):
+        return True
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file at all
+        return False
+
+
+def beyond_loopback() -> str | None:
+    """Why a dashboard without sign-in may not serve this reader, or None: it serves this
+    machine only, so a connection from another address, or through a proxy, is refused."""
+    forwarded = [
+        h for h in ("X-Forwarded-For", "Forwarded", "X-Real-Ip") if st.context.headers.get(h)
+    ]
+    if st.context.ip_address is None and not forwarded:
+        return None
+    return (
+        "This dashboard has no sign-in configured, so it serves this machine only, and this "
+        "request comes from another address or through a proxy. Whoever runs it: configure "
+        "sign-in (docs/security.md) to serve it on the network."
+    )
 
 
 def signed_in() -> bool:
@@ -42,7 +63,7 @@ def signed_in() -> bool:
     signed out (Streamlit reruns the page, which then asks for sign-in again)."""
     if not st.user.is_logged_in:
         return False
-    issued = st.user.get("auth_time") or st.user.get("iat")
+    issued = st.user.get("iat")  # this sign-in; auth_time may be the provider's older session
     lifetime = Settings.from_env().session_hours * 3600
     if not isinstance(issued, int | float) or time.time() - issued > lifetime:
         st.logout()
@@ -55,10 +76,9 @@ def current() -> roles.Access:
     """What the session's account is granted (the access file is read each time, so a change
     needs no restart); `local` with everything when sign-in is not configured. Call only when
     signed_in() (or sign-in is not required)."""
-    settings = Settings.from_env()
-    if not signin.configured(settings):
+    if not signin_required():
         return roles.LOCAL_ACCESS
-    rules = roles.read(settings.access_file)
+    rules = roles.read(Settings.from_env().access_file)
     return roles.resolve(rules, who(), st.user.to_dict())
 
 

@@ -10,37 +10,12 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard import access, warehouse
-from flows.security.roles import ANALYST, AUDITOR, COMMISSIONER, LOCAL, OPERATOR, AccessFileError
+from dashboard.pages import PAGES, pages_for
+from flows.security.access_log import AccessLogBroken
+from flows.security.roles import LOCAL, AccessFileError
 
 VIEWS = Path(__file__).parent / "views"
-PAGES = {
-    "Overview": "overview.py",
-    "National picture": "national.py",
-    "Bid": "bid.py",
-    "Response times": "response_times.py",
-    "Estates": "estates.py",
-    "Staffing": "staffing.py",
-    "Upload": "upload.py",
-    "Data health": "data_health.py",
-    "Access log": "access_log.py",
-    "Method": "method.py",
-}
-OFFICE = ("Overview", "National picture", "Bid", "Response times", "Estates", "Staffing")
-# The pages each role has (flows/security/roles.py says what each role is for).
-ROLE_PAGES = {
-    COMMISSIONER: (*OFFICE, "Method"),
-    ANALYST: (*OFFICE, "Upload", "Method"),
-    AUDITOR: (*OFFICE, "Data health", "Access log", "Method"),
-    OPERATOR: ("National picture", "Data health", "Access log", "Method"),
-    LOCAL: tuple(PAGES),
-}
 NAMING_A_BID = {"Bid"}  # pages that log their own view, with the bid they show
-
-
-def pages_for(held: frozenset[str]) -> list[str]:
-    """The pages the roles `held` give together, in the navigation's order."""
-    granted = {page for role in held for page in ROLE_PAGES.get(role, ())}
-    return [page for page in PAGES if page in granted]
 
 
 def sign_in_page() -> None:
@@ -62,7 +37,12 @@ def ask_for_access_page(user: str) -> None:
 
 
 st.set_page_config(page_title="Bluelight: collaboration benefits", layout="wide")
-if access.signin_required() and not access.signed_in():
+if not access.signin_required():
+    refusal = access.beyond_loopback()
+    if refusal:
+        st.error(refusal)
+        st.stop()
+elif not access.signed_in():
     sign_in_page()
 try:
     granted = access.current()
@@ -86,6 +66,13 @@ if not warehouse.file().exists():
     st.error(f"No published warehouse at {warehouse.file()}. Run `bluelight demo` first.")
     st.stop()
 
-if page.title not in NAMING_A_BID:
-    access.viewed(page.title)
+# Every table's way out is the logged download under it, not the grid's own toolbar.
+st.html("<style>[data-testid='stElementToolbar'] {display: none}</style>")
+try:
+    if page.title not in NAMING_A_BID:
+        access.viewed(page.title)
+except AccessLogBroken as broken:  # no view goes unlogged: only the log's own page is shown
+    if page.title != "Access log":
+        st.error(f"No page is shown while the access log is broken: {broken}")
+        st.stop()
 page.run()

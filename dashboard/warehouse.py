@@ -40,6 +40,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from flows.security import roles, signin
 from flows.settings import Settings
@@ -259,14 +260,15 @@ PUBLISHED_SOURCES = sorted(name for name, source in SOURCES.items() if source.ki
 
 def scope() -> roles.Scope:
     """The session's scope: what the app set for the signed-in account; with none set, the
-    whole warehouse on a dashboard without sign-in (loopback only) and nothing with it."""
-    try:
-        chosen = st.session_state.get(SCOPE)
-    except Exception:  # no session: a page rendered by the benchmark, a query in a test
-        chosen = None
+    whole warehouse on a dashboard without sign-in (loopback only) and nothing with it. Outside
+    a dashboard session (a `bluelight` command, a test) the whole warehouse: whoever runs it
+    can read the file itself."""
+    if get_script_run_ctx() is None:  # no session: a command run by whoever holds the file
+        return roles.EVERYTHING
+    chosen = st.session_state.get(SCOPE)
     if chosen is not None:
         return chosen
-    return roles.NOTHING if signin.configured(Settings.from_env()) else roles.EVERYTHING
+    return roles.NOTHING if signin.required(Settings.from_env()) else roles.EVERYTHING
 
 
 def use(within: roles.Scope) -> None:

@@ -279,3 +279,17 @@ def test_the_hand_check_in_the_docs_agrees(tmp_path, monkeypatch, capsys):
         path.write_text("".join(broken))
         with pytest.raises(SystemExit, match="broken at line"):
             exec(code, {})
+
+
+def test_no_append_hides_a_deletion_of_the_newest_entries(tmp_path):
+    path = tmp_path / "access.jsonl"
+    for n in range(3):
+        log.append(path, "page-view", "a@x", page=f"P{n}")
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join(lines[:2]))  # the newest entry deleted
+    with pytest.raises(log.AccessLogBroken, match="tip records"):
+        log.append(path, "page-view", "a@x", page="after")
+    assert path.read_text() == "".join(lines[:2])  # nothing appended over it
+    path.unlink()  # the whole log gone: refused too
+    with pytest.raises(log.AccessLogBroken):
+        log.append(path, "page-view", "a@x")

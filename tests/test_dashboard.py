@@ -14,6 +14,7 @@ import csv
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -681,6 +682,24 @@ PAGES = {
 }
 
 
+def navigate(page, name: str) -> None:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    """Click the page `name` in the top navigation, opening its "N more" menu when the page
+    is one the bar has no room for."""
+    top = page.get_by_test_id("stTopNav")
+    top.wait_for(timeout=30_000)
+    exact = re.compile(f"^{re.escape(name)}$")
+    link = top.get_by_test_id("stTopNavLink").filter(has_text=exact)
+    try:  # a link the bar has no room for is in the page but hidden, so it cannot be clicked
+        link.first.click(timeout=3_000)
+        return
+    except PlaywrightTimeout:
+        pass
+    top.get_by_text(re.compile(r"^\d+ more$")).click()
+    page.get_by_test_id("stTopNavDropdownLink").filter(has_text=exact).first.click()
+
+
 @pytest.mark.browser
 def test_served_dashboard_renders_every_page_in_headless_chromium(handmade_home, tmp_path):
     chromium = chromium_or_skip()
@@ -693,7 +712,7 @@ def test_served_dashboard_renders_every_page_in_headless_chromium(handmade_home,
         for name, (path, headline) in PAGES.items():
             # Through the navigation, as a commissioner would: the session (and its
             # filters) carries over from page to page.
-            page.get_by_role("link", name=name, exact=True).first.click()
+            navigate(page, name)
             page.wait_for_url(f"{url}/{path}")
             page.get_by_text(headline, exact=True).first.wait_for(timeout=30_000)
             # Every page ends with the version it shows: then the page has run to its end.

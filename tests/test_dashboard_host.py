@@ -315,3 +315,39 @@ def test_a_certificate_without_its_key_is_refused(tmp_path, monkeypatch, capsys)
     monkeypatch.setenv("BLUELIGHT_TLS_CERT", str(tmp_path / "cert.pem"))
     assert bluelight(tmp_path, "dashboard") == 2
     assert "Set both BLUELIGHT_TLS_CERT and BLUELIGHT_TLS_KEY" in capsys.readouterr().err
+
+
+def test_without_signin_a_request_through_a_proxy_is_refused(tmp_path):
+    """A dashboard without sign-in serves this machine only: a reverse proxy in front of it,
+    which would bring the network in, is refused (the request's forwarding header shows it)."""
+    import duckdb
+    from playwright.sync_api import sync_playwright
+
+    chromium = chromium_or_skip()
+    settings = settings_for(tmp_path)
+    settings.warehouse_dir.mkdir(parents=True)
+    duckdb.connect(str(settings.published_db)).close()
+    port = free_port()
+    env = {**os.environ, "BLUELIGHT_HOME": str(tmp_path), "BLUELIGHT_DASHBOARD_PORT": str(port)}
+    url = f"http://127.0.0.1:{port}"
+    with (tmp_path / "streamlit.log").open("w") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "flows.cli", "dashboard"], env=env, stdout=log, stderr=log
+        )
+        try:
+            _answers(url)
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+                proxied = browser.new_page(extra_http_headers={"X-Forwarded-For": "192.0.2.7"})
+                proxied.goto(url)
+                proxied.get_by_text("serves this machine only").wait_for(timeout=30_000)
+                direct = browser.new_page()
+                direct.goto(url)
+                direct.get_by_text("No published warehouse").or_(
+                    direct.get_by_test_id("stTopNav")
+                ).first.wait_for(timeout=30_000)
+                assert "serves this machine only" not in direct.inner_text("body")
+                browser.close()
+        finally:
+            server.terminate()
+            server.wait(timeout=20)

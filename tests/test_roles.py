@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from conftest import settings_for
+from handmade import B3, fire_incident, write_rows
 from streamlit.testing.v1 import AppTest
 
 from dashboard import warehouse
+from flows.load import upload
 from flows.security import access_log, roles
 
 APP = Path(__file__).parent.parent / "dashboard" / "app.py"
@@ -306,3 +309,88 @@ def test_a_sign_in_older_than_the_session_lifetime_is_asked_again(signed_in_app,
     assert "Bid B4" in text(fresh)
     sign_ins = [e for e in log_of(tmp_path) if e["event"] == "sign-in"]
     assert [e["who"] for e in sign_ins] == ["chief@othershire.example"]
+
+
+ROLE_ACCOUNTS = {  # an account of each role, as the access file above grants it
+    "commissioner": ("chief@othershire.example", ["othershire-fire"]),
+    "analyst": ("analyst@othershire.example", ["othershire-analysts"]),
+    "auditor": ("auditor@audit.example", []),
+    "operator": ("ops@testshire.example", []),
+}
+
+
+@pytest.mark.parametrize("role", list(ROLE_ACCOUNTS))
+def test_every_page_of_each_role_runs_for_it_within_its_scope(signed_in_app, role):
+    from dashboard.pages import PAGES, ROLE_PAGES
+
+    email, groups = ROLE_ACCOUNTS[role]
+    at = signed_in_app(email, groups)
+    assert sorted(pages(at)) == sorted(ROLE_PAGES[role])
+    for title in ROLE_PAGES[role]:
+        at.switch_page(f"views/{PAGES[title]}").run()
+        assert not at.exception, (title, at.exception)
+        if role in ("commissioner", "analyst"):  # Othershire's: nothing of Testshire's bids
+            assert not any(f"B{n}: Bid B{n}" in text(at) for n in (1, 2)), title
+
+
+# ---------------------------------------------------------------- uploads within scope
+
+
+@pytest.fixture
+def upload_home(two_areas_home, tmp_path) -> Path:
+    """A data directory of the test's own holding the two areas' published warehouse."""
+    import shutil
+
+    target = settings_for(tmp_path)
+    target.warehouse_dir.mkdir(parents=True)
+    shutil.copyfile(settings_for(two_areas_home).published_db, target.published_db)
+    return tmp_path
+
+
+def send(home: Path, name: str, source: str, rows: list[dict]) -> upload.Receipt:
+    """`rows` as a CSV sent by Othershire's analyst (granted fire authority F2)."""
+    path = home / "outbox" / name
+    write_rows(path, source, rows)
+    return upload.receive(
+        settings_for(home), name, path.read_bytes(), "analyst@x", source, frozenset({"F2"})
+    )
+
+
+def test_an_analyst_sends_rows_of_their_own_area_only(upload_home):
+    call = datetime(2017, 5, 2, 10, 0, 0)
+    own = send(
+        upload_home, "incidents_own.csv", "incidents", [fire_incident(30, "D3", call, 60, 480)]
+    )
+    assert own.verdict.verdict == "load" and own.placed_as
+    # A Testshire district (row 3): the whole file is refused, the row named, nothing placed.
+    mixed = [fire_incident(31, "D3", call, 60, 480), fire_incident(32, "D1", call, 60, 480)]
+    refused = send(upload_home, "incidents_mixed.csv", "incidents", mixed)
+    assert refused.verdict.verdict == "reject" and refused.placed_as is None
+    assert [(p.row, p.column, p.value) for p in refused.verdict.problems] == [
+        (3, "district_code", "D1")
+    ]
+    # Testshire's bid B1 moved into Othershire: another area's bid, refused.
+    moved = {**B3, "bid_id": "B1", "county": "Othershire"}
+    taken = send(
+        upload_home, "bids.csv", "bids", [moved, {**B3, "bid_id": "B9", "county": "Othershire"}]
+    )
+    assert [(p.row, p.column, p.rule) for p in taken.verdict.problems] == [
+        (2, "bid_id", "a bid of another area")
+    ]
+    staff = [
+        {
+            "month": "2016-04-01",
+            "organisation": "Test Fire F1",
+            "service": "fire",
+            "role": "firefighter",
+            "fte": "1",
+            "headcount": "1",
+            "shared_post": "false",
+        }
+    ]
+    other = send(upload_home, "staffing.csv", "staffing", staff)
+    assert [(p.row, p.column, p.value) for p in other.verdict.problems] == [
+        (2, "organisation", "Test Fire F1")
+    ]
+    inbox = settings_for(upload_home).inbox
+    assert [p.name.split("_")[0] for p in inbox.rglob("*.csv")] == ["incidents"]

@@ -118,7 +118,11 @@ def seen(home, tmp_path_factory) -> dict:
             chief.goto(f"{url}/bid?bid=B1")
             chief.get_by_text("No bid B1 is among the bids you may see").wait_for(timeout=30_000)
             seen["chief by address"] = chief.inner_text("body")
-            seen["auditor"] = bid_options(signed_in("auditor"), url)
+            auditor = signed_in("auditor")
+            seen["auditor"] = bid_options(auditor, url)
+            auditor.goto(f"{url}/access_log")
+            auditor.get_by_text("The log is whole").wait_for(timeout=30_000)
+            seen["auditor's access log"] = auditor.get_by_test_id("stMain").inner_text()
             stranger = signed_in("stranger")
             stranger.get_by_text("Ask for access").first.wait_for(timeout=30_000)
             seen["stranger"] = stranger.inner_text("body")
@@ -148,6 +152,9 @@ def test_an_auditor_sees_both_areas_bids(seen, home):
     assert seen["auditor"][1] == ["B1: Bid B1", "B2: Bid B2", "B4: Bid B4"]
     views = {(e["who"], e["page"], e["bid"]) for e in entries(home, "page-view")}
     assert ("auditor@audit.example", "Bid", "B1") in views
+    # The Access log page: the chain whole, and the auditor's own sign-in among its entries.
+    assert "● The log is whole" in seen["auditor's access log"]
+    assert ("auditor@audit.example", "Access log", None) in views
 
 
 @pytest.mark.browser

@@ -25,7 +25,8 @@ def send(sent, source: str) -> upload.Receipt:
     """Receive the file and log the upload, whatever its verdict."""
     settings = Settings.from_env()
     who = access.who()
-    receipt = upload.receive(settings, sent.name, sent.getvalue(), who, source)
+    organisations = access.current().scope.organisations  # None: every one (local)
+    receipt = upload.receive(settings, sent.name, sent.getvalue(), who, source, organisations)
     access_log.append(
         settings.access_log,
         "upload",

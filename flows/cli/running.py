@@ -187,6 +187,8 @@ def dashboard(args: argparse.Namespace, settings: Settings) -> int:
         )
         return 1
     os.environ["BLUELIGHT_HOME"] = str(settings.home)
+    if signin.configured(settings):
+        os.environ[signin.REQUIRED_FLAG] = "1"
     command = dashboard_command(settings, host)
     address = signin.dashboard_address(host, settings.dashboard_port, signin.tls(settings))
     print(f"Dashboard on {address} (Ctrl+C to stop)", flush=True)
@@ -220,4 +222,5 @@ def dashboard_command(settings: Settings, host: str, app: Path = DASHBOARD_APP) 
         command += ["--server.sslKeyFile", str(settings.tls_key_file)]
     if signin.configured(settings):
         command += ["--secrets.files", str(signin.write_streamlit_secrets(settings, host))]
+        command += ["--client.showErrorDetails", "type"]  # no tracebacks, SQL or paths to users
     return command

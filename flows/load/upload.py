@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from flows.load import sender_scope
 from flows.load.inbox import discover, sha256_of, sidecar_of
 from flows.load.validate import QUARANTINE, REJECT, Problem, Verdict, validate
 from flows.settings import Settings
@@ -83,11 +84,18 @@ def suggested_source(name: str) -> str | None:
 
 
 def receive(
-    settings: Settings, name: str, data: bytes, sender: str, source: str | None = None
+    settings: Settings,
+    name: str,
+    data: bytes,
+    sender: str,
+    source: str | None = None,
+    organisations: frozenset[str] | None = None,
 ) -> Receipt:
     """Judge the file `name` holding `data`, sent by `sender` for `source` (by default the one
     its name suggests), and place it in the inbox unless its verdict is `reject` or its bytes
-    are waiting or loaded already."""
+    are waiting or loaded already. A sender granted `organisations` (None: every one) may send
+    only rows of their areas (flows/load/sender_scope.py); a row outside them rejects the
+    file."""
     sent = Path(name.replace("\\", "/")).name
     now = datetime.now(UTC)
     received = {
@@ -103,7 +111,7 @@ def receive(
         verdict = Verdict(sent, source if source in SOURCES else None, REJECT, problems=[refusal])
         return Receipt(**received, verdict=verdict, judged=False)
     placed_name = stamped(sent, now, received["sha256"])
-    verdict = _judge(settings, source, placed_name, data)
+    verdict = _judge(settings, source, placed_name, data, organisations)
     if verdict.verdict == REJECT or verdict.loaded_as:
         return Receipt(**received, verdict=verdict)
     waiting = waiting_as(settings, received["sha256"], len(data))
@@ -163,14 +171,24 @@ def waiting_as(settings: Settings, sha256: str, size: int) -> str | None:
     return None
 
 
-def _judge(settings: Settings, source: str, name: str, data: bytes) -> Verdict:
+def _judge(
+    settings: Settings, source: str, name: str, data: bytes, organisations: frozenset[str] | None
+) -> Verdict:
     """`bluelight validate`'s verdict, on a copy in `<temporary>/<source>/<name>`, so that it
-    names the file as the night will (`<source>/<name>`)."""
+    names the file as the night will (`<source>/<name>`); `reject` with the rows outside the
+    sender's areas when it would load and they are not all within them."""
     with tempfile.TemporaryDirectory(prefix="bluelight-upload-") as folder:
         path = Path(folder) / source / name
         path.parent.mkdir()
         path.write_bytes(data)
-        return validate(path, source, settings.published_db, settings)
+        verdict = validate(path, source, settings.published_db, settings)
+        if organisations is None or verdict.verdict == REJECT:
+            return verdict
+        within = sender_scope.areas(settings.published_db, organisations)
+        outside = sender_scope.problems(path, source, f"{source}/{name}", within)
+    if not outside:
+        return verdict
+    return Verdict(verdict.file, verdict.source, REJECT, rows=verdict.rows, problems=outside)
 
 
 def _place(target: Path, data: bytes, sidecar: dict) -> None:

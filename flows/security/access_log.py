@@ -74,6 +74,7 @@ def append(
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)  # released when fd is closed
         last = _last_line(fd, path)
+        _check_tip(path, last)
         entry = {
             "n": json.loads(last)["n"] + 1 if last else 1,
             "at": datetime.now(UTC).isoformat(timespec="microseconds"),
@@ -95,6 +96,21 @@ def append(
     finally:
         os.close(fd)
     return entry
+
+
+def _check_tip(path: Path, last: str | None) -> None:
+    """Refuse to append when the log's newest entry is not the one its tip records: the newest
+    entries (or the whole log) were deleted, and an append would hide it."""
+    tip = read_tip(path)
+    if tip is None or not tip["count"]:
+        return
+    entry = json.loads(last) if last else {}
+    if (entry.get("n"), entry.get("hash")) != (tip["count"], tip["hash"]):
+        raise AccessLogBroken(
+            f"{path}: its newest entry is not the one its tip records (entry {tip['count']}): "
+            "entries were deleted or changed; nothing more is appended until someone has "
+            "looked (`bluelight access-log --verify`)"
+        )
 
 
 def verify(path: Path) -> Verdict:

@@ -24,6 +24,7 @@ role has is the dashboard's (dashboard/app.py).
 
 from __future__ import annotations
 
+import json
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -60,9 +61,8 @@ class Scope:
     @property
     def key(self) -> str:
         """The same text for the same scope, for cache keys and held connections."""
-        every = self.organisations is None
-        named = "*" if every else ",".join(sorted(self.organisations))
-        return f"{named}|{'ops' if self.operations else '-'}"
+        named = None if self.organisations is None else sorted(self.organisations)
+        return json.dumps([named, self.operations])
 
 
 EVERYTHING = Scope(None, True)

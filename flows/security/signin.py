@@ -39,6 +39,16 @@ def configured(settings: Settings) -> bool:
     return not missing(settings)
 
 
+REQUIRED_FLAG = "BLUELIGHT_SIGNIN_REQUIRED"  # set by `bluelight dashboard` when it starts
+
+
+def required(settings: Settings) -> bool:
+    """Whether the dashboard asks for sign-in: sign-in configured now, or when `bluelight
+    dashboard` started (it sets REQUIRED_FLAG), so a secrets file that reads empty for a moment
+    (being rewritten) never opens the dashboard to everyone."""
+    return os.environ.get(REQUIRED_FLAG) == "1" or configured(settings)
+
+
 def is_loopback(host: str) -> bool:
     """Whether `host` is this machine only: `localhost`, 127.0.0.0/8 or ::1. A name is never
     looked up: any other name counts as beyond loopback."""
