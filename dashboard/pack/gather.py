@@ -121,7 +121,7 @@ def _checks(run_id: str, sources: list[str], path: Path) -> pd.DataFrame:
     """The publishing run's checks on the bid's marts and their sources."""
     results = data_health.quality_results(run_id, path=path)
     suites = {f"mart.{m}" for m in BID_MARTS} | {f"source.{s}" for s in sources}
-    about = results.suite.map(lambda s: ".".join(s.split(".")[:2]) in suites)
+    about = results.suite.map(lambda s: ".".join(s.split(".")[:2]) in suites).astype(bool)
     return results[about].sort_values(["suite", "expectation", "column_name"], na_position="first")
 
 
