@@ -68,7 +68,7 @@ def sensitivity(bid_id: str, table: pd.DataFrame) -> Markup:
     high = table.loc[table.whole_life_npv_gbp.idxmax()]
     text = (
         f"Bar chart of whole-life net present value under {len(table)} scenarios, from "
-        f"{ui.pounds(low.whole_life_npv_gbp)} ({low.description}) to "
-        f"{ui.pounds(high.whole_life_npv_gbp)} ({high.description})."
+        f"{ui.pounds(low.whole_life_npv_gbp)} ({low.description.rstrip('.')}) to "
+        f"{ui.pounds(high.whole_life_npv_gbp)} ({high.description.rstrip('.')})."
     )
     return svg(money.sensitivity_bars(table), SENSITIVITY_WIDTH, f"{bid_id}-sensitivity", text)
