@@ -105,11 +105,24 @@ def effect_text(row) -> str:
 
 def profile_chart(row, mine: pd.DataFrame) -> None:
     """A benefit's baseline, target line, actual and counterfactual by financial year."""
+    series = profile_series(row, mine)
+    ui.chart(profile_line(row, series), series, f"{row.benefit_id}_profile")
+
+
+def profile_series(row, mine: pd.DataFrame) -> pd.DataFrame:
+    """A benefit's profile rows (`mine`) in the long form its chart draws: a row per year and
+    series that has a value."""
     series = charts.long_form(mine, ["financial_year", "status"], SERIES, "series", "value")
     series = series.dropna(subset=["value"])
     series["unit"] = row.unit
+    return series
+
+
+def profile_line(row, series: pd.DataFrame) -> alt.Chart:
+    """The profile chart of a benefit (`series` from profile_series), the Bid page's and the
+    evidence pack's."""
     shown = [s for s in SERIES.values() if s in set(series.series)]
-    line = (
+    return (
         alt.Chart(series)
         .mark_line(point=True)
         .encode(
@@ -130,7 +143,6 @@ def profile_chart(row, mine: pd.DataFrame) -> None:
         )
         .properties(height=260)
     )
-    ui.chart(line, series, f"{row.benefit_id}_profile")
 
 
 DASHES = [[2, 2], [6, 3], [1, 0], [8, 2, 2, 2]]
@@ -158,7 +170,7 @@ def attribution(benefit_id: str, att, areas: str) -> None:
     if pd.isna(att.estimate):
         st.info(f"Plain before/after: **{plain}**. No estimate: {att.reliability_note}.")
         return
-    if not att.is_reliable:
+    if not attribution_drawn(att):
         st.warning(
             f"Plain before/after: **{plain}**. The estimate against the comparison areas over "
             f"the years either side of go-live is not reliable ({att.reliability_note}), so it "
@@ -179,8 +191,19 @@ def attribution(benefit_id: str, att, areas: str) -> None:
     )
 
 
+def attribution_drawn(att) -> bool:
+    """Whether the attribution's chart is drawn: only for an estimate its checks confirm."""
+    return pd.notna(att.estimate) and bool(att.is_reliable)
+
+
 def attribution_chart(benefit_id: str, att) -> None:
-    frame = pd.DataFrame(
+    frame = attribution_frame(att)
+    ui.chart(attribution_bars(att, frame), frame, f"{benefit_id}_attribution")
+
+
+def attribution_frame(att) -> pd.DataFrame:
+    """The plain before/after, the comparison areas' change and the bid's, with its interval."""
+    return pd.DataFrame(
         {
             "figure": ["Before/after (plain)", "Comparison areas' change", "Attributable change"],
             "change": [att.before_after_change, att.comparison_change, att.estimate],
@@ -188,6 +211,11 @@ def attribution_chart(benefit_id: str, att) -> None:
             "high": [None, None, att.ci_high],
         }
     )
+
+
+def attribution_bars(att, frame: pd.DataFrame) -> alt.LayerChart:
+    """The attribution chart (`frame` from attribution_frame): bars and the estimate's 95%
+    interval, the Bid page's and the evidence pack's."""
     bars = (
         alt.Chart(frame)
         .mark_bar()
@@ -209,7 +237,7 @@ def attribution_chart(benefit_id: str, att) -> None:
         .mark_rule(color="#000000", strokeWidth=2)
         .encode(y=alt.Y("figure:N", sort=None), x="low:Q", x2="high:Q")
     )
-    ui.chart((bars + whisker).properties(height=150), frame, f"{benefit_id}_attribution")
+    return (bars + whisker).properties(height=150)
 
 
 @dataclass(frozen=True)

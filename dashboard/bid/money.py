@@ -111,23 +111,28 @@ def sensitivity(bid_id: str, v) -> None:
     if table.empty:
         return
     with st.expander("Sensitivity: one assumption changed at a time"):
-        chart = (
-            alt.Chart(table)
-            .mark_bar(color=ui.SERIES_COLOURS[2])  # money: sky blue, as on the Overview
-            .encode(
-                y=alt.Y("description:N", sort=None, title=None, axis=alt.Axis(labelLimit=360)),
-                x=alt.X(
-                    "whole_life_npv_gbp:Q",
-                    title="Whole-life NPV (£, real terms)",
-                    scale=charts.from_zero(),
-                ),
-                tooltip=[
-                    "description",
-                    alt.Tooltip("whole_life_npv_gbp:Q", format=",.0f", title="NPV (£)"),
-                    alt.Tooltip("whole_life_bcr:Q", format=".2f", title="BCR"),
-                ],
-            )
-            .properties(height=28 * len(table))
-        )
-        ui.chart(chart, table, f"{bid_id}_sensitivity")
+        ui.chart(sensitivity_bars(table), table, f"{bid_id}_sensitivity")
         st.caption(link("sensitivity", "How each scenario is worked out"))
+
+
+def sensitivity_bars(table: pd.DataFrame) -> alt.Chart:
+    """Whole-life NPV by scenario (fct_bid_sensitivity's rows), the Bid page's and the evidence
+    pack's."""
+    return (
+        alt.Chart(table)
+        .mark_bar(color=ui.SERIES_COLOURS[2])  # money: sky blue, as on the Overview
+        .encode(
+            y=alt.Y("description:N", sort=None, title=None, axis=alt.Axis(labelLimit=360)),
+            x=alt.X(
+                "whole_life_npv_gbp:Q",
+                title="Whole-life NPV (£, real terms)",
+                scale=charts.from_zero(),
+            ),
+            tooltip=[
+                "description",
+                alt.Tooltip("whole_life_npv_gbp:Q", format=",.0f", title="NPV (£)"),
+                alt.Tooltip("whole_life_bcr:Q", format=".2f", title="BCR"),
+            ],
+        )
+        .properties(height=28 * len(table))
+    )

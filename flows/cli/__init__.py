@@ -1,5 +1,5 @@
 """The `bluelight` command: one verb per job a user has, each in the module for its users
-(running.py, sources.py, warehouse.py, security.py)."""
+(running.py, sources.py, warehouse.py, security.py, reports.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from flows.cli import running, security, sources, warehouse
+from flows.cli import reports, running, security, sources, warehouse
 from flows.settings import Settings, SettingsError
 
 
@@ -24,6 +24,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_warehouse_verbs(verbs)
     _add_source_verbs(verbs)
     _add_security_verbs(verbs)
+    _add_report_verbs(verbs)
     return parser
 
 
@@ -178,6 +179,27 @@ def _add_security_verbs(verbs) -> None:
     access_log.add_argument("--json", action="store_true", help="JSON lines instead of a table")
 
 
+def _add_report_verbs(verbs) -> None:
+    """pack."""
+    pack = verbs.add_parser(
+        "pack",
+        help="write a bid's evidence pack: the bid, its money, each benefit, the charts, the "
+        "quality checks and the lineage of every source file, from the published warehouse or a "
+        "kept version, as one standalone HTML file",
+    )
+    pack.add_argument("bid", metavar="BID", help="the bid's id, e.g. PIF-2014-NM01")
+    pack.add_argument(
+        "--version",
+        metavar="RUN",
+        help="the kept version published by run RUN (`bluelight versions`; default: the "
+        "published warehouse)",
+    )
+    pack.add_argument(
+        "--out", type=Path, metavar="FILE", help="where to write it (default pack-BID-RUN.html)"
+    )
+    pack.add_argument("--format", default="html", help="html (PDF is not made yet)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
@@ -202,5 +224,6 @@ def main(argv: list[str] | None = None) -> int:
         "status": sources.status,
         "validate": sources.validate,
         "access-log": security.access_log,
+        "pack": reports.pack,
     }
     return handler[args.verb](args, settings)

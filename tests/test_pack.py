@@ -1,0 +1,209 @@
+"""The evidence pack (dashboard/pack/, `bluelight pack`) on the demo warehouse built by one real
+night (conftest's demo_home): the figures and the lineage as the warehouse holds them, read back
+with an HTML parser; the same pack twice, byte for byte; an older kept version's figure; and the
+exit status for a bid or a version that is not there.
+
+The pack is made in a data directory of its own whose published warehouse is a hard link to the
+demo's (a published file is never written), beside an earlier kept version made by hand from a
+copy with two figures changed, as tests/test_dashboard.py does."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import bluelight, settings_for
+
+from dashboard import ui
+from dashboard.bid import money
+from flows.warehouse import publish
+
+ROOT = Path(__file__).resolve().parents[1]
+EARLIER_RUN = "20160101T000000-before"
+EARLIER_NPV = -40000.0
+BIDS = ("PIF-2014-NM01", "PIF-2014-NM02", "PIF-2016-NM03")
+# The sources the bid marts are built from in the demo (audit.mart_readiness): the lineage lists
+# every file loaded from them.
+BID_SOURCES = ("benefits_register", "bid_costs", "bids", "boundaries", "estates", "incidents")
+
+
+class Pack(HTMLParser):
+    """What a reader finds in a pack: the text of each cell marked data-figure, the sha256 cells
+    of the lineage, each chart's attributes, the headings' levels in order and every table
+    header's scope."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.figures: dict[str, str] = {}
+        self.hashes: list[str] = []
+        self.charts: list[dict] = []
+        self.headings: list[int] = []
+        self.header_scopes: list[str | None] = []
+        self._into: tuple[str, str] | None = None
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if "data-figure" in attrs:
+            self._into = ("figure", attrs["data-figure"])
+        elif attrs.get("class") == "sha":
+            self._into = ("sha", "")
+        if tag == "svg" and attrs.get("class") == "marks":
+            self.charts.append(attrs)
+        if tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
+            self.headings.append(int(tag[1]))
+        if tag == "th":
+            self.header_scopes.append(attrs.get("scope"))
+
+    def handle_data(self, data):
+        if self._into and self._into[0] == "figure":
+            self.figures[self._into[1]] = self.figures.get(self._into[1], "") + data
+        elif self._into:
+            self.hashes.append(data)
+
+    def handle_endtag(self, tag):
+        if tag == "td":
+            self._into = None
+
+
+@pytest.fixture(scope="module")
+def pack_home(demo_home, tmp_path_factory) -> Path:
+    home = tmp_path_factory.mktemp("pack_home")
+    published = settings_for(home).published_db
+    published.parent.mkdir(parents=True)
+    os.link(settings_for(demo_home).published_db, published)
+    run_id, _finished = publish.publishing_run(published)
+    earlier = publish.version_path(published, EARLIER_RUN)
+    earlier.parent.mkdir()
+    shutil.copyfile(published, earlier)
+    os.chmod(earlier, 0o644)
+    with duckdb.connect(str(earlier)) as con:
+        con.execute(
+            "update marts.fct_bid_value set npv_gbp = ? where bid_id = ?", [EARLIER_NPV, BIDS[1]]
+        )
+        for table in ("load_runs", "quality_results"):
+            con.execute(
+                f"update audit.{table} set run_id = ? where run_id = ?", [EARLIER_RUN, run_id]
+            )
+    os.chmod(earlier, publish.READ_ONLY)
+    return home
+
+
+def _marts(home: Path, sql: str, params: list) -> list[tuple]:
+    with duckdb.connect(str(settings_for(home).published_db), read_only=True) as con:
+        return con.execute(sql, params).fetchall()
+
+
+def _pack(home: Path, out: Path, *argv: str) -> Pack:
+    assert bluelight(home, "pack", *argv, "--out", str(out)) == 0
+    return Pack(out.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("bid_id", BIDS)
+def test_the_pack_shows_the_figures_as_the_warehouse_holds_them(pack_home, tmp_path, bid_id):
+    pack = _pack(pack_home, tmp_path / "pack.html", bid_id)
+    ((npv, bcr, payback),) = _marts(
+        pack_home,
+        "select npv_gbp, benefit_cost_ratio, payback_year from marts.fct_bid_value "
+        "where bid_id = ?",
+        [bid_id],
+    )
+    assert pack.figures["npv"] == ui.pounds(npv)
+    assert pack.figures["bcr"] == money.ratio(bcr)
+    assert pack.figures["payback"] == (payback or "not yet")
+    latest = _marts(
+        pack_home,
+        """select benefit_id, actual_value, unit from marts.fct_benefit_realisation
+           where bid_id = ? and is_complete_period
+           qualify row_number() over (partition by benefit_id order by financial_year desc) = 1""",
+        [bid_id],
+    )
+    assert latest
+    for benefit_id, actual, unit in latest:
+        assert pack.figures[f"realised-{benefit_id}"] == ui.value_in_unit(actual, unit)
+
+
+def test_the_lineage_lists_every_source_file_behind_the_figures(pack_home, tmp_path):
+    pack = _pack(pack_home, tmp_path / "pack.html", BIDS[0])
+    loaded = _marts(
+        pack_home,
+        "select sha256 from audit.loaded_files where list_contains(?, source)",
+        [list(BID_SOURCES)],
+    )
+    assert len(loaded) > 80  # the demo's incidents come in 84 monthly files
+    assert sorted(pack.hashes) == sorted(sha for (sha,) in loaded)
+
+
+def test_the_pack_is_accessible_on_paper(pack_home, tmp_path):
+    out = tmp_path / "pack.html"
+    pack = _pack(pack_home, out, BIDS[1])
+    text = out.read_text(encoding="utf-8")
+    assert "http" not in text.replace("http://www.w3.org/", "")  # nothing fetched from outside
+    assert "@page" in text and "size: A4" in text and "counter(page)" in text
+    # the sensitivity, a profile per benefit, and each attribution its checks confirm
+    ((profiled,),) = _marts(
+        pack_home,
+        """select count(distinct benefit_id) from marts.fct_benefit_realisation
+           where bid_id = ? and is_complete_period""",
+        [BIDS[1]],
+    )
+    ((reliable,),) = _marts(
+        pack_home,
+        """select count(*) from marts.fct_benefit_attribution
+           where bid_id = ? and estimate is not null and is_reliable""",
+        [BIDS[1]],
+    )
+    assert profiled == 2 and reliable >= 1
+    assert len(pack.charts) == 1 + profiled + reliable
+    assert all(c["role"] == "img" and c["aria-label"].endswith(".") for c in pack.charts)
+    assert pack.headings[0] == 1
+    assert all(b - a <= 1 for a, b in zip(pack.headings, pack.headings[1:], strict=False))
+    assert set(pack.header_scopes) == {"col", "row"}
+    assert ui.status_text("green") in text  # status as a mark and words, not colour alone
+
+
+def test_two_builds_of_a_pack_are_the_same_bytes(pack_home, tmp_path):
+    _pack(pack_home, tmp_path / "here.html", BIDS[0])
+    subprocess.run(
+        [sys.executable, "-m", "flows.cli", "pack", BIDS[0], "--out", str(tmp_path / "there.html")],
+        env={**os.environ, "BLUELIGHT_HOME": str(pack_home), "PYTHONPATH": str(ROOT)},
+        cwd=ROOT,
+        check=True,
+    )
+    assert (tmp_path / "here.html").read_bytes() == (tmp_path / "there.html").read_bytes()
+
+
+def test_a_pack_from_an_older_version_shows_its_figures(pack_home, tmp_path):
+    now = _pack(pack_home, tmp_path / "now.html", BIDS[1])
+    before = _pack(pack_home, tmp_path / "before.html", BIDS[1], "--version", EARLIER_RUN)
+    assert before.figures["npv"] == ui.pounds(EARLIER_NPV)
+    assert now.figures["npv"] != before.figures["npv"]
+    text = (tmp_path / "before.html").read_text(encoding="utf-8")
+    assert f"bluelight pack {BIDS[1]} --version {EARLIER_RUN}" in text
+
+
+def test_the_default_file_is_named_by_bid_and_version(pack_home, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert bluelight(pack_home, "pack", BIDS[2]) == 0
+    run_id, _finished = publish.publishing_run(settings_for(pack_home).published_db)
+    written = tmp_path / f"pack-{BIDS[2]}-{run_id}.html"
+    assert written.exists()
+    assert str(written.name) in capsys.readouterr().out
+
+
+def test_a_bid_or_version_that_is_not_there_exits_2_naming_what_is(pack_home, tmp_path, capsys):
+    assert bluelight(pack_home, "pack", "PIF-1999-XX01", "--out", str(tmp_path / "x.html")) == 2
+    said = capsys.readouterr().err
+    assert "PIF-1999-XX01" in said and all(b in said for b in BIDS)
+    assert bluelight(pack_home, "pack", BIDS[0], "--version", "19990101T000000-none") == 2
+    said = capsys.readouterr().err
+    assert EARLIER_RUN in said and "bluelight versions" in said
+    assert bluelight(pack_home, "pack", BIDS[0], "--format", "pdf") == 2
+    assert "html" in capsys.readouterr().err
+    assert not (tmp_path / "x.html").exists()
