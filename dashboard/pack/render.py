@@ -8,6 +8,7 @@ made: the same bids from the same version give the same bytes."""
 from __future__ import annotations
 
 import hashlib
+import shlex
 from pathlib import Path
 
 import jinja2
@@ -29,7 +30,7 @@ def command(bid_id: str, version: str) -> str:
 
 def portfolio_command(scope: str | None, version: str) -> str:
     """The command that rebuilds the panel report."""
-    within = f" --scope '{scope}'" if scope else ""
+    within = f" --scope {shlex.quote(scope)}" if scope else ""
     return f"bluelight pack --portfolio{within} --version {version}"
 
 
