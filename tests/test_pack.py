@@ -212,6 +212,9 @@ def test_a_bid_or_version_that_is_not_there_exits_2_naming_what_is(pack_home, tm
     assert not (tmp_path / "x.html").exists()
     assert bluelight(pack_home, "pack", "--portfolio", "--scope", "Nowhere") == 2
     assert "Northmoor" in capsys.readouterr().err
+    assert bluelight(pack_home, "pack") == 2
+    assert bluelight(pack_home, "pack", BIDS[0], "--all") == 2
+    assert "--portfolio" in capsys.readouterr().err
 
 
 def _pdf_text(path: Path) -> list[str]:
