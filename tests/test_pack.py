@@ -269,6 +269,20 @@ def test_the_pdf_holds_the_figures_lineage_page_numbers_and_contents(pack_home, 
     assert root["/MarkInfo"]["/Marked"] and "/StructTreeRoot" in root
     assert root["/Lang"] == "en-GB"
     assert reader.metadata.title == f"Evidence pack: {bid_id}: {_title(pack_home, bid_id)}"
+    html = _pack(pack_home, tmp_path / "pack.html", bid_id)
+    assert len(html.charts) >= 3
+    assert _figure_alts(root["/StructTreeRoot"]) == [c["aria-label"] for c in html.charts]
+
+
+def _figure_alts(node) -> list[str]:
+    """The alt text of each Figure in a PDF's structure tree, in order."""
+    node = node.get_object()
+    if isinstance(node, pypdf.generic.ArrayObject):
+        return [alt for child in node for alt in _figure_alts(child)]
+    if not isinstance(node, pypdf.generic.DictionaryObject):
+        return []
+    mine = [str(node["/Alt"])] if node.get("/S") == "/Figure" and "/Alt" in node else []
+    return mine + (_figure_alts(node["/K"]) if "/K" in node else [])
 
 
 def test_two_pdfs_of_a_pack_are_the_same_bytes(pack_home, tmp_path):
