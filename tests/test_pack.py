@@ -269,6 +269,8 @@ def test_the_pdf_holds_the_figures_lineage_page_numbers_and_contents(pack_home, 
     assert root["/MarkInfo"]["/Marked"] and "/StructTreeRoot" in root
     assert root["/Lang"] == "en-GB"
     assert reader.metadata.title == f"Evidence pack: {bid_id}: {_title(pack_home, bid_id)}"
+    _run_id, published_at = publish.publishing_run(settings_for(pack_home).published_db)
+    assert reader.metadata["/CreationDate"] == f"D:{published_at:%Y%m%d}"  # the version's day
     html = _pack(pack_home, tmp_path / "pack.html", bid_id)
     assert len(html.charts) >= 3
     assert _figure_alts(root["/StructTreeRoot"]) == [c["aria-label"] for c in html.charts]

@@ -102,8 +102,9 @@ def _environment() -> jinja2.Environment:
 
 
 def _created(figures: Figures) -> str:
-    """The document's date: when its version was published (W3C date-time, UTC)."""
-    return f"{figures.published_at:%Y-%m-%dT%H:%M:%S}Z"
+    """The document's date: the day its version was published. A W3C date-time needs a time
+    zone, which the run log's local times do not record."""
+    return f"{figures.published_at:%Y-%m-%d}"
 
 
 def bid_context(figures: Figures, level: int, prefix: str) -> dict:
