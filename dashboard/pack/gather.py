@@ -2,7 +2,9 @@
 a kept version): the bid, its money, each benefit, the quality checks that passed on the data
 behind them and every source file they came from. The figures come through the Bid page's
 queries (dashboard/queries/), within the reader's scope (dashboard/warehouse.py); only the
-costs by year, the marts' sources and the files loaded are asked for here."""
+costs by year, the marts' sources and the files loaded are asked for here. The panel report
+(Portfolio) is every bid's figures in a county, or all, with a summary row of each compared with
+an earlier kept version."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from dashboard import queries, ui, warehouse
+from dashboard.bid import money
 from dashboard.queries import bid, data_health
 
 # The marts a pack's figures are read from: their sources are the pack's lineage, their suites
@@ -58,6 +61,16 @@ class Figures:
     checks: pd.DataFrame  # of the publishing run, on the marts and sources behind the figures
     sources: list[str]
     lineage: pd.DataFrame  # audit.loaded_files of those sources
+
+
+@dataclass(frozen=True)
+class Portfolio:
+    """What the panel report shows: each bid's figures and the summary table."""
+
+    scope: str | None  # a county as dim_bids.county holds it; None for every bid
+    bids: list[Figures]
+    summary: pd.DataFrame  # summary()'s rows, with `changed` against the earlier version
+    compared_with: str | None  # the run that published the earlier version, if any
 
 
 def gather(bid_id: str, path: Path) -> Figures:
@@ -153,4 +166,68 @@ def loaded_files(sources: tuple[str, ...]):
         order by source, load_id
     """,
         [list(sources)],
+    )
+
+
+def gather_portfolio(scope: str | None, path: Path, earlier: Path | None) -> Portfolio:
+    """Every bid in `scope` (a county; None for all) in the warehouse file at `path`, and what
+    changed in each since the kept version at `earlier`; NoSuchBid if the scope holds none."""
+    rows = summary(scope, path=path)
+    if rows.empty:
+        counties = sorted(set(queries.bids(None, path=path).county))
+        raise NoSuchBid(scope or "", counties)
+    before = summary(scope, path=earlier) if earlier is not None else None
+    rows = rows.assign(changed=[changes(row, before) for row in rows.itertuples()])
+    return Portfolio(
+        scope=scope,
+        bids=[gather(bid_id, path) for bid_id in rows.bid_id],
+        summary=rows,
+        compared_with=(warehouse.publishing_run(path=earlier).iloc[0].run_id if earlier else None),
+    )
+
+
+def changes(row, before: pd.DataFrame | None) -> str:
+    """What changed in a bid's summary row since the earlier version's, in words."""
+    if before is None:
+        return "no earlier version to compare with"
+    then = before[before.bid_id == row.bid_id]
+    if then.empty:
+        return "new since the earlier version"
+    then = then.iloc[0]
+    said = [
+        f"{label} {show(then[column])} to {show(getattr(row, column))}"
+        for label, column, show in (
+            ("award", "award_gbp", ui.pounds),
+            ("NPV", "npv_gbp", ui.pounds),
+            ("BCR", "benefit_cost_ratio", money.ratio),
+            ("status", "status", status_text),
+        )
+        if show(then[column]) != show(getattr(row, column))
+    ]
+    return "; ".join(said) if said else "no change"
+
+
+@warehouse.query
+def summary(scope: str | None):
+    """The panel report's table: each bid in a county (or all) with its award, value to date
+    and status (fct_bid_overview: the worst of its benefits' latest complete years)."""
+    return (
+        """
+        select b.bid_id, b.title, b.county, b.award_gbp, o.npv_gbp, o.benefit_cost_ratio,
+               o.status
+        from marts.dim_bids as b
+        left join marts.fct_bid_overview as o on o.bid_id = b.bid_id
+        where ?::varchar is null or b.county = ?
+        order by b.go_live_date, b.bid_id
+    """,
+        [scope, scope],
+    )
+
+
+def status_text(status: str | None) -> str:
+    """A bid's status as a mark and words; a bid with no benefits has none (fct_bid_overview)."""
+    return (
+        "no benefits in the register"
+        if status is None or pd.isna(status)
+        else ui.status_text(status)
     )

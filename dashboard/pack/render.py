@@ -1,10 +1,14 @@
-"""An evidence pack as one standalone HTML document: the figures gathered (gather.py) put into
-the template pack.html.j2 with Jinja2, numbers in the dashboard's formats (dashboard/ui.py),
-charts inline as SVG (charts.py). Nothing in it depends on when it is made: the same bid from
-the same version gives the same bytes."""
+"""Evidence packs as standalone HTML documents, and as PDF from that HTML (WeasyPrint): the
+figures gathered (gather.py) put into templates with Jinja2, numbers in the dashboard's formats
+(dashboard/ui.py), charts inline as SVG (charts.py). pack.html.j2 is one bid's pack,
+portfolio.html.j2 the panel report across bids; both are made of the same parts (_bid.html.j2,
+_contents.html.j2, _appendix.html.j2, _style.html.j2). Nothing in them depends on when they are
+made: the same bids from the same version give the same bytes."""
 
 from __future__ import annotations
 
+import hashlib
+import shlex
 from pathlib import Path
 
 import jinja2
@@ -12,10 +16,11 @@ import pandas as pd
 
 from dashboard import ui
 from dashboard.bid import benefits, money, saving
-from dashboard.pack import charts
-from dashboard.pack.gather import Figures
+from dashboard.pack import charts, gather
+from dashboard.pack.gather import Figures, Portfolio
 
 TEMPLATE = "pack.html.j2"
+PORTFOLIO_TEMPLATE = "portfolio.html.j2"
 
 
 def command(bid_id: str, version: str) -> str:
@@ -23,8 +28,58 @@ def command(bid_id: str, version: str) -> str:
     return f"bluelight pack {bid_id} --version {version}"
 
 
+def portfolio_command(scope: str | None, version: str) -> str:
+    """The command that rebuilds the panel report."""
+    within = f" --scope {shlex.quote(scope)}" if scope else ""
+    return f"bluelight pack --portfolio{within} --version {version}"
+
+
 def html(figures: Figures) -> str:
     """The pack of `figures` as an HTML document."""
+    bid = bid_context(figures, level=2, prefix="")
+    context = {**bid, **appendix_context(figures, bid["command"]), "created": _created(figures)}
+    return _environment().get_template(TEMPLATE).render(context)
+
+
+def portfolio(report: Portfolio) -> str:
+    """The panel report: the summary table, each bid's sections on pages of their own, and
+    the quality checks and lineage once (they are the same for every bid of one version)."""
+    first = report.bids[0]
+    environment = _environment()
+    environment.filters["bid_status"] = gather.status_text
+    return environment.get_template(PORTFOLIO_TEMPLATE).render(
+        report=report,
+        f=first,
+        bids=[bid_context(f, level=3, prefix=f"{f.bid.name}-") for f in report.bids],
+        **appendix_context(first, portfolio_command(report.scope, first.version)),
+        created=_created(first),
+    )
+
+
+def pdf(document: str) -> bytes:
+    """An HTML pack (standalone: nothing to fetch) as a tagged PDF (PDF/UA-1), A4 with page
+    numbers and a contents list with page numbers. The same HTML gives the same bytes: the
+    dates are the version's (the pack's dcterms meta) and the file identifier is the HTML's
+    hash."""
+    import weasyprint
+
+    identifier = hashlib.sha256(document.encode("utf-8")).hexdigest()[:32].encode("ascii")
+    return weasyprint.HTML(string=document, url_fetcher=NoFetching()).write_pdf(
+        pdf_variant="pdf/ua-1", pdf_identifier=identifier
+    )
+
+
+class NoFetching:
+    """WeasyPrint's url_fetcher: a pack is standalone, so any request is an error that stops
+    the PDF rather than a download."""
+
+    _fail_on_errors = True
+
+    def __call__(self, url: str):
+        raise ValueError(f"the pack fetches nothing, not {url}")
+
+
+def _environment() -> jinja2.Environment:
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(Path(__file__).parent),
         autoescape=True,
@@ -43,21 +98,43 @@ def html(figures: Figures) -> str:
         day=lambda d: "" if d is None or pd.isna(d) else f"{d:%d %B %Y}",
         yes_no=lambda b: "yes" if b else "no",
     )
+    return environment
+
+
+def _created(figures: Figures) -> str:
+    """The document's date: the day its version was published. A W3C date-time needs a time
+    zone, which the run log's local times do not record."""
+    return f"{figures.published_at:%Y-%m-%d}"
+
+
+def bid_context(figures: Figures, level: int, prefix: str) -> dict:
+    """What _bid.html.j2 and _contents.html.j2 show of one bid, its headings from `level`
+    and its ids after `prefix`."""
     bid_id = figures.bid.name
-    return environment.get_template(TEMPLATE).render(
-        f=figures,
-        bid_id=bid_id,
-        name=ui.bid_name(bid_id, figures.bid.title),
-        partners=figures.bid.partners.split(";"),
-        money_note=money.not_monetised(figures.value) if figures.value is not None else "",
-        sensitivity_chart=(
+    return {
+        "f": figures,
+        "h": level,
+        "p": prefix,
+        "bid_id": bid_id,
+        "name": ui.bid_name(bid_id, figures.bid.title),
+        "partners": figures.bid.partners.split(";"),
+        "money_note": money.not_monetised(figures.value) if figures.value is not None else "",
+        "sensitivity_chart": (
             charts.sensitivity(bid_id, figures.sensitivity) if not figures.sensitivity.empty else ""
         ),
-        benefits=[benefit(row, figures) for row in figures.latest.itertuples()],
-        checks_passed=figures.checks[figures.checks.success.fillna(False).astype(bool)],
-        checks_not_passed=figures.checks[~figures.checks.success.fillna(False).astype(bool)],
-        command=command(bid_id, figures.version),
-    )
+        "benefits": [benefit(row, figures) for row in figures.latest.itertuples()],
+        "command": command(bid_id, figures.version),
+    }
+
+
+def appendix_context(figures: Figures, rebuild: str) -> dict:
+    """What _appendix.html.j2 shows: the checks and the lineage of the figures' version."""
+    passed = figures.checks.success.fillna(False).astype(bool)
+    return {
+        "checks_passed": figures.checks[passed],
+        "checks_not_passed": figures.checks[~passed],
+        "command": rebuild,
+    }
 
 
 def benefit(row, figures: Figures) -> dict:

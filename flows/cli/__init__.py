@@ -185,9 +185,22 @@ def _add_report_verbs(verbs) -> None:
         "pack",
         help="write a bid's evidence pack: the bid, its money, each benefit, the charts, the "
         "quality checks and the lineage of every source file, from the published warehouse or a "
-        "kept version, as one standalone HTML file",
+        "kept version, as one standalone HTML file or a PDF; or every bid's (--all), or the "
+        "panel report across bids (--portfolio)",
     )
-    pack.add_argument("bid", metavar="BID", help="the bid's id, e.g. PIF-2014-NM01")
+    pack.add_argument("bid", metavar="BID", nargs="?", help="the bid's id, e.g. PIF-2014-NM01")
+    pack.add_argument(
+        "--all", action="store_true", help="every bid's pack, into the folder --out names"
+    )
+    pack.add_argument(
+        "--portfolio",
+        action="store_true",
+        help="the panel report: a summary table (what changed since the kept version before), "
+        "then every bid on pages of its own",
+    )
+    pack.add_argument(
+        "--scope", metavar="AREA", help="with --portfolio: only the bids of this county"
+    )
     pack.add_argument(
         "--version",
         metavar="RUN",
@@ -195,9 +208,13 @@ def _add_report_verbs(verbs) -> None:
         "published warehouse)",
     )
     pack.add_argument(
-        "--out", type=Path, metavar="FILE", help="where to write it (default pack-BID-RUN.html)"
+        "--out",
+        type=Path,
+        metavar="FILE",
+        help="where to write it (default pack-BID-RUN.html; with --all a folder, packs-RUN; "
+        "with --portfolio panel-AREA-RUN.html)",
     )
-    pack.add_argument("--format", default="html", help="html (PDF is not made yet)")
+    pack.add_argument("--format", choices=("html", "pdf"), default="html", help="html or pdf")
 
 
 def main(argv: list[str] | None = None) -> int:

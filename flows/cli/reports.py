@@ -1,11 +1,14 @@
-"""The verbs that write documents for readers outside Bluelight: `pack`, a bid's evidence pack
-from the published warehouse or a kept version (dashboard/pack/)."""
+"""The verbs that write documents for readers outside Bluelight: `pack`, a bid's evidence pack,
+every bid's (`--all`) or the panel report across bids (`--portfolio`), as HTML or PDF, from the
+published warehouse or a kept version (dashboard/pack/)."""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import re
 import sys
+import time
 from pathlib import Path
 
 from flows.settings import Settings
@@ -17,16 +20,18 @@ QUIET = (
     "streamlit.runtime.scriptrunner_utils.script_run_context",
     "streamlit.runtime.state.session_state_proxy",
 )
+BAR = 20  # characters in the progress bar of `--all`
 
 
 def pack(args: argparse.Namespace, settings: Settings) -> int:
     from flows.warehouse import publish
 
-    if args.format != "html":
-        print(
-            f"--format {args.format}: packs are written as HTML only for now (--format html).",
-            file=sys.stderr,
-        )
+    chosen = [bool(args.bid), args.all, args.portfolio]
+    if sum(chosen) != 1:
+        print("Name one BID, or --all, or --portfolio.", file=sys.stderr)
+        return 2
+    if args.scope and not args.portfolio:
+        print("--scope is for --portfolio.", file=sys.stderr)
         return 2
     if not settings.published_db.exists():
         print(
@@ -45,12 +50,22 @@ def pack(args: argparse.Namespace, settings: Settings) -> int:
                 file=sys.stderr,
             )
             return 2
+    for name in QUIET:  # a filter: Streamlit sets its loggers' levels as it makes them
+        logging.getLogger(name).addFilter(lambda record: record.levelno >= logging.ERROR)
+    if args.all:
+        return _write_all(args, path)
+    if args.portfolio:
+        return _write_portfolio(args, path, settings.published_db)
     return _write(args, path)
 
 
+def _document(html: str, form: str) -> bytes:
+    from dashboard.pack import render
+
+    return render.pdf(html) if form == "pdf" else html.encode("utf-8")
+
+
 def _write(args: argparse.Namespace, path: Path) -> int:
-    for name in QUIET:  # a filter: Streamlit sets its loggers' levels as it makes them
-        logging.getLogger(name).addFilter(lambda record: record.levelno >= logging.ERROR)
     from dashboard.pack import gather, render
 
     try:
@@ -62,7 +77,66 @@ def _write(args: argparse.Namespace, path: Path) -> int:
             file=sys.stderr,
         )
         return 2
-    out = args.out or Path(f"pack-{args.bid}-{figures.version}.html")
-    out.write_text(render.html(figures), encoding="utf-8")
+    out = args.out or Path(f"pack-{args.bid}-{figures.version}.{args.format}")
+    out.write_bytes(_document(render.html(figures), args.format))
     print(f"Evidence pack of {args.bid} from version {figures.version} written to {out}")
     return 0
+
+
+def _write_all(args: argparse.Namespace, path: Path) -> int:
+    """Every bid's pack into one folder, a line with a progress bar for each pack written."""
+    from dashboard import queries
+    from dashboard.pack import gather, render
+    from flows.warehouse import publish
+
+    version, _finished = publish.publishing_run(path)
+    folder = args.out or Path(f"packs-{version}")
+    folder.mkdir(parents=True, exist_ok=True)
+    bids = list(queries.bids(None, path=path).bid_id)
+    for done, bid_id in enumerate(bids, start=1):
+        start = time.perf_counter()
+        out = folder / f"pack-{bid_id}-{version}.{args.format}"
+        out.write_bytes(_document(render.html(gather.gather(bid_id, path)), args.format))
+        filled = BAR * done // len(bids)
+        print(
+            f"[{'#' * filled}{'.' * (BAR - filled)}] {done}/{len(bids)} {bid_id} written to "
+            f"{out} ({time.perf_counter() - start:.1f} s)",
+            flush=True,
+        )
+    print(f"{len(bids)} evidence packs from version {version} written to {folder}")
+    return 0
+
+
+def _write_portfolio(args: argparse.Namespace, path: Path, published: Path) -> int:
+    """The panel report of every bid in --scope (or all), compared with the kept version
+    published before this one."""
+    from dashboard.pack import gather, render
+
+    version, earlier = _earlier_version(path, published)
+    try:
+        report = gather.gather_portfolio(args.scope, path, earlier)
+    except gather.NoSuchBid as missing:
+        print(
+            f"No bids in {missing.bid_id!r} in the warehouse {path}. Counties: "
+            f"{', '.join(missing.known) or 'none'}.",
+            file=sys.stderr,
+        )
+        return 2
+    within = re.sub(r"[^a-z0-9]+", "-", (args.scope or "all").lower()).strip("-")
+    out = args.out or Path(f"panel-{within}-{version}.{args.format}")
+    out.write_bytes(_document(render.portfolio(report), args.format))
+    compared = f", compared with {report.compared_with}" if report.compared_with else ""
+    print(
+        f"Panel report of {len(report.bids)} bid(s) from version {version}{compared} "
+        f"written to {out}"
+    )
+    return 0
+
+
+def _earlier_version(path: Path, published: Path) -> tuple[str, Path | None]:
+    """The run that published `path`, and the kept version published just before it, if any."""
+    from flows.warehouse import publish
+
+    version, _finished = publish.publishing_run(path)
+    before = [p for p in publish.version_files(published) if publish.run_id_of_version(p) < version]
+    return version, (before[-1] if before else None)
