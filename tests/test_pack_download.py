@@ -3,7 +3,7 @@ warehouse (conftest's two_areas_home: B1 and B2 in Testshire, B4 in Othershire):
 reader who may see the whole warehouse and not to a commissioner, whose scope the pack's quality
 checks and lineage are beyond; made only when asked for; and, in Chromium on a served dashboard,
 the very bytes `bluelight pack` writes for that bid and version, logged as an export with their
-sha256."""
+sha256; and never made from a version other than the one the page offered."""
 
 from __future__ import annotations
 
@@ -86,3 +86,10 @@ def test_the_pack_downloaded_in_chromium_is_the_one_bluelight_pack_writes(home, 
             {"file": name, "format": "html"},
         )
     ]
+
+
+def test_a_pack_asked_for_after_another_publish_is_refused_not_misnamed(home):
+    # The page offered the version "20160101T000000-earlier"; the file now holds another.
+    published = settings_for(home).published_db
+    with pytest.raises(RuntimeError, match="not 20160101T000000-earlier"):
+        pack.make("B4", published, "20160101T000000-earlier", "html")
