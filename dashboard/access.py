@@ -8,13 +8,15 @@ Without it the dashboard serves loopback only, to `local`, who sees everything.
 
 Each entry names who (the signed-in e-mail, or `local`), the page, the bid shown and, for an
 export, its rows. A view is logged when the page or bid a session shows changes, not at each
-rerun a widget causes; an export when its file is written, which is when the reader asks for it;
+rerun a widget causes; an export when its file is written, which is when the reader asks for it
+(a CSV with its rows, a file made by the page, such as a bid's evidence pack, with its sha256);
 a sign-in once per sign-in (per dashboard process); a refusal each time a page or bid is asked
 for and not granted.
 """
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from collections.abc import Callable
@@ -142,5 +144,28 @@ def export(frame: pd.DataFrame, name: str) -> Callable[[], bytes]:
             detail={"file": f"{name}.csv"},
         )
         return safe_csv(frame)
+
+    return write
+
+
+def export_made(make: Callable[[], bytes], name: str, file_format: str) -> Callable[[], bytes]:
+    """The file `name` that `make` writes, for a download button: made, and its export logged
+    with the sha256 of its bytes, when the reader asks for it; who and which page and bid are
+    taken now, in the session. A file that cannot be made is not logged."""
+    page, bid = st.session_state.get(VIEWED, (None, None))
+    user = who()
+
+    def write() -> bytes:
+        made = make()
+        access_log.append(
+            Settings.from_env().access_log,
+            "export",
+            user,
+            page=page,
+            bid=bid,
+            sha256=hashlib.sha256(made).hexdigest(),
+            detail={"file": name, "format": file_format},
+        )
+        return made
 
     return write

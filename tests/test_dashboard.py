@@ -635,10 +635,11 @@ def test_filters_persist_across_pages(app):
 def test_every_chart_and_table_can_be_downloaded(app):
     for page in ("overview", "bid", "response_times", "estates", "staffing", "data_health"):
         _page(app, page)
-        buttons = app.get("download_button")
+        buttons = [b.label for b in app.get("download_button")]
         shown = len(app.get("vega_lite_chart")) + len(app.dataframe)
-        assert len(buttons) == shown > 0, page  # one download under each chart and table
-        assert all(b.label == "Download the data (CSV)" for b in buttons)
+        # One CSV under each chart and table; the Bid page's evidence pack above them.
+        pack = ["Download the evidence pack (HTML)"] if page == "bid" else []
+        assert buttons == pack + ["Download the data (CSV)"] * shown and shown > 0, page
 
 
 # ---------------------------------------------------------------- CSV that cannot run a formula

@@ -3,7 +3,8 @@ against a real OpenID Connect provider on loopback (tests/oidc.py), on a warehou
 areas' bids (B1 and B2 in Testshire, B4 in Othershire), each user in Chromium as they would:
 a commissioner of Othershire sees B4 and not B1, not even by its address; an auditor sees all
 three; an account with no role is told whom to ask; an analyst uploads a file with a bad row,
-sees the row named and finds the file in the inbox. The access log holds each of these, and
+sees the row named and finds the file in the inbox; the auditor downloads B4's evidence pack,
+which the commissioner is not offered. The access log holds each of these, and
 `bluelight access-log --verify` fails once a line of it is edited."""
 
 from __future__ import annotations
@@ -19,7 +20,10 @@ from conftest import CHROMIUM_FLAGS, bluelight, chromium_or_skip, settings_for
 from handmade import fire_incident, write_rows
 from oidc import keep_on_machine, oidc_provider, reached_beyond, served, sign_in, signin_settings
 
+from dashboard.bid import pack
 from flows.security import access_log
+
+PACK = "Download the evidence pack (HTML)"
 
 ACCESS_FILE = """
 ask = "Pat at the PCC office"
@@ -118,11 +122,19 @@ def seen(home, tmp_path_factory) -> dict:
             chief.goto(f"{url}/bid?bid=B1")
             chief.get_by_text("No bid B1 is among the bids you may see").wait_for(timeout=30_000)
             seen["chief by address"] = chief.inner_text("body")
+            chief.goto(f"{url}/bid?bid=B4")
+            chief.get_by_text(pack.NOT_WITHIN_SCOPE).wait_for(timeout=30_000)
+            seen["chief's pack buttons"] = chief.get_by_role("button", name=PACK).count()
             auditor = signed_in("auditor")
             seen["auditor"] = bid_options(auditor, url)
             auditor.goto(f"{url}/access_log")
             auditor.get_by_text("The log is whole").wait_for(timeout=30_000)
             seen["auditor's access log"] = auditor.get_by_test_id("stMain").inner_text()
+            auditor.goto(f"{url}/bid?bid=B4")
+            auditor.get_by_role("heading", name="B4: Bid B4").wait_for(timeout=30_000)
+            with auditor.expect_download(timeout=60_000) as download:
+                auditor.get_by_role("button", name=PACK).click()
+            seen["auditor's pack"] = Path(download.value.path()).read_bytes()
             stranger = signed_in("stranger")
             stranger.get_by_text("Ask for access").first.wait_for(timeout=30_000)
             seen["stranger"] = stranger.inner_text("body")
@@ -155,6 +167,17 @@ def test_an_auditor_sees_both_areas_bids(seen, home):
     # The Access log page: the chain whole, and the auditor's own sign-in among its entries.
     assert "● The log is whole" in seen["auditor's access log"]
     assert ("auditor@audit.example", "Access log", None) in views
+
+
+@pytest.mark.browser
+def test_the_auditor_downloads_a_pack_the_commissioner_is_not_offered(seen, home, tmp_path):
+    assert seen["chief's pack buttons"] == 0
+    downloaded = seen["auditor's pack"]
+    written = tmp_path / "pack.html"
+    assert bluelight(home, "pack", "B4", "--out", str(written)) == 0
+    assert downloaded == written.read_bytes()
+    exports = [(e["who"], e["bid"], e["sha256"]) for e in entries(home, "export")]
+    assert exports == [("auditor@audit.example", "B4", hashlib.sha256(downloaded).hexdigest())]
 
 
 @pytest.mark.browser

@@ -1,4 +1,5 @@
-"""Bid: one bid's partners, award and go-live; its money (dashboard/bid/money.py); each benefit's
+"""Bid: one bid's partners, award and go-live; its evidence pack to download
+(dashboard/bid/pack.py); its money (dashboard/bid/money.py); each benefit's
 owner and evidence, its latest complete year (for money, the steps from baseline to the
 attributed saving the Overview shows, and the other bids sharing it), any year to date, its
 profile over time, and how much of the change is the bid's doing (dashboard/bid/benefits.py)."""
@@ -8,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import access, queries, ui
-from dashboard.bid import address, benefits, money, saving
+from dashboard.bid import address, benefits, money, pack, saving
 from dashboard.queries import bid
 
 BIDS = ("dim_bids", "dim_benefits", "fct_benefit_realisation", "fct_benefit_attribution")
@@ -48,6 +49,7 @@ st.markdown(
     f"{ui.pounds(chosen.partner_contribution_gbp)} from partners (cash); live from "
     f"**{chosen.go_live_date:%d %B %Y}**."
 )
+pack.section(bid_id)
 
 latest = bid.benefit_latest(bid_id)
 if latest.empty:

@@ -1,0 +1,95 @@
+"""The evidence pack downloaded from the Bid page (dashboard/bid/pack.py) on the two areas'
+warehouse (conftest's two_areas_home: B1 and B2 in Testshire, B4 in Othershire): offered to a
+reader who may see the whole warehouse and not to a commissioner, whose scope the pack's quality
+checks and lineage are beyond; made only when asked for; and, in Chromium on a served dashboard,
+the very bytes `bluelight pack` writes for that bid and version, logged as an export with their
+sha256; and never made from a version other than the one the page offered."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import pytest
+import test_roles
+from conftest import bluelight, chromium_or_skip, served_page, settings_for
+
+from dashboard.bid import pack
+from flows.security import access_log
+from flows.warehouse import publish
+
+LABEL = "Download the evidence pack (HTML)"
+signed_in_app = test_roles.signed_in_app  # the app run as a signed-in account of the two areas
+
+
+def test_an_auditor_is_offered_the_pack_and_it_is_made_only_when_asked(signed_in_app, tmp_path):
+    at = signed_in_app("auditor@audit.example", query={"bid": "B4"})
+    at.switch_page("views/bid.py").run()
+    assert not at.exception
+    assert at.title[0].value.startswith("B4")
+    # The pack above the page's CSVs, one under each chart and table.
+    labels = [b.label for b in at.get("download_button")]
+    assert labels[0] == LABEL and set(labels[1:]) == {"Download the data (CSV)"}
+    exports = [e for e in test_roles.log_of(tmp_path) if e["event"] == "export"]
+    assert exports == []  # nothing made until asked for
+
+
+def test_a_commissioner_is_told_the_pack_is_beyond_their_scope(signed_in_app, tmp_path):
+    at = signed_in_app("chief@othershire.example", ["othershire-fire"])
+    at.switch_page("views/bid.py").run()
+    assert not at.exception
+    assert at.title[0].value.startswith("B4")
+    assert LABEL not in [b.label for b in at.get("download_button")]
+    assert pack.NOT_WITHIN_SCOPE in [c.value for c in at.caption]
+    assert at.get("download_button")  # the CSVs under the charts and tables are still there
+
+
+@pytest.fixture(scope="module")
+def home(two_areas_home, tmp_path_factory) -> Path:
+    """A data directory of its own holding the two areas' published warehouse, kept as its
+    version too (a hard link, as a night keeps it): the access log starts empty."""
+    home = tmp_path_factory.mktemp("pack_download_home")
+    source, target = settings_for(two_areas_home), settings_for(home)
+    target.warehouse_dir.mkdir(parents=True)
+    shutil.copyfile(source.published_db, target.published_db)
+    shutil.copyfile(source.run_log, target.run_log)
+    publish.keep_version(target.published_db)
+    return home
+
+
+@pytest.mark.browser
+def test_the_pack_downloaded_in_chromium_is_the_one_bluelight_pack_writes(home, tmp_path):
+    chromium = chromium_or_skip()
+    with served_page(chromium, home, tmp_path, accept_downloads=True) as (page, url, outside):
+        page.goto(f"{url}/bid?bid=B4")
+        page.get_by_role("heading", name="B4: Bid B4").wait_for(timeout=60_000)
+        with page.expect_download(timeout=60_000) as download:
+            page.get_by_role("button", name=LABEL).click()
+        downloaded = Path(download.value.path()).read_bytes()
+        name = download.value.suggested_filename
+    assert outside == []
+    written = tmp_path / "written.html"
+    assert bluelight(home, "pack", "B4", "--out", str(written)) == 0
+    assert downloaded == written.read_bytes()
+    version = publish.publishing_run(settings_for(home).published_db)[0]
+    assert name == f"pack-B4-{version}.html"
+    exports = [
+        e for _, e in access_log.entries(settings_for(home).access_log) if e["event"] == "export"
+    ]
+    assert [(e["who"], e["page"], e["bid"], e["sha256"], e["detail"]) for e in exports] == [
+        (
+            "local",
+            "Bid",
+            "B4",
+            hashlib.sha256(downloaded).hexdigest(),
+            {"file": name, "format": "html"},
+        )
+    ]
+
+
+def test_a_pack_asked_for_after_another_publish_is_refused_not_misnamed(home):
+    # The page offered the version "20160101T000000-earlier"; the file now holds another.
+    published = settings_for(home).published_db
+    with pytest.raises(RuntimeError, match="not 20160101T000000-earlier"):
+        pack.make("B4", published, "20160101T000000-earlier", "html")
