@@ -638,7 +638,7 @@ def test_every_chart_and_table_can_be_downloaded(app):
         buttons = [b.label for b in app.get("download_button")]
         shown = len(app.get("vega_lite_chart")) + len(app.dataframe)
         # One CSV under each chart and table; the Bid page's evidence pack above them.
-        pack = ["Download the evidence pack (HTML)"] if page == "bid" else []
+        pack = [f"Download the evidence pack ({f})" for f in ("HTML", "PDF") if page == "bid"]
         assert buttons == pack + ["Download the data (CSV)"] * shown and shown > 0, page
 
 

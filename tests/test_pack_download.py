@@ -20,6 +20,7 @@ from flows.security import access_log
 from flows.warehouse import publish
 
 LABEL = "Download the evidence pack (HTML)"
+PDF_LABEL = "Download the evidence pack (PDF)"
 signed_in_app = test_roles.signed_in_app  # the app run as a signed-in account of the two areas
 
 
@@ -30,7 +31,7 @@ def test_an_auditor_is_offered_the_pack_and_it_is_made_only_when_asked(signed_in
     assert at.title[0].value.startswith("B4")
     # The pack above the page's CSVs, one under each chart and table.
     labels = [b.label for b in at.get("download_button")]
-    assert labels[0] == LABEL and set(labels[1:]) == {"Download the data (CSV)"}
+    assert labels[:2] == [LABEL, PDF_LABEL] and set(labels[2:]) == {"Download the data (CSV)"}
     exports = [e for e in test_roles.log_of(tmp_path) if e["event"] == "export"]
     assert exports == []  # nothing made until asked for
 
@@ -40,7 +41,7 @@ def test_a_commissioner_is_told_the_pack_is_beyond_their_scope(signed_in_app, tm
     at.switch_page("views/bid.py").run()
     assert not at.exception
     assert at.title[0].value.startswith("B4")
-    assert LABEL not in [b.label for b in at.get("download_button")]
+    assert not {LABEL, PDF_LABEL} & {b.label for b in at.get("download_button")}
     assert pack.NOT_WITHIN_SCOPE in [c.value for c in at.caption]
     assert at.get("download_button")  # the CSVs under the charts and tables are still there
 
@@ -93,3 +94,17 @@ def test_a_pack_asked_for_after_another_publish_is_refused_not_misnamed(home):
     published = settings_for(home).published_db
     with pytest.raises(RuntimeError, match="not 20160101T000000-earlier"):
         pack.make("B4", published, "20160101T000000-earlier", "html")
+
+
+def test_the_pdf_made_for_the_bid_page_is_the_one_the_command_writes(two_areas_home, tmp_path):
+    """The PDF button's bytes: `bluelight pack B4 --format pdf`'s, byte for byte."""
+    from conftest import bluelight, settings_for
+
+    published = settings_for(two_areas_home).published_db
+    from dashboard import warehouse
+
+    version = warehouse.version(published)
+    made = pack.make("B4", published, version, "pdf")
+    out = tmp_path / "b4.pdf"
+    assert bluelight(two_areas_home, "pack", "B4", "--format", "pdf", "--out", str(out)) == 0
+    assert made.startswith(b"%PDF") and made == out.read_bytes()

@@ -23,10 +23,9 @@ from flows.security import roles
 from flows.warehouse import publish
 
 # Each format the pack is downloaded in: its button's label and MIME type, in the order shown.
-# The PDF's place: "pdf": ("Download the evidence pack (PDF)", "application/pdf"), made in
-# `make` by render.pdf(document).
 FORMATS = {
     "html": ("Download the evidence pack (HTML)", "text/html"),
+    "pdf": ("Download the evidence pack (PDF)", "application/pdf"),
 }
 NOT_WITHIN_SCOPE = (
     "The evidence pack of a bid is made for readers who may see the whole warehouse, such as "
@@ -74,4 +73,6 @@ def make(bid_id: str, source: Path, version: str, file_format: str) -> bytes:
     document = render.html(figures)
     if file_format == "html":
         return document.encode("utf-8")
+    if file_format == "pdf":
+        return render.pdf(document)
     raise ValueError(f"no evidence pack in {file_format}")
