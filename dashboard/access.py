@@ -129,29 +129,20 @@ def viewed(page: str, bid: str | None = None) -> None:
 
 def export(frame: pd.DataFrame, name: str) -> Callable[[], bytes]:
     """The CSV of `frame` for a download button: written, and its export logged with its rows,
-    when the reader asks for it; who and which page and bid are taken now, in the session."""
-    page, bid = st.session_state.get(VIEWED, (None, None))
-    user = who()
-
-    def write() -> bytes:
-        access_log.append(
-            Settings.from_env().access_log,
-            "export",
-            user,
-            page=page,
-            bid=bid,
-            rows=len(frame),
-            detail={"file": f"{name}.csv"},
-        )
-        return safe_csv(frame)
-
-    return write
+    when the reader asks for it."""
+    return _export(lambda: safe_csv(frame), {"file": f"{name}.csv"}, rows=len(frame))
 
 
 def export_made(make: Callable[[], bytes], name: str, file_format: str) -> Callable[[], bytes]:
-    """The file `name` that `make` writes, for a download button: made, and its export logged
-    with the sha256 of its bytes, when the reader asks for it; who and which page and bid are
-    taken now, in the session. A file that cannot be made is not logged."""
+    """The file `name` that `make` writes, for a download button: made, and its export logged,
+    when the reader asks for it. A file that cannot be made is not logged."""
+    return _export(make, {"file": name, "format": file_format})
+
+
+def _export(make: Callable[[], bytes], detail: dict, rows: int | None = None) -> Callable:
+    """`make`, logging its export with the sha256 of its bytes once they are made; who and
+    which page and bid are taken now, in the session (Streamlit makes a download's bytes in a
+    thread of its own, outside it)."""
     page, bid = st.session_state.get(VIEWED, (None, None))
     user = who()
 
@@ -163,8 +154,9 @@ def export_made(make: Callable[[], bytes], name: str, file_format: str) -> Calla
             user,
             page=page,
             bid=bid,
+            rows=rows,
             sha256=hashlib.sha256(made).hexdigest(),
-            detail={"file": name, "format": file_format},
+            detail=detail,
         )
         return made
 
