@@ -18,16 +18,15 @@ the run that published it, read when the file is opened: a new publish misses th
 Every query runs within the session's scope (flows/security/roles.py), here, so a page cannot
 forget it. A connection for a scope short of everything attaches the file as `unscoped` and
 holds, in a catalogue of its own named `warehouse`, a view over each relation a page may read,
-cut in SQL to the scope's rows (SCOPED_BY): the organisations granted are a table filled by a
-parameterised insert, and the counties, organisation names, bids and benefits they reach follow
-from the warehouse's own marts. A relation SCOPED_BY does not name is not there, and a bid out of
-scope has no row, whatever the page or its URL asks for. Caches and held connections are kept
-per scope.
+cut in SQL to the scope's rows (flows/security/scope.py): a relation without a rule there is not
+there, and a bid out of scope has no row, whatever the page or its URL asks for. Caches and held
+connections are kept per scope.
 """
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import functools
 import os
 import threading
@@ -43,8 +42,8 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from flows.security import roles, signin
+from flows.security import scope as scope_sql
 from flows.settings import Settings
-from flows.sources.contracts import SOURCES
 from flows.warehouse import publish, runlog
 
 _pinned: Path | None = None  # a warehouse file chosen by path (the benchmark), not by settings
@@ -171,9 +170,9 @@ def _attach(con: duckdb.DuckDBPyConnection, target: Path, scope: roles.Scope) ->
     if scope == roles.EVERYTHING:
         con.execute(f"attach '{quoted}' as warehouse (read_only)")
     else:
-        con.execute(f"attach '{quoted}' as {UNSCOPED} (read_only)")
+        con.execute(f"attach '{quoted}' as {scope_sql.UNSCOPED} (read_only)")
         con.execute("attach ':memory:' as warehouse")
-        _cut_to(con, scope)
+        scope_sql.cut_to(con, scope)
     con.execute("use warehouse")
 
 
@@ -185,84 +184,21 @@ def forget() -> None:
 
 # ---------------------------------------------------------------- scope
 
-UNSCOPED = "unscoped"  # the file itself, in a connection cut to a scope: no page names it
 SCOPE = "warehouse.scope"  # the session's roles.Scope, set by the app for the signed-in account
-WHOLE, OPERATIONS = "whole", "operations"
-# How a session short of everything reads each relation: shown whole (published statistics,
-# reference tables, the method, the runs that published), shown with operations only, or cut to
-# the scope's rows by a column: (what the column holds, the column).
-SCOPED_BY: dict[str, str | tuple[str, str]] = {
-    "marts.dim_areas": ("county", "county"),
-    "marts.dim_benefits": ("bid", "bid_id"),
-    "marts.dim_bids": ("county", "county"),
-    "marts.dim_district_lookups": WHOLE,
-    "marts.dim_fire_stations": WHOLE,
-    "marts.dim_method_parameters": WHOLE,
-    "marts.dim_months": WHOLE,
-    "marts.dim_organisations": WHOLE,
-    "marts.fct_ambulance_response_monthly": WHOLE,
-    "marts.fct_area_coterminosity": WHOLE,
-    "marts.fct_benefit_attribution": ("bid", "bid_id"),
-    "marts.fct_benefit_cash_flows": ("bid", "bid_id"),
-    "marts.fct_benefit_counterfactual": ("bid", "bid_id"),
-    "marts.fct_benefit_realisation": ("bid", "bid_id"),
-    "marts.fct_bid_cash_flows": ("bid", "bid_id"),
-    "marts.fct_bid_overview": ("bid", "bid_id"),
-    "marts.fct_bid_sensitivity": ("bid", "bid_id"),
-    "marts.fct_bid_value": ("bid", "bid_id"),
-    "marts.fct_cost_per_incident": ("organisation", "organisation"),
-    "marts.fct_coterminosity": WHOLE,
-    "marts.fct_coterminosity_pairs": WHOLE,
-    "marts.fct_estate_sites_yearly": ("county", "county"),
-    "marts.fct_fire_response_yearly": WHOLE,
-    "marts.fct_measure_attribution": ("county", "measure_county"),
-    "marts.fct_police_workforce": WHOLE,
-    "marts.fct_response_times_monthly": ("county", "county"),
-    "marts.fct_staffing_monthly": ("organisation", "organisation"),
-    "intermediate.int_benefit_units": ("benefit", "benefit_id"),
-    "reference.gdp_deflators": WHOLE,
-    "reference.optimism_bias_defaults": WHOLE,
-    "reference.response_standards": WHOLE,
-    "audit.load_runs": WHOLE,
-    "audit.mart_readiness": WHOLE,
-    "audit.loaded_files": ("source", "source"),  # the published statistics' files
-    "audit.quality_results": OPERATIONS,
-    "audit.quarantine": OPERATIONS,
-    "audit.rejected_files": OPERATIONS,
-    "audit.source_freshness": OPERATIONS,
-}
-# What each kind of column is checked against: tables of the scope, made from the grant.
-IN_SCOPE = {
-    "county": "select county from warehouse.scope.counties",
-    "organisation": "select organisation_name from warehouse.scope.organisations",
-    "bid": "select bid_id from warehouse.scope.bids",
-    "benefit": "select benefit_id from warehouse.scope.benefits",
-    "source": "select source from warehouse.scope.sources",
-}
-# The counties the organisations granted serve, every organisation serving them, and their bids
-# and benefits (marts.dim_organisations is where an organisation's counties are settled).
-SCOPE_TABLES = (
-    f"""create table warehouse.scope.counties as
-        select distinct county from {UNSCOPED}.marts.dim_organisations
-        where organisation_code in (select organisation_code from warehouse.scope.granted)""",
-    f"""create table warehouse.scope.organisations as
-        select distinct organisation_name from {UNSCOPED}.marts.dim_organisations
-        where county in (select county from warehouse.scope.counties)""",
-    f"""create table warehouse.scope.bids as
-        select bid_id from {UNSCOPED}.marts.dim_bids
-        where county in (select county from warehouse.scope.counties)""",
-    f"""create table warehouse.scope.benefits as
-        select benefit_id from {UNSCOPED}.marts.dim_benefits
-        where bid_id in (select bid_id from warehouse.scope.bids)""",
+
+
+_within: contextvars.ContextVar[roles.Scope | None] = contextvars.ContextVar(
+    "warehouse.within", default=None
 )
-PUBLISHED_SOURCES = sorted(name for name, source in SOURCES.items() if source.kind == "published")
 
 
 def scope() -> roles.Scope:
     """The session's scope: what the app set for the signed-in account; with none set, the
     whole warehouse on a dashboard without sign-in (loopback only) and nothing with it. Outside
     a dashboard session (a `bluelight` command, a test) the whole warehouse: whoever runs it
-    can read the file itself."""
+    can read the file itself. Inside `within()`, the scope it names, session or not."""
+    if (named := _within.get()) is not None:
+        return named
     if get_script_run_ctx() is None:  # no session: a command run by whoever holds the file
         return roles.EVERYTHING
     chosen = st.session_state.get(SCOPE)
@@ -276,52 +212,16 @@ def use(within: roles.Scope) -> None:
     st.session_state[SCOPE] = within
 
 
-def _cut_to(con: duckdb.DuckDBPyConnection, within: roles.Scope) -> None:
-    """Fill the in-memory `warehouse` with a view over each relation of SCOPED_BY the file
-    holds, cut to the rows `within` reaches. A version that lists no organisations
-    (marts.dim_organisations) grants none."""
-    present = _relations(con)
-    organisations = "marts.dim_organisations" in present and within.organisations or ()
-    con.execute("create schema warehouse.scope")
-    con.execute("create table warehouse.scope.granted (organisation_code varchar)")
-    con.execute("insert into warehouse.scope.granted select unnest(?)", [sorted(organisations)])
-    con.execute("create table warehouse.scope.sources (source varchar)")
-    con.execute("insert into warehouse.scope.sources select unnest(?)", [PUBLISHED_SOURCES])
-    for statement in SCOPE_TABLES if organisations else _EMPTY_SCOPE_TABLES:
-        con.execute(statement)
-    for relation, rule in SCOPED_BY.items():
-        if relation in present and (rule != OPERATIONS or within.operations):
-            schema, name = relation.split(".")
-            con.execute(f"create schema if not exists warehouse.{schema}")
-            con.execute(
-                f'create view warehouse.{schema}."{name}" as select * from '
-                f'{UNSCOPED}.{schema}."{name}"{_cut(rule, within)}'
-            )
-
-
-_EMPTY_SCOPE_TABLES = (
-    "create table warehouse.scope.counties (county varchar)",
-    "create table warehouse.scope.organisations (organisation_name varchar)",
-    "create table warehouse.scope.bids (bid_id varchar)",
-    "create table warehouse.scope.benefits (benefit_id varchar)",
-)
-
-
-def _relations(con: duckdb.DuckDBPyConnection) -> set[str]:
-    """`schema.name` of every table and view the attached file holds."""
-    rows = con.execute(
-        "select table_schema, table_name from information_schema.tables where table_catalog = ?",
-        [UNSCOPED],
-    ).fetchall()
-    return {f"{schema}.{name}" for schema, name in rows}
-
-
-def _cut(rule: str | tuple[str, str], within: roles.Scope) -> str:
-    """The WHERE clause that cuts a relation read by `rule` to `within` (none: shown whole)."""
-    if rule in (WHOLE, OPERATIONS) or (rule[0] == "source" and within.operations):
-        return ""
-    kind, column = rule
-    return f' where "{column}" in ({IN_SCOPE[kind]})'
+@contextlib.contextmanager
+def within(named: roles.Scope) -> Iterator[None]:
+    """Run the queries of this thread within `named` until the block ends: for work a session
+    starts that Streamlit runs outside it (a download's bytes), and for `bluelight pack
+    --within`, which rebuilds a pack made within a reader's scope."""
+    token = _within.set(named)
+    try:
+        yield
+    finally:
+        _within.reset(token)
 
 
 # ---------------------------------------------------------------- queries

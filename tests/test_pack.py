@@ -10,6 +10,8 @@ copy with a figure changed and one bid moved to another county, as tests/test_da
 
 from __future__ import annotations
 
+import getpass
+import hashlib
 import os
 import re
 import shutil
@@ -25,6 +27,7 @@ from conftest import bluelight, settings_for
 
 from dashboard import ui
 from dashboard.bid import money
+from flows.security import access_log
 from flows.warehouse import publish
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -200,6 +203,25 @@ def test_the_default_file_is_named_by_bid_and_version(pack_home, tmp_path, monke
     written = tmp_path / f"pack-{BIDS[2]}-{run_id}.html"
     assert written.exists()
     assert str(written.name) in capsys.readouterr().out
+
+
+def test_each_pack_written_is_logged_as_an_export_first(pack_home, tmp_path, monkeypatch, capsys):
+    log = tmp_path / "access" / "access.jsonl"
+    monkeypatch.setenv("BLUELIGHT_ACCESS_LOG", str(log))
+    out = tmp_path / "logged.html"
+    assert bluelight(pack_home, "pack", BIDS[0], "--out", str(out)) == 0
+    [(_, entry)] = access_log.entries(log)
+    assert (entry["event"], entry["who"], entry["bid"]) == (
+        "export",
+        f"{getpass.getuser()} (command line)",
+        BIDS[0],
+    )
+    assert entry["sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()
+    # A log whose newest entry is gone takes no entry: the pack is not written either.
+    log.write_text("")
+    again = tmp_path / "unlogged.html"
+    assert bluelight(pack_home, "pack", BIDS[0], "--out", str(again)) == 1
+    assert "access log" in capsys.readouterr().err and not again.exists()
 
 
 def test_a_bid_or_version_that_is_not_there_exits_2_naming_what_is(pack_home, tmp_path, capsys):

@@ -20,6 +20,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard import warehouse
 from flows.load import upload
 from flows.security import access_log, roles
+from flows.security import scope as scope_sql
 
 APP = Path(__file__).parent.parent / "dashboard" / "app.py"
 ACCESS_FILE = """
@@ -163,6 +164,44 @@ def test_published_statistics_and_method_are_whole_and_operations_only_for_opera
             read(home, scope, f"select * from {relation}")
 
 
+FILES = "select original_name from audit.loaded_files where status = 'loaded'"
+
+
+def test_each_area_reads_the_files_that_concern_it(two_areas_home):
+    """The lineage a reader may see: a file is theirs when a row of it in force concerns one of
+    their counties by its district, organisation or bid (marts.fct_file_counties)."""
+    home = two_areas_home
+    # Both counties' rows: the districts, the fires (D1, D2 and D3) and the police staffing
+    # (Test Police serves both).
+    both = ["boundaries/districts.csv", "incidents/fire.csv", "staffing/test_staffing.csv"]
+    testshire = [
+        "benefits_register/B1.xlsx",
+        "benefits_register/B2.xlsx",
+        "bids/bids.csv",
+        "estates/estate_return.csv",  # sites in D1 and D2
+        "finance/test_fire.csv",  # Test Fire F1's
+    ]
+    othershire = ["benefits_register/B4.xlsx", "bids/bids_b4.csv", "estates/othershire.csv"]
+    assert column(home, F1, FILES) == sorted(both + testshire)
+    assert column(home, F2, FILES) == sorted(both + othershire)
+    assert column(home, P1, FILES) == sorted(both + testshire + othershire)
+    # Operations see every file loaded, as the whole warehouse does.
+    assert column(home, roles.EVERYTHING, FILES) == sorted(both + testshire + othershire)
+    assert column(home, OPERATOR, FILES) == sorted(both + testshire + othershire)
+
+
+def test_a_commissioner_reads_which_checks_passed_never_the_values_they_saw(two_areas_home):
+    home = two_areas_home
+    outcomes = "select suite, expectation, column_name, success from audit.quality_results"
+    seen = "select count(*) from audit.quality_results where observed_value is not null"
+    assert read(home, F2, outcomes) == read(home, roles.EVERYTHING, outcomes)
+    assert read(home, roles.EVERYTHING, seen)[0][0] > 0
+    assert read(home, F2, seen) == [(0,)]
+    assert read(home, OPERATOR, seen) == read(home, roles.EVERYTHING, seen)
+    values = "unexpected_count is not null or unexpected_sample is not null"
+    assert read(home, F2, f"select count(*) from audit.quality_results where {values}") == [(0,)]
+
+
 def test_every_mart_has_a_scope_rule(two_areas_home):
     """A mart without one would be hidden from every commissioner (and from the dashboard's
     pages for them): each must say whether it is shown whole or cut by which column."""
@@ -172,7 +211,7 @@ def test_every_mart_has_a_scope_rule(two_areas_home):
         "select 'marts.' || table_name from information_schema.tables "
         "where table_catalog = 'warehouse' and table_schema = 'marts'",
     )
-    assert {m for (m,) in marts} - set(warehouse.SCOPED_BY) == set()
+    assert {m for (m,) in marts} - set(scope_sql.SCOPED_BY) == set()
 
 
 def test_a_grant_is_a_parameter_never_sql(two_areas_home):

@@ -20,7 +20,6 @@ from conftest import CHROMIUM_FLAGS, bluelight, chromium_or_skip, settings_for
 from handmade import fire_incident, write_rows
 from oidc import keep_on_machine, oidc_provider, reached_beyond, served, sign_in, signin_settings
 
-from dashboard.bid import pack
 from flows.security import access_log
 
 PACK = "Download the evidence pack (HTML)"
@@ -123,8 +122,10 @@ def seen(home, tmp_path_factory) -> dict:
             chief.get_by_text("No bid B1 is among the bids you may see").wait_for(timeout=30_000)
             seen["chief by address"] = chief.inner_text("body")
             chief.goto(f"{url}/bid?bid=B4")
-            chief.get_by_text(pack.NOT_WITHIN_SCOPE).wait_for(timeout=30_000)
-            seen["chief's pack buttons"] = chief.get_by_role("button", name=PACK).count()
+            chief.get_by_role("heading", name="B4: Bid B4").wait_for(timeout=30_000)
+            with chief.expect_download(timeout=60_000) as download:
+                chief.get_by_role("button", name=PACK).click()
+            seen["chief's pack"] = Path(download.value.path()).read_bytes()
             auditor = signed_in("auditor")
             seen["auditor"] = bid_options(auditor, url)
             auditor.goto(f"{url}/access_log")
@@ -170,14 +171,20 @@ def test_an_auditor_sees_both_areas_bids(seen, home):
 
 
 @pytest.mark.browser
-def test_the_auditor_downloads_a_pack_the_commissioner_is_not_offered(seen, home, tmp_path):
-    assert seen["chief's pack buttons"] == 0
-    downloaded = seen["auditor's pack"]
-    written = tmp_path / "pack.html"
-    assert bluelight(home, "pack", "B4", "--out", str(written)) == 0
-    assert downloaded == written.read_bytes()
-    exports = [(e["who"], e["bid"], e["sha256"]) for e in entries(home, "export")]
-    assert exports == [("auditor@audit.example", "B4", hashlib.sha256(downloaded).hexdigest())]
+def test_each_downloads_the_pack_within_their_access(seen, home, tmp_path):
+    """The auditor's pack is `bluelight pack B4`'s; the Othershire commissioner's is the same
+    bid read within F2's access, `bluelight pack B4 --within F2`'s, listing no Testshire file."""
+    auditors, chiefs = seen["auditor's pack"], seen["chief's pack"]
+    for argv, downloaded in ((("B4",), auditors), (("B4", "--within", "F2"), chiefs)):
+        written = tmp_path / "pack.html"
+        assert bluelight(home, "pack", *argv, "--out", str(written)) == 0
+        assert downloaded == written.read_bytes()
+    assert b"bids/bids.csv" in auditors and b"bids/bids.csv" not in chiefs
+    exports = {(e["who"], e["bid"], e["sha256"]) for e in entries(home, "export")}
+    assert {
+        ("chief@othershire.example", "B4", hashlib.sha256(chiefs).hexdigest()),
+        ("auditor@audit.example", "B4", hashlib.sha256(auditors).hexdigest()),
+    } <= exports
 
 
 @pytest.mark.browser

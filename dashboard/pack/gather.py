@@ -17,6 +17,7 @@ import pandas as pd
 from dashboard import queries, ui, warehouse
 from dashboard.bid import money
 from dashboard.queries import bid, data_health
+from flows.security import roles
 
 # The marts a pack's figures are read from: their sources are the pack's lineage, their suites
 # its quality checks.
@@ -61,6 +62,7 @@ class Figures:
     checks: pd.DataFrame  # of the publishing run, on the marts and sources behind the figures
     sources: list[str]
     lineage: pd.DataFrame  # audit.loaded_files of those sources
+    within: tuple[str, ...] | None  # the organisations of the reader's scope; None: everything
 
 
 @dataclass(frozen=True)
@@ -102,7 +104,16 @@ def gather(bid_id: str, path: Path) -> Figures:
         checks=_checks(run.run_id, sources, path),
         sources=sources,
         lineage=loaded_files(tuple(sources), path=path),
+        within=within_scope(),
     )
+
+
+def within_scope() -> tuple[str, ...] | None:
+    """The organisations the figures are read within (dashboard/warehouse.py), or None when the
+    whole warehouse is: a pack made within a reader's scope says so, and its lineage lists only
+    the files that scope reaches."""
+    scope = warehouse.scope()
+    return None if scope == roles.EVERYTHING else tuple(sorted(scope.organisations or ()))
 
 
 def _has(path: Path, mart: str, column: str) -> bool:

@@ -23,15 +23,21 @@ TEMPLATE = "pack.html.j2"
 PORTFOLIO_TEMPLATE = "portfolio.html.j2"
 
 
-def command(bid_id: str, version: str) -> str:
-    """The command that rebuilds the pack."""
-    return f"bluelight pack {bid_id} --version {version}"
+def command(bid_id: str, version: str, within: tuple[str, ...] | None = None) -> str:
+    """The command that rebuilds the pack (made within the organisations `within`, if any)."""
+    return f"bluelight pack {bid_id} --version {version}{_within(within)}"
 
 
-def portfolio_command(scope: str | None, version: str) -> str:
+def portfolio_command(
+    scope: str | None, version: str, within: tuple[str, ...] | None = None
+) -> str:
     """The command that rebuilds the panel report."""
-    within = f" --scope {shlex.quote(scope)}" if scope else ""
-    return f"bluelight pack --portfolio{within} --version {version}"
+    county = f" --scope {shlex.quote(scope)}" if scope else ""
+    return f"bluelight pack --portfolio{county} --version {version}{_within(within)}"
+
+
+def _within(organisations: tuple[str, ...] | None) -> str:
+    return f" --within {shlex.quote(','.join(organisations))}" if organisations is not None else ""
 
 
 def html(figures: Figures) -> str:
@@ -51,7 +57,7 @@ def portfolio(report: Portfolio) -> str:
         report=report,
         f=first,
         bids=[bid_context(f, level=3, prefix=f"{f.bid.name}-") for f in report.bids],
-        **appendix_context(first, portfolio_command(report.scope, first.version)),
+        **appendix_context(first, portfolio_command(report.scope, first.version, first.within)),
         created=_created(first),
     )
 
@@ -123,16 +129,22 @@ def bid_context(figures: Figures, level: int, prefix: str) -> dict:
             charts.sensitivity(bid_id, figures.sensitivity) if not figures.sensitivity.empty else ""
         ),
         "benefits": [benefit(row, figures) for row in figures.latest.itertuples()],
-        "command": command(bid_id, figures.version),
+        "command": command(bid_id, figures.version, figures.within),
     }
 
 
 def appendix_context(figures: Figures, rebuild: str) -> dict:
     """What _appendix.html.j2 shows: the checks and the lineage of the figures' version."""
     passed = figures.checks.success.fillna(False).astype(bool)
+    not_passed = figures.checks[~passed]
     return {
         "checks_passed": figures.checks[passed],
-        "checks_not_passed": figures.checks[~passed],
+        # how many rows a check found unexpected: not shown within a reader's scope
+        "checks_not_passed": not_passed.assign(
+            unexpected=[
+                "" if pd.isna(n) else f" ({int(n)} unexpected)" for n in not_passed.unexpected_count
+            ]
+        ),
         "command": rebuild,
     }
 

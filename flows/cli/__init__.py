@@ -202,6 +202,13 @@ def _add_report_verbs(verbs) -> None:
         "--scope", metavar="AREA", help="with --portfolio: only the bids of this county"
     )
     pack.add_argument(
+        "--within",
+        metavar="ORGS",
+        help="read the warehouse within the access of these organisations (codes separated by "
+        "commas, as the access file grants them): the pack a commissioner or analyst of them "
+        "downloads from the Bid page",
+    )
+    pack.add_argument(
         "--version",
         metavar="RUN",
         help="the kept version published by run RUN (`bluelight versions`; default: the "

@@ -1,16 +1,22 @@
 """The verbs that write documents for readers outside Bluelight: `pack`, a bid's evidence pack,
 every bid's (`--all`) or the panel report across bids (`--portfolio`), as HTML or PDF, from the
-published warehouse or a kept version (dashboard/pack/)."""
+published warehouse or a kept version (dashboard/pack/), on the whole warehouse or `--within` a
+reader's organisations. Each document is an export: logged in the access log, with the sha256 of
+its bytes and the account that ran the command, before it is written."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import getpass
+import hashlib
 import logging
 import re
 import sys
 import time
 from pathlib import Path
 
+from flows.security import access_log, roles
 from flows.settings import Settings
 
 # Streamlit's warnings about running without `streamlit run`: the dashboard's queries are used
@@ -52,11 +58,26 @@ def pack(args: argparse.Namespace, settings: Settings) -> int:
             return 2
     for name in QUIET:  # a filter: Streamlit sets its loggers' levels as it makes them
         logging.getLogger(name).addFilter(lambda record: record.levelno >= logging.ERROR)
-    if args.all:
-        return _write_all(args, path)
-    if args.portfolio:
-        return _write_portfolio(args, path, settings.published_db)
-    return _write(args, path)
+    try:
+        with _within(args.within):
+            if args.all:
+                return _write_all(args, path, settings)
+            if args.portfolio:
+                return _write_portfolio(args, path, settings)
+            return _write(args, path, settings)
+    except access_log.AccessLogBroken as broken:
+        print(f"Nothing written: the access log cannot take the export. {broken}", file=sys.stderr)
+        return 1
+
+
+def _within(organisations: str | None) -> contextlib.AbstractContextManager:
+    """The warehouse read within the organisations named (codes separated by commas), or whole."""
+    from dashboard import warehouse
+
+    if organisations is None:
+        return contextlib.nullcontext()
+    codes = frozenset(c.strip() for c in organisations.split(",") if c.strip())
+    return warehouse.within(roles.Scope(codes, False))
 
 
 def _document(html: str, form: str) -> bytes:
@@ -65,7 +86,21 @@ def _document(html: str, form: str) -> bytes:
     return render.pdf(html) if form == "pdf" else html.encode("utf-8")
 
 
-def _write(args: argparse.Namespace, path: Path) -> int:
+def _export(settings: Settings, made: bytes, out: Path, bid: str | None, form: str) -> None:
+    """Log the document as an export by the account running the command, then write it."""
+    access_log.append(
+        settings.access_log,
+        "export",
+        f"{getpass.getuser()} (command line)",
+        page="bluelight pack",
+        bid=bid,
+        sha256=hashlib.sha256(made).hexdigest(),
+        detail={"file": out.name, "format": form},
+    )
+    out.write_bytes(made)
+
+
+def _write(args: argparse.Namespace, path: Path, settings: Settings) -> int:
     from dashboard.pack import gather, render
 
     try:
@@ -78,12 +113,12 @@ def _write(args: argparse.Namespace, path: Path) -> int:
         )
         return 2
     out = args.out or Path(f"pack-{args.bid}-{figures.version}.{args.format}")
-    out.write_bytes(_document(render.html(figures), args.format))
+    _export(settings, _document(render.html(figures), args.format), out, args.bid, args.format)
     print(f"Evidence pack of {args.bid} from version {figures.version} written to {out}")
     return 0
 
 
-def _write_all(args: argparse.Namespace, path: Path) -> int:
+def _write_all(args: argparse.Namespace, path: Path, settings: Settings) -> int:
     """Every bid's pack into one folder, a line with a progress bar for each pack written."""
     from dashboard import queries
     from dashboard.pack import gather, render
@@ -96,7 +131,8 @@ def _write_all(args: argparse.Namespace, path: Path) -> int:
     for done, bid_id in enumerate(bids, start=1):
         start = time.perf_counter()
         out = folder / f"pack-{bid_id}-{version}.{args.format}"
-        out.write_bytes(_document(render.html(gather.gather(bid_id, path)), args.format))
+        made = _document(render.html(gather.gather(bid_id, path)), args.format)
+        _export(settings, made, out, bid_id, args.format)
         filled = BAR * done // len(bids)
         print(
             f"[{'#' * filled}{'.' * (BAR - filled)}] {done}/{len(bids)} {bid_id} written to "
@@ -107,12 +143,12 @@ def _write_all(args: argparse.Namespace, path: Path) -> int:
     return 0
 
 
-def _write_portfolio(args: argparse.Namespace, path: Path, published: Path) -> int:
+def _write_portfolio(args: argparse.Namespace, path: Path, settings: Settings) -> int:
     """The panel report of every bid in --scope (or all), compared with the kept version
     published before this one."""
     from dashboard.pack import gather, render
 
-    version, earlier = _earlier_version(path, published)
+    version, earlier = _earlier_version(path, settings.published_db)
     try:
         report = gather.gather_portfolio(args.scope, path, earlier)
     except gather.NoSuchBid as missing:
@@ -124,7 +160,7 @@ def _write_portfolio(args: argparse.Namespace, path: Path, published: Path) -> i
         return 2
     within = re.sub(r"[^a-z0-9]+", "-", (args.scope or "all").lower()).strip("-")
     out = args.out or Path(f"panel-{within}-{version}.{args.format}")
-    out.write_bytes(_document(render.portfolio(report), args.format))
+    _export(settings, _document(render.portfolio(report), args.format), out, None, args.format)
     compared = f", compared with {report.compared_with}" if report.compared_with else ""
     print(
         f"Panel report of {len(report.bids)} bid(s) from version {version}{compared} "
