@@ -22,7 +22,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import mart_rows, published_night, run_flow, settings_for
+from conftest import bluelight, mart_rows, published_night, run_flow, settings_for
 from handmade import fire_incident, site, write_b1_register, write_handmade_inbox, write_rows
 
 from flows.load.recover import recover_interrupted
@@ -318,7 +318,41 @@ def second_night(first_night, tmp_path_factory):
     reference = _copy_home(home, tmp_path_factory.mktemp("reference") / "home")
     # Each night sets aside an incident that arrives before its call; night 2 refuses a note.
     assert run_flow(reference)["status"] == "succeeded with refusals"
-    return home, warehouse_state(reference)
+    return home, warehouse_state(reference), reference
+
+
+def test_a_pack_from_the_version_a_night_replaced_shows_that_versions_figures(
+    second_night, tmp_path
+):
+    """The second night's estate return moves B1's estate benefit (BEN2) to a later year: the
+    pack of the published warehouse shows the new figure, the pack of the version the first
+    night published shows the one it held."""
+    from test_pack import Pack
+
+    from dashboard import ui
+
+    home = second_night[2]
+    published = settings_for(home).published_db
+    older = publish.version_files(published)[0]
+    older_run = publish.run_id_of_version(older)
+    assert older_run != publish.publishing_run(published)[0]
+    shown = {}
+    for name, path, argv in (("now", published, ()), ("then", older, ("--version", older_run))):
+        out = tmp_path / f"{name}.html"
+        assert bluelight(home, "pack", "B1", *argv, "--out", str(out)) == 0
+        with duckdb.connect(str(path), read_only=True) as con:
+            actual, unit = con.execute(
+                """select actual_value, unit from marts.fct_benefit_realisation
+                   where benefit_id = 'BEN2' and is_complete_period
+                   order by financial_year desc limit 1"""
+            ).fetchone()
+        shown[name] = (
+            Pack(out.read_text()).figures["realised-BEN2"],
+            ui.value_in_unit(actual, unit),
+        )
+        assert f"--version {publish.publishing_run(path)[0]}" in out.read_text()
+    assert shown["now"][0] == shown["now"][1] and shown["then"][0] == shown["then"][1]
+    assert shown["now"][0] != shown["then"][0]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -523,7 +557,7 @@ def test_runs_killed_at_every_stage_in_turn_change_nothing_and_the_next_run_fini
 ):
     # One home, killed at each stage in turn (each run meets the leftovers of the one before),
     # then a run that finishes: cheaper than a home per stage, and a harder night.
-    base, reference = second_night
+    base, reference, _published = second_night
     home = _copy_home(base, tmp_path / "home")
     before = _sha(settings_for(home).published_db)
     published_by_a_killed_run = None
