@@ -1,5 +1,5 @@
 """The `bluelight` command: one verb per job a user has, each in the module for its users
-(running.py, sources.py, warehouse.py, security.py, reports.py)."""
+(running.py, sources.py, warehouse.py, security.py, reports.py, server.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from flows.cli import reports, running, security, sources, warehouse
+from flows.cli import reports, running, security, server, sources, warehouse
 from flows.settings import Settings, SettingsError
 
 
@@ -25,6 +25,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_source_verbs(verbs)
     _add_security_verbs(verbs)
     _add_report_verbs(verbs)
+    _add_server_verbs(verbs)
     return parser
 
 
@@ -224,6 +225,31 @@ def _add_report_verbs(verbs) -> None:
     pack.add_argument("--format", choices=("html", "pdf"), default="html", help="html or pdf")
 
 
+def _add_server_verbs(verbs) -> None:
+    """deploy."""
+    deploy = verbs.add_parser(
+        "deploy",
+        help="write the systemd units that run the Prefect server, the nightly load and the "
+        "dashboard on this server, as an unprivileged account with the data directory their only "
+        "writable path, filled in for this install; with the settings file and the install script",
+    )
+    deploy.add_argument(
+        "--print",
+        action="store_true",
+        help="print them (or write them into --out): installs nothing",
+    )
+    deploy.add_argument(
+        "--user", default="bluelight", metavar="NAME", help="the account they run as (bluelight)"
+    )
+    deploy.add_argument(
+        "--home",
+        type=Path,
+        metavar="DIR",
+        help="the data directory (default BLUELIGHT_HOME or ~/.local/share/bluelight)",
+    )
+    deploy.add_argument("--out", type=Path, metavar="DIR", help="write the files into DIR")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
@@ -249,5 +275,6 @@ def main(argv: list[str] | None = None) -> int:
         "validate": sources.validate,
         "access-log": security.access_log,
         "pack": reports.pack,
+        "deploy": server.deploy,
     }
     return handler[args.verb](args, settings)
