@@ -116,10 +116,12 @@ def _contents(manifest) -> None:
     """What the backup holds: files and bytes, by top-level folder; the published run; the
     access log's chain."""
     stored = sum(e.size for e in manifest.files if e.same_as is None)
-    print(
-        f"  {len(manifest.files):,} files, {manifest.byte_count / 1e6:,.1f} MB as listed, "
-        f"{stored / 1e6:,.1f} MB stored (a file linked under two names, stored once)"
+    linked = (
+        f" as listed, {stored / 1e6:,.1f} MB stored (a file under two names stored once)"
+        if stored != manifest.byte_count
+        else ""
     )
+    print(f"  {len(manifest.files):,} files, {manifest.byte_count / 1e6:,.1f} MB{linked}")
     files, sizes = Counter(), Counter()
     for entry in manifest.files:
         top = entry.path.split("/", 1)[0] + ("/" if "/" in entry.path else "")
