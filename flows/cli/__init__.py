@@ -1,5 +1,5 @@
 """The `bluelight` command: one verb per job a user has, each in the module for its users
-(running.py, sources.py, warehouse.py, security.py, reports.py, server.py)."""
+(running.py, sources.py, warehouse.py, security.py, reports.py, server.py, backups.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from flows.cli import reports, running, security, server, sources, warehouse
+from flows.cli import backups, reports, running, security, server, sources, warehouse
 from flows.settings import Settings, SettingsError
 
 
@@ -26,6 +26,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_security_verbs(verbs)
     _add_report_verbs(verbs)
     _add_server_verbs(verbs)
+    backups.add_verbs(verbs)
     return parser
 
 
@@ -276,5 +277,7 @@ def main(argv: list[str] | None = None) -> int:
         "access-log": security.access_log,
         "pack": reports.pack,
         "deploy": server.deploy,
+        "backup": backups.backup,
+        "restore": backups.restore,
     }
     return handler[args.verb](args, settings)
