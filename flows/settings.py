@@ -149,6 +149,12 @@ class Settings:
     smtp_starttls: bool = False
     """Upgrade the connection with STARTTLS before logging in (`BLUELIGHT_SMTP_STARTTLS`)."""
 
+    run_lock_wait_seconds: int = 1800
+    """How long a night waits for the data directory while a backup or another run holds it
+    (`BLUELIGHT_RUN_LOCK_WAIT_SECONDS`) before it fails, recorded and reported like any failed
+    night: a backup takes seconds to minutes, and a night falling due during one should still
+    load."""
+
     free_space_margin_mb: int = 100
     """Free space, in MB, a night leaves untouched beyond what it expects to write
     (`BLUELIGHT_FREE_SPACE_MARGIN_MB`); a night that would need more refuses before it starts
@@ -312,6 +318,7 @@ ENVIRONMENT = {
     "BLUELIGHT_SMTP_PASSWORD": ("smtp_password", str),
     "BLUELIGHT_SMTP_STARTTLS": ("smtp_starttls", lambda v: v.lower() in ("1", "true", "yes")),
     "BLUELIGHT_FREE_SPACE_MARGIN_MB": ("free_space_margin_mb", int),
+    "BLUELIGHT_RUN_LOCK_WAIT_SECONDS": ("run_lock_wait_seconds", int),
     "BLUELIGHT_PREFECT_STARTUP_SECONDS": (
         "prefect_startup_seconds",
         lambda v: tuple(int(s) for s in v.replace(",", " ").split()),

@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from conftest import bluelight, settings_for
 from handmade import write_handmade_inbox
 from streamlit.testing.v1 import AppTest
 
-from flows.warehouse import publish
+from flows.warehouse import publish, runlog
 from flows.warehouse.runlog import read_log
 
 APP = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
@@ -97,6 +98,45 @@ def test_an_empty_night_keeps_the_published_version(refused_night, tmp_path, cap
     at.switch_page("views/data_health.py").run()
     assert _metrics(at)["Last run"] == "● succeeded"
     assert f"The last run ({last['run_id']}) found nothing new" in at.info[0].value
+
+
+def test_a_night_waits_for_a_backup_and_one_that_cannot_start_is_recorded(
+    refused_night, tmp_path, monkeypatch
+):
+    """A backup holds the data directory's lock (flows/warehouse/backup.py) for seconds: a night
+    falling due waits for it; one still kept out past BLUELIGHT_RUN_LOCK_WAIT_SECONDS fails,
+    recorded in runs.jsonl and reported, never lost without a word."""
+    home = _copy(refused_night[0], tmp_path / "home")
+    settings = settings_for(home)
+    held, release = threading.Event(), threading.Event()
+
+    def backup(seconds: float | None) -> None:
+        with runlog.run_lock(home):
+            held.set()
+            release.wait(seconds)
+
+    first = threading.Thread(target=backup, args=(2.0,))
+    first.start()
+    held.wait()
+    monkeypatch.setenv("BLUELIGHT_RUN_LOCK_WAIT_SECONDS", "60")
+    assert bluelight(home, "run") == 0  # waited two seconds, then found nothing new
+    first.join()
+    assert read_log(settings.run_log)[-1]["status"] == "succeeded"
+
+    held.clear()
+    second = threading.Thread(target=backup, args=(None,))
+    second.start()
+    held.wait()
+    monkeypatch.setenv("BLUELIGHT_RUN_LOCK_WAIT_SECONDS", "1")
+    try:
+        assert bluelight(home, "run") == 1
+    finally:
+        release.set()
+        second.join()
+    last = read_log(settings.run_log)[-1]
+    assert last["status"] == "failed"
+    assert "a backup is using" in last["error"] and "waited 1 s" in last["error"]
+    assert last["alerts"]
 
 
 def _free_bytes(path: Path) -> int:

@@ -313,7 +313,7 @@ def _recorded(settings: Settings, night: Night) -> Iterator[tuple[runlog.RunReco
     fails), check the room it needs and start the warm-up; take back the files a failed run
     wrote before its record is written, so a full disk has room for the record; print its
     summary at the end, whatever happened. Yields the run's record and the warm-up's parse."""
-    with runlog.run_lock(settings.home), ThreadPoolExecutor(1, "warm-up") as pool:
+    with ThreadPoolExecutor(1, "warm-up") as pool:
         try:
             with runlog.recorded_run(
                 settings.run_log,
@@ -323,13 +323,16 @@ def _recorded(settings: Settings, night: Night) -> Iterator[tuple[runlog.RunReco
                 rerun_of=night.rerun_of,
             ) as record:
                 night.record = record
-                check_room(settings)  # before anything is written, the warm-up's parse included
-                archive_before = room.archive_names(settings)
-                try:
-                    yield record, _warm_up(pool, settings)
-                except BaseException:
-                    room.remove_partial_files(settings, archive_before)
-                    raise
+                # A backup or another run holding the data directory is waited for; a night
+                # that cannot start is recorded and reported as failed, never lost quietly.
+                with runlog.run_lock(settings.home, settings.run_lock_wait_seconds):
+                    check_room(settings)  # before anything is written, the warm-up's too
+                    archive_before = room.archive_names(settings)
+                    try:
+                        yield record, _warm_up(pool, settings)
+                    except BaseException:
+                        room.remove_partial_files(settings, archive_before)
+                        raise
         finally:
             print(notify.summary(night.record, night.outcomes))
 

@@ -122,16 +122,27 @@ class RunInProgress(RuntimeError):
 
 
 @contextmanager
-def run_lock(home: Path):
-    """Only one load per data directory; the OS drops the lock when its process dies."""
+def run_lock(home: Path, wait_seconds: float = 0):
+    """Only one load (or backup) per data directory; the OS drops the lock when its process dies.
+    A lock held by another is waited for up to `wait_seconds`, then RunInProgress. The file
+    holds the holder's process id, which one waiting never overwrites."""
     home.mkdir(parents=True, exist_ok=True)
-    handle = (home / ".run.lock").open("w")
+    handle = (home / ".run.lock").open("a+")
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except BlockingIOError as exc:
+            if time.monotonic() >= deadline:
+                handle.close()
+                waited = f" (waited {wait_seconds:g} s)" if wait_seconds else ""
+                raise RunInProgress(
+                    f"another run or a backup is using {home}{waited}; try again when it ends"
+                ) from exc
+            time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
     try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError as exc:
-        handle.close()
-        raise RunInProgress(f"another run is loading into {home}; try again when it ends") from exc
-    try:
+        handle.truncate(0)
         handle.write(str(os.getpid()))
         handle.flush()
         yield
