@@ -13,6 +13,7 @@ from dashboard import access, warehouse
 from dashboard.pages import PAGES, pages_for
 from flows.security.access_log import AccessLogBroken
 from flows.security.roles import LOCAL, AccessFileError
+from flows.warehouse.migrations import WarehouseTooNew
 
 VIEWS = Path(__file__).parent / "views"
 NAMING_A_BID = {"Bid"}  # pages that log their own view, with the bid they show
@@ -64,6 +65,12 @@ if granted.who != LOCAL:
 if not warehouse.file().exists():
     st.title("Blue-light collaboration: are the benefits real?")
     st.error(f"No published warehouse at {warehouse.file()}. Run `bluelight demo` first.")
+    st.stop()
+try:
+    warehouse.version()  # opens the file, refusing one a newer release built
+except WarehouseTooNew as refusal:
+    st.title("Blue-light collaboration: are the benefits real?")
+    st.error(str(refusal))
     st.stop()
 
 # Every table's way out is the logged download under it, not the grid's own toolbar.

@@ -15,6 +15,10 @@ again (a run builds a copy and renames it over), a rename takes no lock, and rea
 connections share the file with every other reader. Results are cached by the file's path and
 the run that published it, read when the file is opened: a new publish misses the cache at once.
 
+A file a newer release built (its schema version past this code's last migration) is refused
+when it is opened, before any page reads it: WarehouseTooNew, naming both versions, which the app
+shows instead of the pages (flows/warehouse/migrations.py).
+
 Every query runs within the session's scope (flows/security/roles.py), here, so a page cannot
 forget it. A connection for a scope short of everything attaches the file as `unscoped` and
 holds, in a catalogue of its own named `warehouse`, a view over each relation a page may read,
@@ -44,7 +48,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from flows.security import roles, signin
 from flows.security import scope as scope_sql
 from flows.settings import Settings
-from flows.warehouse import publish, runlog
+from flows.warehouse import migrations, publish, runlog
 
 _pinned: Path | None = None  # a warehouse file chosen by path (the benchmark), not by settings
 _timings: list[tuple[str, float]] | None = None  # collecting while timed() runs
@@ -165,12 +169,13 @@ def _open(target: Path, scope: roles.Scope) -> _Held:
 
 def _attach(con: duckdb.DuckDBPyConnection, target: Path, scope: roles.Scope) -> None:
     """Make `warehouse` the file at `target` (read-only), or, for a scope short of everything,
-    the file's relations cut to that scope."""
+    the file's relations cut to that scope. Raises WarehouseTooNew for a file this code cannot
+    read, having read nothing but its version."""
     quoted = str(target).replace("'", "''")  # ATTACH takes no parameters
-    if scope == roles.EVERYTHING:
-        con.execute(f"attach '{quoted}' as warehouse (read_only)")
-    else:
-        con.execute(f"attach '{quoted}' as {scope_sql.UNSCOPED} (read_only)")
+    catalog = "warehouse" if scope == roles.EVERYTHING else scope_sql.UNSCOPED
+    con.execute(f"attach '{quoted}' as {catalog} (read_only)")
+    migrations.refuse_newer(con, str(target), catalog)
+    if scope != roles.EVERYTHING:
         con.execute("attach ':memory:' as warehouse")
         scope_sql.cut_to(con, scope)
     con.execute("use warehouse")

@@ -36,7 +36,6 @@ from conftest import settings_for
 from dashboard.queries import bid, overview, response_times
 from flows.settings import PROJECT_ROOT, Settings
 from flows.warehouse import publish
-from flows.warehouse.schema import AUDIT_DDL
 
 GUIDE = (PROJECT_ROOT / "docs" / "auditors.md").read_text(encoding="utf-8")
 BLOCK = re.compile(
@@ -410,11 +409,12 @@ def test_the_guide_describes_every_schema_and_every_audit_column(demo_home):
                 "select distinct table_schema from information_schema.tables"
             ).fetchall()
         }
+        audit_columns = con.execute(
+            "select table_name, column_name from information_schema.columns "
+            "where table_schema = 'audit'"
+        ).fetchall()
     for schema in schemas:
         assert f"| `{schema}` |" in GUIDE, schema
-    for table, body in re.findall(
-        r"create table if not exists audit\.(\w+) \((.*?)\);", AUDIT_DDL, re.DOTALL
-    ):
+    for table, column in audit_columns:
         row = next(line for line in GUIDE.splitlines() if line.startswith(f"| `{table}` |"))
-        for column in re.findall(r"(\w+) (?:varchar|timestamp|integer|bigint|boolean|json)", body):
-            assert f"`{column}`" in row, (table, column)
+        assert f"`{column}`" in row, (table, column)

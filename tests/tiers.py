@@ -26,6 +26,7 @@ SLOW_CALLS = (
     "chromium_or_skip(",
     "run_bench(",
     'bluelight(home, "run"',  # the `bluelight run` verb in this process: a night
+    'bluelight(home, "upgrade"',  # `bluelight upgrade`, which runs a night
 )
 
 

@@ -93,7 +93,7 @@ def _add_run_verbs(verbs) -> None:
 
 
 def _add_warehouse_verbs(verbs) -> None:
-    """versions, bench, check."""
+    """versions, bench, check, upgrade."""
     versions = verbs.add_parser(
         "versions",
         help="list the kept versions of the published warehouse: run id, time, size, row counts",
@@ -122,6 +122,18 @@ def _add_warehouse_verbs(verbs) -> None:
         "writes Data Docs to quality/; exit status 1 on a critical failure",
     )
     check.add_argument("--build", action="store_true", help="check the build copy instead")
+    upgrade = verbs.add_parser(
+        "upgrade",
+        help="show the published warehouse's schema version and the migrations this release "
+        "would apply, then run a night that applies them (on its build copy, published when "
+        "every gate passes)",
+    )
+    upgrade.add_argument(
+        "--check",
+        action="store_true",
+        help="only show them: exit status 1 when migrations are pending or the warehouse is "
+        "newer than this release",
+    )
 
 
 def _add_source_verbs(verbs) -> None:
@@ -269,6 +281,7 @@ def main(argv: list[str] | None = None) -> int:
         "dashboard": running.dashboard,
         "versions": warehouse.versions,
         "check": warehouse.check,
+        "upgrade": warehouse.upgrade,
         "bench": warehouse.bench,
         "sources": sources.sources,
         "init": sources.init,

@@ -30,7 +30,7 @@ BAR = 20  # characters in the progress bar of `--all`
 
 
 def pack(args: argparse.Namespace, settings: Settings) -> int:
-    from flows.warehouse import publish
+    from flows.warehouse import migrations, publish
 
     chosen = [bool(args.bid), args.all, args.portfolio]
     if sum(chosen) != 1:
@@ -56,6 +56,10 @@ def pack(args: argparse.Namespace, settings: Settings) -> int:
                 file=sys.stderr,
             )
             return 2
+    refusal = migrations.refusal(path)
+    if refusal:
+        print(refusal, file=sys.stderr)
+        return 1
     for name in QUIET:  # a filter: Streamlit sets its loggers' levels as it makes them
         logging.getLogger(name).addFilter(lambda record: record.levelno >= logging.ERROR)
     try:

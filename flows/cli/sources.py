@@ -77,8 +77,13 @@ def init(args: argparse.Namespace, settings: Settings) -> int:
 
 def status(args: argparse.Namespace, settings: Settings) -> int:
     from flows.warehouse import status
+    from flows.warehouse.migrations import WarehouseTooNew
 
-    print(status.report(settings))
+    try:
+        print(status.report(settings))
+    except WarehouseTooNew as refusal:
+        print(refusal, file=sys.stderr)
+        return 1
     return 0
 
 

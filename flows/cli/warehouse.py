@@ -1,5 +1,5 @@
 """The verbs about the published warehouse: `check` (every quality suite), `versions` (the kept
-ones) and `bench`."""
+ones), `upgrade` (its schema moved forward by a night) and `bench`."""
 
 from __future__ import annotations
 
@@ -14,11 +14,15 @@ from flows.settings import Settings
 def check(args: argparse.Namespace, settings: Settings) -> int:
     from flows.quality import checks, suites
     from flows.quality.results import critical_failures
-    from flows.warehouse import runlog
+    from flows.warehouse import migrations, runlog
 
     db = settings.build_db if args.build else settings.published_db
     if not db.exists():
         print(f"No warehouse at {db}: run `bluelight run` first.", file=sys.stderr)
+        return 1
+    refusal = None if args.build else migrations.refusal(db)
+    if refusal:
+        print(refusal, file=sys.stderr)
         return 1
     print(f"Checking {db} against every suite in {suites.SUITES_DIR} ...")
     try:
@@ -38,6 +42,53 @@ def check(args: argparse.Namespace, settings: Settings) -> int:
         f"Data Docs: {docs}"
     )
     return 1 if critical else 0
+
+
+def upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    """Show the published warehouse's schema version and the migrations pending; unless
+    `--check`, run the night that applies them (exit status by its outcome, as `run`)."""
+    from flows.cli.running import run
+    from flows.warehouse import migrations
+
+    db = settings.published_db
+    try:
+        found = migrations.check_file(db)
+    except migrations.WarehouseTooNew as refusal:
+        print(refusal, file=sys.stderr)
+        return 1
+    latest = f"this release ({migrations.release()}) is at schema version {migrations.LATEST}"
+    if found is None:
+        print(f"No published warehouse at {db}: the first night builds one; {latest}.")
+        return 0
+    pending = migrations.pending(found.version)
+    if not pending:
+        print(f"The warehouse {db} is at schema version {found.version}; {latest}: up to date.")
+        return 0
+    print(f"The warehouse {db} {_version_words(found)}; {latest}. Pending migrations:")
+    for migration in pending:
+        print(f"  {migration.number:>3}  {migration.description}")
+    print(
+        "A night applies them to its build copy (raw and audit only gain: no row is changed), "
+        "rebuilds the marts dbt finds changed, and publishes when every gate passes; the "
+        "published file is never changed in place."
+    )
+    if args.check:
+        print("The next night does it; `bluelight upgrade` runs that night now.")
+        return 1
+    print("Running the night now (it loads whatever is in the inbox too) ...", flush=True)
+    night = argparse.Namespace(
+        from_dir=None, as_of=None, since=None, until=None, rerun=None, full_refresh=False
+    )
+    return run(night, settings)
+
+
+def _version_words(found) -> str:
+    if found.version == 0:
+        return (
+            "records no schema version (it was built before versions were recorded: every "
+            "migration is applied, each leaving what the warehouse already has as it is)"
+        )
+    return f"is at schema version {found.version} (recorded by release {found.release})"
 
 
 def bench(args: argparse.Namespace, settings: Settings) -> int:

@@ -1,7 +1,7 @@
-"""The nightly flow (Prefect): room -> prepare -> fetch -> ingest -> freshness -> check loaded
-rows -> dbt build -> judge marts -> check marts -> publish (unless nothing is new) -> clear the
-inbox. `nightly()` is that list; each task is a small function here calling into the room that
-owns the work. Retries only where I/O can fail.
+"""The nightly flow (Prefect): version -> room -> prepare (and migrate) -> fetch -> ingest ->
+freshness -> check loaded rows -> dbt build -> judge marts -> check marts -> publish (unless
+nothing is new) -> clear the inbox. `nightly()` is that list; each task is a small function
+here calling into the room that owns the work. Retries only where I/O can fail.
 
 A night ends in one of three outcomes (flows/warehouse/runlog.py): succeeded; succeeded with
 refusals (a file refused or rows set aside, the rest published); failed. A failed run publishes
@@ -10,6 +10,10 @@ room.py): the last good warehouse stays in place, files that were not refused st
 for the next run, and the run's record still lands in runs.jsonl. A night that loaded nothing new
 and changed no mart keeps the published version. Any outcome but a clean success is reported to
 the operator (flows/schedule/notify.py).
+
+A warehouse a newer release built is refused before anything is written; one an older release
+built is moved forward on the build copy by the migrations it has not had
+(flows/warehouse/migrations.py), and the night publishes it even if nothing else is new.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ from flows.schedule import freshness, notify
 from flows.settings import Settings
 from flows.sources.fetch import download
 from flows.transform import dbt, lineage
-from flows.warehouse import publish, room, runlog
+from flows.warehouse import migrations, publish, room, runlog
 from flows.warehouse.schema import ensure_schema
 
 
@@ -50,7 +54,15 @@ class Night:
     rerun_of: str | None = None
     outcomes: list[FileOutcome] = field(default_factory=list)
     late: list[str] = field(default_factory=list)  # sources gone late since the last run
+    migrated: list[int] = field(default_factory=list)  # the migrations the build copy had
     record: runlog.RunRecord | None = None
+
+
+@task(cache_policy=NO_CACHE)
+def check_version(settings: Settings) -> None:
+    """Refuse the night, before it writes anything, when a newer release built the published
+    warehouse (its schema version is past this code's last migration)."""
+    migrations.check_file(settings.published_db)
 
 
 @task(cache_policy=NO_CACHE)
@@ -60,14 +72,18 @@ def check_room(settings: Settings) -> None:
 
 
 @task(cache_policy=NO_CACHE)
-def prepare_build(settings: Settings) -> None:
+def prepare_build(settings: Settings, run_id: str) -> list[int]:
+    """The build copy, at this code's schema; the numbers of the migrations it took."""
     publish.prepare_build(settings.published_db, settings.build_db)
     with duckdb.connect(str(settings.build_db)) as con:
         # Under the run's limit: the first night of a release that adds accepted tables parses
         # the whole history into them here.
         con.execute("set memory_limit = ?", [settings.duckdb_memory_limit])
-        ensure_schema(con)
+        applied = ensure_schema(con, run_id)
         recover_interrupted(con, settings)
+    for migration in applied:
+        get_run_logger().info("migration %d: %s", migration.number, migration.description)
+    return [m.number for m in applied]
 
 
 def download_may_recover(task, task_run, state) -> bool:
@@ -192,10 +208,12 @@ def dbt_build(
 
 def nothing_new(settings: Settings, night: Night, built: dict) -> bool:
     """Whether the night changed nothing a reader would see: no file loaded or refused, no row
-    set aside, no mart rebuilt and no source gone late, over a warehouse already published. Its
-    build would be the published version again under a new name, so it is not published."""
+    set aside, no mart rebuilt, no source gone late and no migration, over a warehouse already
+    published. Its build would be the published version again under a new name, so it is not
+    published."""
     record = night.record
     changed = record.files_loaded or record.files_rejected or record.rows_quarantined
+    changed = changed or night.migrated
     return not (changed or built.get("models_built") or night.late) and (
         settings.published_db.exists()
     )
@@ -326,6 +344,7 @@ def _recorded(settings: Settings, night: Night) -> Iterator[tuple[runlog.RunReco
                 # A backup or another run holding the data directory is waited for; a night
                 # that cannot start is recorded and reported as failed, never lost quietly.
                 with runlog.run_lock(settings.home, settings.run_lock_wait_seconds):
+                    check_version(settings)  # before anything is read but its version
                     check_room(settings)  # before anything is written, the warm-up's too
                     archive_before = room.archive_names(settings)
                     try:
@@ -358,7 +377,7 @@ def nightly(
     night = Night(runlog.new_run_id(), as_of_time(as_of), rerun_of)
     with _recorded(settings, night) as (record, parsed):
         with record.stage("prepare"):
-            prepare_build(settings)
+            night.migrated = prepare_build(settings, night.run_id)
         with record.stage("fetch"):
             for source, url in settings.published_urls.items():
                 get_run_logger().info("fetched %s", fetch_published(settings, source, url))
@@ -371,7 +390,8 @@ def nightly(
         with record.stage("check_loaded"):
             _gate(record, check_loaded(settings, night.run_id, night.outcomes), "the loaded rows")
         with record.stage("dbt_build"):
-            built = dbt_build(settings, night.run_id, night.outcomes, full_refresh, parsed)
+            in_full = full_refresh or migrations.full_refresh_after(night.migrated)
+            built = dbt_build(settings, night.run_id, night.outcomes, in_full, parsed)
         with record.stage("check_marts"):
             record.warnings += judge_marts(settings, night.run_id)
             _gate(record, check_marts(settings, night.run_id), "the marts")

@@ -1,5 +1,6 @@
 """What the data directory holds now (`bluelight status`): per source what has loaded and the
-last refusal, what each mart is waiting for, and the published version in force.
+last refusal, what each mart is waiting for, the published version in force and its schema
+version (a warehouse a newer release built is refused: flows/warehouse/migrations.py).
 
 Loads and marts come from the published warehouse, opened read-only. Refusals come from
 `rejected/<run>/<source>/`, which a failed run writes too (its warehouse is never published), so
@@ -17,7 +18,7 @@ import duckdb
 from flows.load.inbox import read_reason
 from flows.settings import Settings
 from flows.sources.contracts import SOURCES
-from flows.warehouse import publish
+from flows.warehouse import migrations, publish
 
 LOADS_SQL = """
     select source, count(*) filter (where status = 'loaded') as files,
@@ -70,12 +71,14 @@ def _when(moment: datetime | None) -> str:
 
 
 def report(settings: Settings) -> str:
-    """The status of the data directory, as text for a terminal."""
+    """The status of the data directory, as text for a terminal. Raises WarehouseTooNew for a
+    warehouse a newer release built, having read nothing but its version."""
     db = settings.published_db
     if not db.exists():
         lines = [f"No published warehouse at {db}: nothing has been published yet."]
         return "\n".join(lines + _source_lines(sources(None, settings)))
     with duckdb.connect(str(db), read_only=True) as con:
+        schema = migrations.refuse_newer(con, str(db))
         run = con.execute(publish.PUBLISHING_RUN_SQL).fetchone()
         found = sources(con, settings)
         try:
@@ -89,6 +92,7 @@ def report(settings: Settings) -> str:
         + (f"; kept as {kept}" if kept else "")
         if run
         else "  published by no recorded run",
+        schema_line(schema),
     ]
     lines += _source_lines(found)
     lines.append("Marts (ready: every source has loaded; partial or waiting: a source never has)")
@@ -98,6 +102,17 @@ def report(settings: Settings) -> str:
     if not marts:
         lines.append("  not recorded in this warehouse: the next run records them")
     return "\n".join(lines)
+
+
+def schema_line(schema: migrations.Recorded) -> str:
+    """The warehouse's schema version against this code's, and what to do about a gap."""
+    if schema.version == migrations.LATEST:
+        return f"  schema version {schema.version}, this release's latest"
+    found = f"schema version {schema.version}" if schema.version else "no schema version recorded"
+    return (
+        f"  {found}; this release's is {migrations.LATEST}: the next night migrates it\n"
+        "  (`bluelight upgrade --check` lists the migrations; `bluelight upgrade` runs it now)"
+    )
 
 
 def _source_lines(found: list[SourceStatus]) -> list[str]:
