@@ -69,6 +69,7 @@ def _handmade_home(home: Path) -> Settings:
     access_log.append(settings.access_log, "page-view", "a@b", page="Overview")
     _write(access_log.tip_path(settings.access_log).with_suffix(".tip.draft"), "{")
     signin.cookie_secret(settings)
+    _write(home / "services" / "prefect" / "prefect.db", "the services' own, written as they run")
     return settings
 
 
@@ -110,7 +111,13 @@ def test_a_backup_copies_what_matters_and_lists_each_file_with_its_sha256(tmp_pa
     assert manifest["file_count"] == 12 and manifest["source_home"] == str(home.resolve())
     assert manifest["published_run"] == RUN
     assert manifest["access_log"]["entries"] == 2 and manifest["access_log"]["whole"]
-    left_out = {"build/", "signin/", "inbox/incidents/.late.csv.partial", ".run.lock"}
+    left_out = {
+        "build/",
+        "signin/",
+        "services/",
+        "inbox/incidents/.late.csv.partial",
+        ".run.lock",
+    }
     assert left_out <= set(manifest["left_out"])
     assert not (dest / "signin").exists()  # the cookie key: whoever has it can forge a sign-in
     # The kept version is the published file in the backup too: one copy of its bytes.
@@ -210,6 +217,7 @@ def test_restore_checks_every_sha256_copies_into_an_empty_home_and_checks_again(
     dest = tmp_path / "backup"
     assert bluelight(home, "backup", str(dest)) == 0
     restored = tmp_path / "restored"
+    (restored / "services").mkdir(parents=True)  # as a server's install leaves it: no data
 
     assert bluelight(home, "restore", str(dest), "--home", str(restored)) == 0
 

@@ -53,7 +53,10 @@ from flows.warehouse import runlog
 FORMAT = "bluelight-backup/1"
 MANIFEST = "MANIFEST.json"
 SUMS = "SHA256SUMS"
-LEFT_OUT_FOLDERS = ("build", "bench", "signin")  # at the top of the data directory
+# At the top of the data directory: a night's work copy, benchmark runs, secrets the dashboard
+# makes again, and what the services keep for themselves (flows/deploy.py: their caches and
+# Prefect's database, written while they run, none of it evidence).
+LEFT_OUT_FOLDERS = ("build", "bench", "signin", "services")
 LEFT_OUT_FILES = (".run.lock",)
 HALF_WRITTEN = (".partial", ".draft")
 CHUNK = 1 << 20

@@ -61,11 +61,17 @@ def _lists_disagree(backup: Path, manifest: Manifest) -> list[str]:
 
 
 def empty_home(home: Path) -> None:
-    """Refused unless `home` is new or an empty folder, naming what is there."""
+    """Refused unless `home` is new or an empty folder (but for the services' own folder),
+    naming what is there."""
     if home.exists() and not home.is_dir():
         raise Refused(f"{home} is a file: restore into a new or empty data directory")
     if home.is_dir():
-        there = sorted(p.name + ("/" if p.is_dir() else "") for p in home.iterdir())
+        # The services' own folder (a server's install makes it) is no data: a restore leaves it.
+        there = sorted(
+            p.name + ("/" if p.is_dir() else "")
+            for p in home.iterdir()
+            if not (p.name == "services" and p.is_dir())
+        )
         if there:
             shown = ", ".join(there[:8]) + (f" and {len(there) - 8} more" if len(there) > 8 else "")
             raise Refused(
