@@ -22,6 +22,8 @@ TEMPLATES = PROJECT_ROOT / "deploy"
 UNITS = ("bluelight-prefect.service", "bluelight-serve.service", "bluelight-dashboard.service")
 SETTINGS_TEMPLATE = "bluelight.env"
 INSTALL_SCRIPT = "install.sh"
+ADMIN = "bluelight-admin"  # bluelight as the services run it, for the operator's commands
+ADMIN_DIR = Path("/usr/local/sbin")
 ENV_FILE = Path("/etc/bluelight/bluelight.env")
 UNIT_DIR = Path("/etc/systemd/system")
 # Hidden from every service by ProtectHome=tmpfs: what they read from there is bound in
@@ -98,7 +100,8 @@ def _hidden(path: Path) -> Path | None:
 
 
 def render(install: Install) -> dict[str, str]:
-    """Each file to write, by name: the three units, the settings file and the install script."""
+    """Each file to write, by name: the three units, the settings file, the operator's
+    `bluelight-admin` and the install script."""
     values = {
         "@BIN@": str(install.bin_dir),
         "@HOME@": str(install.home),
@@ -108,7 +111,7 @@ def render(install: Install) -> dict[str, str]:
         "@READ_ONLY_BINDS@\n": "".join(f"BindReadOnlyPaths={p}\n" for p in install.read_only_binds),
     }
     files = {}
-    for name in (*UNITS, SETTINGS_TEMPLATE):
+    for name in (*UNITS, SETTINGS_TEMPLATE, ADMIN):
         text = (TEMPLATES / name).read_text()
         for placeholder, value in values.items():
             text = text.replace(placeholder, value)
@@ -131,6 +134,7 @@ def install_commands(install: Install) -> list[str]:
         f"install -d -m 0755 {ENV_FILE.parent}",
         f"[ -e {ENV_FILE} ] || install -m 0600 {SETTINGS_TEMPLATE} {ENV_FILE}",
         f"install -m 0644 {' '.join(UNITS)} {UNIT_DIR}/",
+        f"install -m 0755 {ADMIN} {ADMIN_DIR}/",
         "systemctl daemon-reload",
         f"systemctl enable --now {' '.join(UNITS)}",
     ]
@@ -155,6 +159,6 @@ def write(files: dict[str, str], out: Path) -> list[Path]:
     for name, text in files.items():
         path = out / name
         path.write_text(text)
-        path.chmod(0o755 if name == INSTALL_SCRIPT else 0o644)
+        path.chmod(0o755 if name in (INSTALL_SCRIPT, ADMIN) else 0o644)
         written.append(path)
     return written

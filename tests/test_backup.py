@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 import duckdb
+import pytest
 from conftest import bluelight, mart_rows, open_published, published_night, run_flow
 from handmade import fire_incident, write_dashboard_extras, write_handmade_inbox, write_rows
 
@@ -234,6 +235,24 @@ def test_restore_checks_every_sha256_copies_into_an_empty_home_and_checks_again(
     assert bluelight(restored, "access-log", "--verify") == 0
     out = capsys.readouterr().out
     assert "every sha256 matches" in out and "before copying and after" in out
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="root's restore")
+def test_root_restores_into_the_services_data_directory_as_their_files(tmp_path):
+    """A restore run as root into the data directory a server's install made for the services'
+    account gives that account every file, so the services can write them; root's backup leaves
+    them their run lock too."""
+    home = tmp_path / "home"
+    _handmade_home(home)
+    assert bluelight(home, "backup", str(tmp_path / "backup")) == 0
+    target = tmp_path / "target"
+    target.mkdir()
+    os.chown(target, 65534, 65534)  # nobody's, as `install -d -o bluelight` leaves it
+
+    assert bluelight(home, "restore", str(tmp_path / "backup"), "--home", str(target)) == 0
+
+    owners = {(p.stat().st_uid, p.stat().st_gid) for p in [target, *target.rglob("*")]}
+    assert owners == {(65534, 65534)}
 
 
 def test_restore_refuses_a_data_directory_that_is_not_empty_naming_what_is_there(tmp_path, capsys):

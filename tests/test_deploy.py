@@ -5,6 +5,7 @@ failure, started at boot, logs in the journal, the nightly load after the Prefec
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -89,7 +90,7 @@ def test_deploy_writes_units_that_systemd_verifies(written):
     _home, out, done = written
     assert done.returncode == 0, done.stderr
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        [*deploy.UNITS, deploy.SETTINGS_TEMPLATE, deploy.INSTALL_SCRIPT]
+        [*deploy.UNITS, deploy.SETTINGS_TEMPLATE, deploy.ADMIN, deploy.INSTALL_SCRIPT]
     )
     status, problems = verify_problems([out / name for name in deploy.UNITS])
     assert (status, problems) == (0, [])
@@ -187,7 +188,8 @@ def test_the_settings_file_names_only_real_settings_and_the_script_installs_in_o
     assert subprocess.run(["sh", "-n", str(script)]).returncode == 0
     text = script.read_text()
     steps = ["useradd --system", f"install -d -o bluelight -g bluelight -m 0750 {home} "]
-    steps += ["/etc/systemd/system/", "systemctl daemon-reload", "systemctl enable --now"]
+    steps += ["/etc/systemd/system/", "/usr/local/sbin/", "systemctl daemon-reload"]
+    steps += ["systemctl enable --now"]
     assert [text.index(step) for step in steps] == sorted(text.index(step) for step in steps)
     assert f"[ -e {deploy.ENV_FILE} ] || install -m 0600" in text  # an edited file is kept
 
@@ -196,7 +198,7 @@ def test_stdout_has_each_file_and_wrong_uses_exit_2(tmp_path, capsys):
     home = tmp_path / "data"
     assert bluelight(home, "deploy", "--print") == 0
     printed = capsys.readouterr().out
-    for name in (*deploy.UNITS, deploy.SETTINGS_TEMPLATE, deploy.INSTALL_SCRIPT):
+    for name in (*deploy.UNITS, deploy.SETTINGS_TEMPLATE, deploy.ADMIN, deploy.INSTALL_SCRIPT):
         assert f"# ==> {name} <==" in printed
     assert f"ReadWritePaths={home}" in printed
 
@@ -226,3 +228,37 @@ def test_this_install_s_python_is_reachable_from_the_sandbox(tmp_path):
     text = deploy.render(deploy.install_for(tmp_path / "data", "bluelight"))[SERVE]
     hidden = any(h in base.parents for h in deploy.HIDDEN)
     assert (f"BindReadOnlyPaths={base}\n" in text) == hidden
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="bluelight-admin runs as root")
+def test_bluelight_admin_runs_bluelight_on_the_data_directory_with_the_services_settings(tmp_path):
+    """The operator's commands by hand run as the services do: the settings file read, the data
+    directory theirs. (As root here: a pyenv Python in root's home is not the service account's
+    to run.)"""
+    home, settings = tmp_path / "data", tmp_path / "bluelight.env"
+    settings.write_text(
+        f"# as the services read it\nBLUELIGHT_ACCESS_LOG={tmp_path}/audit/log.jsonl\n"
+        'BLUELIGHT_SCHEDULE_CRON="0 3 * * *"\n'
+    )
+    install = deploy.Install(bin_dir=Path(sys.executable).parent, home=home, user="root")
+    admin = tmp_path / deploy.ADMIN
+    admin.write_text(
+        deploy.render(install)[deploy.ADMIN].replace(str(deploy.ENV_FILE), str(settings))
+    )
+    assert subprocess.run(["sh", "-n", str(admin)]).returncode == 0
+
+    done = subprocess.run(
+        ["sh", str(admin), "access-log", "--verify"], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"{tmp_path}/audit/log.jsonl" in done.stdout  # the settings file's, not the default
+    done = subprocess.run(["sh", str(admin), "init"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert (home / "inbox" / "incidents").is_dir()  # BLUELIGHT_HOME is the units' data directory
+    as_nobody = subprocess.run(  # the script on its standard input: nobody reads no tmp_path
+        ["runuser", "-u", "nobody", "--", "sh", "-s", "status"],
+        input=admin.read_text(),
+        capture_output=True,
+        text=True,
+    )
+    assert as_nobody.returncode == 2 and "run it as root" in as_nobody.stderr

@@ -10,9 +10,9 @@ copy with a figure changed and one bid moved to another county, as tests/test_da
 
 from __future__ import annotations
 
-import getpass
 import hashlib
 import os
+import pwd
 import re
 import shutil
 import subprocess
@@ -213,7 +213,7 @@ def test_each_pack_written_is_logged_as_an_export_first(pack_home, tmp_path, mon
     [(_, entry)] = access_log.entries(log)
     assert (entry["event"], entry["who"], entry["bid"]) == (
         "export",
-        f"{getpass.getuser()} (command line)",
+        f"{pwd.getpwuid(os.geteuid()).pw_name} (command line)",
         BIDS[0],
     )
     assert entry["sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()

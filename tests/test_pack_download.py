@@ -7,8 +7,9 @@ and never made from a version other than the one the page offered."""
 
 from __future__ import annotations
 
-import getpass
 import hashlib
+import os
+import pwd
 import shutil
 from pathlib import Path
 
@@ -46,7 +47,7 @@ def test_a_commissioner_is_offered_the_pack_of_their_bid(signed_in_app, tmp_path
 
 
 def test_a_pack_within_a_commissioners_scope_holds_their_files_and_says_so(
-    two_areas_home, tmp_path
+    two_areas_home, tmp_path, capsys
 ):
     """Othershire's fire authority (F2): B4's pack lists the files that concern Othershire and
     the checks' outcomes, names the command that rebuilds it, and is that command's bytes."""
@@ -74,9 +75,16 @@ def test_a_pack_within_a_commissioners_scope_holds_their_files_and_says_so(
     argv = ("pack", "B4", "--within", "F2", "--out", str(out))
     assert bluelight(two_areas_home, *argv) == 0
     assert out.read_text() == made
-    # Another area's bid is not within it, however asked for.
+    # Another area's bid is not within it, however asked for; an unknown code is named.
     with pytest.raises(gather.NoSuchBid):
         pack.make("B1", published, version, "html", othershire)
+    capsys.readouterr()
+    assert bluelight(two_areas_home, "pack", "B1", "--within", "F2", "--out", str(out)) == 2
+    assert "No bid B1 in the warehouse" in (said := capsys.readouterr().err)
+    assert "within the access of F2. Bids within the access of F2: B4." in said
+    assert bluelight(two_areas_home, "pack", "B4", "--within", "F2,X9", "--out", str(out)) == 2
+    said = capsys.readouterr().err
+    assert "no organisation X9" in said and "F2 (Test Fire F2)" in said
 
 
 def pack_tables(document: str) -> dict[str, list[list[str]]]:
@@ -146,10 +154,11 @@ def test_the_pack_downloaded_in_chromium_is_the_one_bluelight_pack_writes(home, 
         e for _, e in access_log.entries(settings_for(home).access_log) if e["event"] == "export"
     ]
     # The download, then the command: the same bytes, each logged as an export.
-    command_line = f"{getpass.getuser()} (command line)"
+    html = {"format": "html", "within": None}
+    command_line = f"{pwd.getpwuid(os.geteuid()).pw_name} (command line)"
     assert [(e["who"], e["page"], e["bid"], e["sha256"], e["detail"]) for e in exports] == [
         ("local", "Bid", "B4", sha256, {"file": name, "format": "html"}),
-        (command_line, "bluelight pack", "B4", sha256, {"file": "written.html", "format": "html"}),
+        (command_line, "bluelight pack", "B4", sha256, {**html, "file": str(written)}),
     ]
 
 

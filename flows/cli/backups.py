@@ -26,7 +26,7 @@ def backup(args: argparse.Namespace, settings: Settings) -> int:
     dest = args.dest
     print(
         f"Backing up {settings.home} into {dest}, holding the run lock (a night due before "
-        "the copy ends is refused) ...",
+        "the copy ends waits for it) ...",
         flush=True,
     )
     start = time.perf_counter()

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import getpass
 import hashlib
 import logging
+import os
 import re
 import sys
 import time
@@ -62,6 +62,10 @@ def pack(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     for name in QUIET:  # a filter: Streamlit sets its loggers' levels as it makes them
         logging.getLogger(name).addFilter(lambda record: record.levelno >= logging.ERROR)
+    unknown = _unknown_organisations(args.within, path)
+    if unknown:
+        print(unknown, file=sys.stderr)
+        return 2
     try:
         with _within(args.within):
             if args.all:
@@ -74,14 +78,52 @@ def pack(args: argparse.Namespace, settings: Settings) -> int:
         return 1
 
 
+def _codes(organisations: str) -> frozenset[str]:
+    return frozenset(c.strip() for c in organisations.split(",") if c.strip())
+
+
 def _within(organisations: str | None) -> contextlib.AbstractContextManager:
     """The warehouse read within the organisations named (codes separated by commas), or whole."""
     from dashboard import warehouse
 
     if organisations is None:
         return contextlib.nullcontext()
-    codes = frozenset(c.strip() for c in organisations.split(",") if c.strip())
-    return warehouse.within(roles.Scope(codes, False))
+    return warehouse.within(roles.Scope(_codes(organisations), False))
+
+
+def _unknown_organisations(organisations: str | None, path: Path) -> str | None:
+    """What to say of --within when it names no organisation the warehouse at `path` lists."""
+    import duckdb
+
+    if organisations is None:
+        return None
+    with duckdb.connect(str(path), read_only=True) as con:
+        try:
+            rows = con.execute(
+                "select distinct organisation_code, organisation_name from marts.dim_organisations"
+            ).fetchall()
+        except duckdb.CatalogException:  # a version from before organisations were listed
+            rows = []
+    known = dict(rows)
+    codes = _codes(organisations)
+    if codes and codes <= set(known):
+        return None
+    listed = ", ".join(f"{c} ({n})" for c, n in sorted(known.items())) or "none"
+    return (
+        f"--within {organisations}: no organisation {', '.join(sorted(codes - set(known)))} "
+        f"in the warehouse {path}. Organisations: {listed}."
+    )
+
+
+def _who() -> str:
+    """The account running the command, as the operating system knows it, and whoever ran it
+    through sudo."""
+    import pwd
+
+    account = pwd.getpwuid(os.geteuid()).pw_name
+    sudo = os.environ.get("SUDO_USER")
+    by = f", by {sudo} through sudo" if sudo and sudo != account else ""
+    return f"{account} (command line{by})"
 
 
 def _document(html: str, form: str) -> bytes:
@@ -90,16 +132,24 @@ def _document(html: str, form: str) -> bytes:
     return render.pdf(html) if form == "pdf" else html.encode("utf-8")
 
 
+def _within_logged() -> list[str] | None:
+    """The organisations the document was read within, for the log; None: the whole warehouse."""
+    from dashboard import warehouse
+
+    scope = warehouse.scope()
+    return None if scope == roles.EVERYTHING else sorted(scope.organisations or ())
+
+
 def _export(settings: Settings, made: bytes, out: Path, bid: str | None, form: str) -> None:
     """Log the document as an export by the account running the command, then write it."""
     access_log.append(
         settings.access_log,
         "export",
-        f"{getpass.getuser()} (command line)",
+        _who(),
         page="bluelight pack",
         bid=bid,
         sha256=hashlib.sha256(made).hexdigest(),
-        detail={"file": out.name, "format": form},
+        detail={"file": str(out.resolve()), "format": form, "within": _within_logged()},
     )
     out.write_bytes(made)
 
@@ -110,8 +160,9 @@ def _write(args: argparse.Namespace, path: Path, settings: Settings) -> int:
     try:
         figures = gather.gather(args.bid, path)
     except gather.NoSuchBid as missing:
+        within = f" within the access of {args.within}" if args.within is not None else ""
         print(
-            f"No bid {missing.bid_id} in the warehouse {path}. Bids: "
+            f"No bid {missing.bid_id} in the warehouse {path}{within}. Bids{within}: "
             f"{', '.join(missing.known) or 'none'}.",
             file=sys.stderr,
         )

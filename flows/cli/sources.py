@@ -79,6 +79,13 @@ def status(args: argparse.Namespace, settings: Settings) -> int:
     from flows.warehouse import status
     from flows.warehouse.migrations import WarehouseTooNew
 
+    if not settings.home.is_dir():
+        print(
+            f"No data directory at {settings.home}: set BLUELIGHT_HOME to the one the services "
+            "use, or make a new one with `bluelight init`.",
+            file=sys.stderr,
+        )
+        return 2
     try:
         print(status.report(settings))
     except WarehouseTooNew as refusal:

@@ -57,6 +57,9 @@ def upgrade(args: argparse.Namespace, settings: Settings) -> int:
         print(refusal, file=sys.stderr)
         return 1
     latest = f"this release ({migrations.release()}) is at schema version {migrations.LATEST}"
+    if not settings.home.is_dir():
+        print(f"No data directory at {settings.home}: set BLUELIGHT_HOME.", file=sys.stderr)
+        return 2
     if found is None:
         print(f"No published warehouse at {db}: the first night builds one; {latest}.")
         return 0

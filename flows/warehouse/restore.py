@@ -85,6 +85,7 @@ def restore(backup: Path, home: Path, say: Say | None = None) -> Manifest:
     manifest. Refused or NotVerified before anything is written when the backup does not check;
     NotVerified after, when the copy does not match (then `home` is not to be used)."""
     empty_home(home)
+    owner = _owner(home)
     if home.resolve().is_relative_to(backup.resolve()):
         raise Refused(f"{home} is inside the backup {backup}: restore it somewhere apart")
     manifest = check_backup(backup, say)
@@ -97,7 +98,27 @@ def restore(backup: Path, home: Path, say: Say | None = None) -> Manifest:
         problems = check_tree(home, manifest, ignore=set(LEFT_OUT_FILES), say=say)
     if problems:
         raise NotVerified(home, problems)
+    if owner is not None:
+        _give(home, owner)
     return manifest
+
+
+def _owner(home: Path) -> tuple[int, int] | None:
+    """Who the restored files must belong to when root restores: the owner of the data directory
+    made ready for them (a server's install makes it the services' account's), so the services
+    can write what root copied. None when not root, or for a new folder: the files stay root's."""
+    if os.geteuid() != 0 or not home.is_dir():
+        return None
+    info = home.stat()
+    return None if info.st_uid == 0 else (info.st_uid, info.st_gid)
+
+
+def _give(home: Path, owner: tuple[int, int]) -> None:
+    """Make `home` and everything in it `owner`'s (hard links once, as one file)."""
+    os.chown(home, *owner)
+    for folder, dirs, files in os.walk(home):
+        for name in (*dirs, *files):
+            os.chown(os.path.join(folder, name), *owner, follow_symlinks=False)
 
 
 def _copy(backup: Path, home: Path, manifest: Manifest, say: Say | None) -> None:

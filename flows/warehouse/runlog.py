@@ -128,6 +128,9 @@ def run_lock(home: Path, wait_seconds: float = 0):
     holds the holder's process id, which one waiting never overwrites."""
     home.mkdir(parents=True, exist_ok=True)
     handle = (home / ".run.lock").open("a+")
+    owner = home.stat()
+    if os.geteuid() == 0 and owner.st_uid != 0:  # root's backup leaves the services their lock
+        os.fchown(handle.fileno(), owner.st_uid, owner.st_gid)
     deadline = time.monotonic() + wait_seconds
     while True:
         try:
