@@ -506,3 +506,40 @@ def test_the_demo_warehouse_copies_into_the_lake_and_every_table_reads_back_iden
             differing.append(table)
     assert differing == []
     assert writer.execute("select count(*) from lake.marts.fct_bid_overview").fetchone()[0] > 0
+
+
+def test_put_back_makes_every_table_what_it_was_at_the_published_snapshot(writer):
+    """A failed night wrote the lake (appended and deleted rows, replaced a table, made a
+    schema and a table, dropped one): putting it back to the published snapshot makes each
+    table hold exactly that snapshot's rows, in one new snapshot, and the table made since
+    gone."""
+    writer.execute("create schema lake.raw; create schema lake.marts")
+    writer.execute("create table lake.raw.incidents as select range as id from range(100)")
+    writer.execute("create table lake.marts.bids as select range as bid from range(10)")
+    writer.execute("create table lake.marts.old as select 1 as x")
+    writer.execute("create table lake.marts.untouched as select 2 as y")
+    published = lake.current_snapshot(writer)
+    writer.execute("insert into lake.raw.incidents select range from range(100, 150)")
+    writer.execute("delete from lake.raw.incidents where id < 5")
+    writer.execute("create or replace table lake.marts.bids as select 99 as bid")
+    writer.execute("create schema lake.build; create table lake.build.half as select 1 as z")
+    writer.execute("drop table lake.marts.old")
+
+    put = lake.put_back(writer, published, message="put back to the published snapshot")
+
+    assert put == lake.current_snapshot(writer) and put > published
+    assert lake.snapshots(writer)[-1].commit_message == "put back to the published snapshot"
+    assert set(lake.tables_at(writer)) == set(lake.tables_at(writer, published))
+    for table in ("raw.incidents", "marts.bids", "marts.old", "marts.untouched"):
+        now = writer.execute(f"select * from lake.{table} order by all").fetchall()
+        then = f"select * from lake.{table} at (version => {published}) order by all"
+        assert now == writer.execute(then).fetchall(), table
+    assert writer.execute("select count(*), sum(id) from lake.raw.incidents").fetchone() == (
+        100,
+        4950,
+    )
+    # The untouched table kept its files: nothing of it was written again.
+    assert (
+        lake.tables_at(writer)[("marts", "untouched")]
+        == (lake.tables_at(writer, published)[("marts", "untouched")])
+    )

@@ -287,6 +287,72 @@ def cleanup_old_files(
     return sorted(row[0] for row in rows)
 
 
+def tables_at(
+    con: duckdb.DuckDBPyConnection, snapshot: int | None = None, alias: str = ALIAS
+) -> dict[tuple[str, str], int]:
+    """The lake's tables at `snapshot` (default the latest), by (schema, name): their DuckLake
+    table ids, from the catalog. A table replaced since (dbt's table models are, each night)
+    has a new id under the same name."""
+    metadata = _name(f"__ducklake_metadata_{alias}", METADATA_SCHEMA)
+    if snapshot is None:
+        snapshot = con.execute(
+            "select id from ducklake_last_committed_snapshot(?)", [alias]
+        ).fetchone()[0]
+    live = "{0}.begin_snapshot <= $n and ({0}.end_snapshot is null or {0}.end_snapshot > $n)"
+    rows = con.execute(
+        f"select s.schema_name, t.table_name, t.table_id "
+        f"from {metadata}.ducklake_table t join {metadata}.ducklake_schema s using (schema_id) "
+        f"where {live.format('t')} and {live.format('s')}",
+        {"n": snapshot},
+    ).fetchall()
+    return {(schema, table): table_id for schema, table, table_id in rows}
+
+
+def _touched_since(con: duckdb.DuckDBPyConnection, snapshot: int, alias: str) -> set[int]:
+    """Ids of the tables a snapshot after `snapshot` inserted into or deleted from."""
+    touched: set[int] = set()
+    for later in snapshots(con, alias):
+        if later.snapshot_id > snapshot:
+            for kind in ("tables_inserted_into", "tables_deleted_from"):
+                touched.update(int(table_id) for table_id in later.changes.get(kind, ()))
+    return touched
+
+
+def put_back(
+    con: duckdb.DuckDBPyConnection, snapshot: int, *, message: str, alias: str = ALIAS
+) -> int:
+    """Make the lake's tables what they were at `snapshot`, in one transaction (one snapshot,
+    labelled `message`; its id): a table made since is dropped, one dropped or replaced since
+    is made again from `AT (VERSION => snapshot)`, and in one written since, rows added are
+    deleted and rows deleted are put back, by DuckLake's row ids, which stay the same across
+    snapshots. What a failed night or a killed loader wrote goes; readers of the snapshot
+    see no difference (docs/decisions/0011)."""
+    then, now = tables_at(con, snapshot, alias), tables_at(con, None, alias)
+    touched = _touched_since(con, snapshot, alias)
+    con.execute("begin")
+    try:
+        label_commit(con, message, alias=alias)
+        for schema, table in sorted(now.keys() - then.keys()):
+            con.execute(f"drop table {_name(alias, schema, table)}")
+        for (schema, table), table_id in sorted(then.items()):
+            target = _name(alias, schema, table)
+            earlier = f"from {target} at (version => {int(snapshot)})"
+            if now.get((schema, table)) != table_id:
+                con.execute(f"create schema if not exists {_name(alias, schema)}")
+                con.execute(f"create or replace table {target} as {earlier}")
+            elif table_id in touched:
+                con.execute(f"delete from {target} where rowid not in (select rowid {earlier})")
+                con.execute(
+                    f"insert into {target} select * {earlier} "
+                    f"where rowid not in (select rowid from {target})"
+                )
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    return con.execute("select id from ducklake_last_committed_snapshot(?)", [alias]).fetchone()[0]
+
+
 def data_files(con: duckdb.DuckDBPyConnection, table: str, alias: str = ALIAS) -> list[str]:
     """The Parquet files that hold `table` (`schema.name`) in the snapshot being read."""
     schema, name = table.split(".")
