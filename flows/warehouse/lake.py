@@ -1,0 +1,505 @@
+"""The warehouse on a DuckLake (the second backend, docs/scale-out.md): its settings, the two
+DuckDB extensions loaded from their wheels, attaching the lake (a writer, or a reader at the
+latest or a given snapshot), its snapshots, their expiry and the cleanup of the files they
+held, and copying a DuckDB file's tables into it.
+
+A DuckLake keeps its tables as Parquet files under a data path (a folder, local or shared) and
+their metadata and snapshots in a catalog database, here PostgreSQL in a schema of its own
+(`METADATA_SCHEMA`). Every committed DuckDB transaction on the lake is one snapshot, however many
+tables it writes; a reader sees the snapshot that was latest when its transaction began, or
+the one it asks for.
+
+Nothing is downloaded: the extensions come from the registry's wheels
+(`duckdb-extension-ducklake`, `duckdb-extension-postgres` at DuckDB's version), and every
+connection made here has DuckDB's automatic install and load switched off. DuckDB finds an
+extension by name under `<extension_directory>/v<version>/<platform>/<name>.duckdb_extension`
+and calls the entry point named after the file; the postgres wheel ships its file as
+`postgres.duckdb_extension` while its entry point is `postgres_scanner_duckdb_cpp_init`, so a
+folder of links with DuckDB's names (`extension_directory()`) is what `LOAD postgres`, dbt's
+`extensions:` and an `INSTALL` of an extension already there all read.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+BACKENDS = ("file", "ducklake")
+ALIAS = "lake"
+# The PostgreSQL schema that holds the lake's catalog tables: one schema, so an auditor's
+# read-only role is granted it whole (docs/scale-out.md).
+METADATA_SCHEMA = "bluelight_lake"
+# Options kept in the catalog, for every client that writes. No rows kept in the catalog
+# itself ("inlined"): a table of each small insert in PostgreSQL made the demo warehouse's copy
+# commit in 15 s instead of 0.6 s, and every table stays a Parquet file an auditor reads alike.
+LAKE_OPTIONS = {"data_inlining_row_limit": 0}
+# Each extension the lake needs: the wheel's name for it, and the name DuckDB loads it by.
+EXTENSIONS = {"postgres": "postgres_scanner", "ducklake": "ducklake"}
+# DuckDB's own automatic install and load, off: an extension not loaded here is an error.
+NO_DOWNLOADS = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+
+
+class LakeError(RuntimeError):
+    """The lake cannot be used as configured: the message says what to set or install."""
+
+
+@dataclass(frozen=True)
+class LakeSettings:
+    """Which backend holds the warehouse and, for a lake, where it is. To join
+    flows/settings.py's `Settings` as the fields `backend`, `lake_catalog`, `lake_data_path`."""
+
+    backend: str = "file"
+    """`file` (one DuckDB file, the default) or `ducklake` (`BLUELIGHT_BACKEND`)."""
+
+    lake_catalog: str | None = None
+    """The catalog's PostgreSQL database as a libpq connection string
+    (`BLUELIGHT_LAKE_CATALOG`, e.g. `dbname=bluelight host=catalog.example.org user=loader`).
+    Its password belongs in `~/.pgpass` or `PGPASSFILE`, not here: DuckDB's errors repeat the
+    connection string."""
+
+    lake_data_path: str | None = None
+    """The folder (or object-store prefix) the lake's Parquet files are under
+    (`BLUELIGHT_LAKE_DATA_PATH`). Needed to create the lake; after that the catalog records it,
+    and a reader that has the files at the same path may leave it out."""
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> LakeSettings:
+        given = os.environ if environ is None else environ
+        settings = cls(
+            backend=given.get("BLUELIGHT_BACKEND") or "file",
+            lake_catalog=given.get("BLUELIGHT_LAKE_CATALOG") or None,
+            lake_data_path=given.get("BLUELIGHT_LAKE_DATA_PATH") or None,
+        )
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        if self.backend not in BACKENDS:
+            raise LakeError(f"BLUELIGHT_BACKEND={self.backend}: it must be one of {BACKENDS}")
+        if self.backend == "ducklake" and not self.lake_catalog:
+            raise LakeError(
+                "BLUELIGHT_BACKEND=ducklake needs BLUELIGHT_LAKE_CATALOG, the catalog's "
+                "PostgreSQL connection string"
+            )
+
+
+def extension_file(name: str) -> Path:
+    """The extension's file in its wheel (`duckdb-extension-<name>` at DuckDB's version)."""
+    package = f"duckdb_extension_{name}"
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise LakeError(
+            f"the DuckDB extension {name} is not installed: "
+            f"pip install duckdb-extension-{name}=={duckdb.__version__}"
+        )
+    folder = Path(next(iter(spec.submodule_search_locations)))
+    path = folder / "extensions" / f"v{duckdb.__version__}" / f"{name}.duckdb_extension"
+    if not path.is_file():
+        raise LakeError(f"{path} is missing: the wheel is not for DuckDB {duckdb.__version__}")
+    return path
+
+
+def _cache_home() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+
+
+def extension_directory(root: Path | None = None) -> Path:
+    """A DuckDB extension directory whose entries link to the wheels' files under DuckDB's
+    names; made (or its links pointed again) on each call. Default
+    `$XDG_CACHE_HOME/bluelight/duckdb_extensions`."""
+    root = root or _cache_home() / "bluelight" / "duckdb_extensions"
+    platform = duckdb.connect().execute("pragma platform").fetchone()[0]
+    folder = root / f"v{duckdb.__version__}" / platform
+    folder.mkdir(parents=True, exist_ok=True)
+    for wheel_name, duckdb_name in EXTENSIONS.items():
+        target = extension_file(wheel_name)
+        link = folder / f"{duckdb_name}.duckdb_extension"
+        if link.is_symlink() and Path(os.readlink(link)) == target:
+            continue
+        # A new link beside it, renamed over the old: another process never sees none.
+        fresh = link.with_name(f".{link.name}.{os.getpid()}")
+        fresh.unlink(missing_ok=True)
+        fresh.symlink_to(target)
+        os.replace(fresh, link)
+    return root
+
+
+def connection_config(extensions_root: Path | None = None) -> dict[str, object]:
+    """DuckDB settings for a connection that uses the lake: nothing installed or loaded by
+    DuckDB itself, extensions found in `extension_directory()`."""
+    return {**NO_DOWNLOADS, "extension_directory": str(extension_directory(extensions_root))}
+
+
+def connect(
+    database: str = ":memory:", *, config: dict[str, object] | None = None
+) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with the lake's extensions loaded from their wheels."""
+    con = duckdb.connect(database, config={**connection_config(), **(config or {})})
+    for name in EXTENSIONS:
+        con.execute(f"load {name}")
+    return con
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def attach_sql(
+    lake: LakeSettings,
+    alias: str = ALIAS,
+    *,
+    read_only: bool = False,
+    snapshot: int | None = None,
+) -> str:
+    """The ATTACH statement for the lake. A reader may be pinned to a snapshot (DuckLake
+    allows that only read-only)."""
+    if not lake.lake_catalog:
+        raise LakeError("no lake catalog is set (BLUELIGHT_LAKE_CATALOG)")
+    options = [f"METADATA_SCHEMA {_literal(METADATA_SCHEMA)}"]
+    if lake.lake_data_path:
+        options.append(f"DATA_PATH {_literal(str(lake.lake_data_path))}")
+    if snapshot is not None:
+        if not read_only:
+            raise LakeError("a lake is attached at a snapshot only to read it")
+        options.append(f"SNAPSHOT_VERSION {int(snapshot)}")
+    if read_only:
+        options.append("READ_ONLY")
+    return (
+        f"attach {_literal('ducklake:postgres:' + lake.lake_catalog)} as {alias} "
+        f"({', '.join(options)})"
+    )
+
+
+def attach(
+    con: duckdb.DuckDBPyConnection,
+    lake: LakeSettings,
+    alias: str = ALIAS,
+    *,
+    read_only: bool = False,
+    snapshot: int | None = None,
+) -> None:
+    """Attach the lake to `con` (a connection from `connect`) as `alias`; a writer makes sure
+    the catalog keeps `LAKE_OPTIONS`."""
+    con.execute(attach_sql(lake, alias, read_only=read_only, snapshot=snapshot))
+    if not read_only:
+        set_options(con, alias)
+
+
+def set_options(con: duckdb.DuckDBPyConnection, alias: str = ALIAS) -> None:
+    """Keep `LAKE_OPTIONS` in the lake's catalog (a lake's writer sets them when it makes it)."""
+    kept = dict(
+        con.execute("select option_name, value from ducklake_options(?)", [alias]).fetchall()
+    )
+    for option, value in LAKE_OPTIONS.items():
+        if kept.get(option) != str(value):
+            con.execute("call ducklake_set_option(?, ?, ?)", [alias, option, value])
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One committed state of the lake."""
+
+    snapshot_id: int
+    snapshot_time: datetime
+    changes: dict
+    author: str | None
+    commit_message: str | None
+    commit_extra_info: str | None
+
+
+def snapshots(con: duckdb.DuckDBPyConnection, alias: str = ALIAS) -> list[Snapshot]:
+    """The lake's snapshots still kept, oldest first."""
+    rows = con.execute(
+        "select snapshot_id, snapshot_time, changes, author, commit_message, commit_extra_info "
+        "from ducklake_snapshots(?) order by snapshot_id",
+        [alias],
+    ).fetchall()
+    return [Snapshot(*row) for row in rows]
+
+
+def current_snapshot(con: duckdb.DuckDBPyConnection, alias: str = ALIAS) -> int:
+    """The snapshot this connection's transaction reads."""
+    return con.execute("select id from ducklake_current_snapshot(?)", [alias]).fetchone()[0]
+
+
+def label_commit(
+    con: duckdb.DuckDBPyConnection,
+    message: str,
+    *,
+    author: str = "bluelight",
+    extra_info: str | None = None,
+    alias: str = ALIAS,
+) -> None:
+    """Name the snapshot the open transaction will commit (`ducklake_set_commit_message`):
+    what `snapshots` shows as its author, message and extra information."""
+    con.execute(
+        "call ducklake_set_commit_message(?, ?, ?, extra_info => ?)",
+        [alias, author, message, extra_info],
+    )
+
+
+def expire_snapshots(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    older_than: datetime | None = None,
+    versions: Sequence[int] = (),
+    dry_run: bool = False,
+    alias: str = ALIAS,
+) -> list[int]:
+    """Expire snapshots taken before `older_than`, or those of `versions`
+    (`ducklake_expire_snapshots`); the ids expired. DuckLake never expires the latest one.
+    Their files stay until `cleanup_old_files`."""
+    if older_than is None and not versions:
+        raise LakeError("expire what: give older_than or versions")
+    arguments, values = ["dry_run => ?"], [alias, dry_run]
+    if older_than is not None:
+        arguments.append("older_than => ?")
+        values.append(older_than)
+    if versions:
+        arguments.append("versions => ?::ubigint[]")
+        values.append(list(versions))
+    rows = con.execute(
+        f"select snapshot_id from ducklake_expire_snapshots(?, {', '.join(arguments)})", values
+    ).fetchall()
+    return sorted(row[0] for row in rows)
+
+
+def cleanup_old_files(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    older_than: datetime | None = None,
+    dry_run: bool = False,
+    alias: str = ALIAS,
+) -> list[str]:
+    """Delete the data files no kept snapshot reads any more (`ducklake_cleanup_old_files`):
+    those scheduled for deletion before `older_than`, or all of them; their paths."""
+    if older_than is None:
+        sql, values = "dry_run => ?, cleanup_all => true", [alias, dry_run]
+    else:
+        sql, values = "dry_run => ?, older_than => ?", [alias, dry_run, older_than]
+    rows = con.execute(f"select path from ducklake_cleanup_old_files(?, {sql})", values).fetchall()
+    return sorted(row[0] for row in rows)
+
+
+def tables_at(
+    con: duckdb.DuckDBPyConnection, snapshot: int | None = None, alias: str = ALIAS
+) -> dict[tuple[str, str], int]:
+    """The lake's tables at `snapshot` (default the latest), by (schema, name): their DuckLake
+    table ids, from the catalog. A table replaced since (dbt's table models are, each night)
+    has a new id under the same name."""
+    metadata = _name(f"__ducklake_metadata_{alias}", METADATA_SCHEMA)
+    if snapshot is None:
+        snapshot = con.execute(
+            "select id from ducklake_last_committed_snapshot(?)", [alias]
+        ).fetchone()[0]
+    live = "{0}.begin_snapshot <= $n and ({0}.end_snapshot is null or {0}.end_snapshot > $n)"
+    rows = con.execute(
+        f"select s.schema_name, t.table_name, t.table_id "
+        f"from {metadata}.ducklake_table t join {metadata}.ducklake_schema s using (schema_id) "
+        f"where {live.format('t')} and {live.format('s')}",
+        {"n": snapshot},
+    ).fetchall()
+    return {(schema, table): table_id for schema, table, table_id in rows}
+
+
+def _touched_since(con: duckdb.DuckDBPyConnection, snapshot: int, alias: str) -> set[int]:
+    """Ids of the tables a snapshot after `snapshot` inserted into or deleted from."""
+    touched: set[int] = set()
+    for later in snapshots(con, alias):
+        if later.snapshot_id > snapshot:
+            for kind in ("tables_inserted_into", "tables_deleted_from"):
+                touched.update(int(table_id) for table_id in later.changes.get(kind, ()))
+    return touched
+
+
+def put_back(
+    con: duckdb.DuckDBPyConnection, snapshot: int, *, message: str, alias: str = ALIAS
+) -> int:
+    """Make the lake's tables what they were at `snapshot`, in one transaction (one snapshot,
+    labelled `message`; its id): a table made since is dropped, one dropped or replaced since
+    is made again from `AT (VERSION => snapshot)`, and in one written since, rows added are
+    deleted and rows deleted are put back, by DuckLake's row ids, which stay the same across
+    snapshots. What a failed night or a killed loader wrote goes; readers of the snapshot
+    see no difference (docs/decisions/0011)."""
+    then, now = tables_at(con, snapshot, alias), tables_at(con, None, alias)
+    touched = _touched_since(con, snapshot, alias)
+    con.execute("begin")
+    try:
+        label_commit(con, message, alias=alias)
+        for schema, table in sorted(now.keys() - then.keys()):
+            con.execute(f"drop table {_name(alias, schema, table)}")
+        for (schema, table), table_id in sorted(then.items()):
+            target = _name(alias, schema, table)
+            earlier = f"from {target} at (version => {int(snapshot)})"
+            if now.get((schema, table)) != table_id:
+                con.execute(f"create schema if not exists {_name(alias, schema)}")
+                con.execute(f"create or replace table {target} as {earlier}")
+            elif table_id in touched:
+                con.execute(f"delete from {target} where rowid not in (select rowid {earlier})")
+                con.execute(
+                    f"insert into {target} select * {earlier} "
+                    f"where rowid not in (select rowid from {target})"
+                )
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    return con.execute("select id from ducklake_last_committed_snapshot(?)", [alias]).fetchone()[0]
+
+
+def data_files(con: duckdb.DuckDBPyConnection, table: str, alias: str = ALIAS) -> list[str]:
+    """The Parquet files that hold `table` (`schema.name`) in the snapshot being read."""
+    schema, name = table.split(".")
+    rows = con.execute(
+        "select data_file from ducklake_list_files(?, ?, schema => ?)", [alias, name, schema]
+    ).fetchall()
+    return sorted(row[0] for row in rows)
+
+
+def _name(*parts: str) -> str:
+    return ".".join('"' + part.replace('"', '""') + '"' for part in parts)
+
+
+def copy_warehouse(
+    con: duckdb.DuckDBPyConnection, source: str, *, message: str, alias: str = ALIAS
+) -> int:
+    """Copy every schema, table (with its and its columns' comments), view and macro of the
+    attached DuckDB database `source` into the lake in one transaction: one snapshot, labelled
+    `message`; its id. Not `COPY FROM DATABASE`, which copies constraints too: DuckLake has no
+    PRIMARY KEY or UNIQUE, and the file warehouse's audit tables have keys."""
+    con.execute("begin")
+    try:
+        label_commit(con, message, alias=alias)
+        _copy_tables(con, source, alias)
+        _copy_views_and_macros(con, source, alias)
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    return con.execute("select id from ducklake_last_committed_snapshot(?)", [alias]).fetchone()[0]
+
+
+def _copy_tables(con: duckdb.DuckDBPyConnection, source: str, alias: str) -> None:
+    schemas = con.execute(
+        "select schema_name from duckdb_schemas() where database_name = ? and not internal",
+        [source],
+    ).fetchall()
+    for (schema,) in schemas:
+        con.execute(f"create schema if not exists {_name(alias, schema)}")
+    tables = con.execute(
+        "select schema_name, table_name, comment from duckdb_tables() "
+        "where database_name = ? and not temporary order by all",
+        [source],
+    ).fetchall()
+    for schema, table, comment in tables:
+        target = _name(alias, schema, table)
+        con.execute(f"create table {target} as from {_name(source, schema, table)}")
+        if comment:
+            con.execute(f"comment on table {target} is {_literal(comment)}")
+    columns = con.execute(
+        "select c.schema_name, c.table_name, c.column_name, c.comment "
+        "from duckdb_columns() c join duckdb_tables() t using (database_name, table_oid) "
+        "where c.database_name = ? and c.comment is not null",
+        [source],
+    ).fetchall()
+    for schema, table, column, comment in columns:
+        target = _name(alias, schema, table, column)
+        con.execute(f"comment on column {target} is {_literal(comment)}")
+
+
+def _calls(definition: str, names: set[str]) -> bool:
+    return any(f"{name}(" in definition for name in names)
+
+
+def _callees_first(macros: list[tuple]) -> list[tuple]:
+    """Macros ordered so that each comes after the macros its definition calls by name."""
+    done: list[tuple] = []
+    waiting = list(macros)
+    while waiting:
+        names = {macro[2] for macro in waiting}
+        # A cycle leaves none ready: take one, and DuckDB says which macro it cannot find.
+        ready = [m for m in waiting if not _calls(m[5], names - {m[2]})] or waiting[:1]
+        done += ready
+        waiting = [m for m in waiting if m not in ready]
+    return done
+
+
+def _copy_views_and_macros(con: duckdb.DuckDBPyConnection, source: str, alias: str) -> None:
+    """A view's or macro's SQL names tables and macros without a database: run in the lake,
+    they bind to the lake's. Macros first, each after those it calls, then views in the order
+    they were made, so whatever one reads is there before it."""
+    views = con.execute(
+        "select sql from duckdb_views() where database_name = ? and not internal order by view_oid",
+        [source],
+    ).fetchall()
+    macros = con.execute(
+        "select distinct function_oid, schema_name, function_name, function_type, parameters, "
+        "macro_definition from duckdb_functions() "
+        "where database_name = ? and function_type in ('macro', 'table_macro') "
+        "order by function_oid",
+        [source],
+    ).fetchall()
+    before = con.execute("select current_database()").fetchone()[0]
+    con.execute(f"use {_name(alias)}")
+    try:
+        for _oid, schema, name, kind, parameters, definition in _callees_first(macros):
+            body = f"table {definition}" if kind == "table_macro" else definition
+            con.execute(
+                f"create or replace macro {_name(alias, schema, name)}"
+                f"({', '.join(parameters)}) as {body}"
+            )
+        for (sql,) in views:
+            con.execute(sql)
+    finally:
+        con.execute(f"use {_name(before)}")
+
+
+def reader_grants(role: str, owner: str, database: str) -> list[str]:
+    """The SQL, run in the catalog's database by its owner or a superuser, that lets the
+    PostgreSQL role `role` (made with LOGIN) read the lake and write nothing: the database, the
+    metadata schema, its tables now and those `owner` (the loader's role) makes later (DuckLake
+    makes a catalog table for rows it keeps in the catalog, were `LAKE_OPTIONS` to allow it)."""
+    return [
+        f'grant connect on database "{database}" to "{role}"',
+        f'grant usage on schema "{METADATA_SCHEMA}" to "{role}"',
+        f'grant select on all tables in schema "{METADATA_SCHEMA}" to "{role}"',
+        f'alter default privileges for role "{owner}" in schema "{METADATA_SCHEMA}" '
+        f'grant select on tables to "{role}"',
+        f'alter role "{role}" set default_transaction_read_only = on',
+    ]
+
+
+def dbt_output(lake: LakeSettings, *, threads: int = 1, alias: str = ALIAS) -> dict:
+    """A dbt-duckdb profile output that builds into the lake: an in-memory DuckDB with the lake
+    attached as `alias` and made the target and default database, the extensions loaded by
+    name from
+    `extension_directory()` (dbt-duckdb's INSTALL of an extension already there does
+    nothing), DuckDB's automatic install and load off."""
+    options = {"metadata_schema": METADATA_SCHEMA}
+    if lake.lake_data_path:
+        options["data_path"] = str(lake.lake_data_path)
+    return {
+        "type": "duckdb",
+        "path": ":memory:",
+        "database": alias,
+        "threads": threads,
+        "config_options": connection_config(),
+        "extensions": list(EXTENSIONS),
+        # The lake as every cursor's default database: the project names its relations
+        # without one (dbt_project/macros/relation_names.sql).
+        "settings": {"schema": f"{alias}.main"},
+        "attach": [
+            {
+                "path": f"ducklake:postgres:{lake.lake_catalog}",
+                "alias": alias,
+                "is_ducklake": True,
+                "options": options,
+            }
+        ],
+    }
