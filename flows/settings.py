@@ -181,6 +181,31 @@ class Settings:
     """The longest line a CSV may have, in bytes (`BLUELIGHT_CSV_LINE_LIMIT`); a row of an
     agency extract is a few hundred bytes."""
 
+    backend: str = "file"
+    """Which backend holds the warehouse (`BLUELIGHT_BACKEND`): `file`, one DuckDB file (the
+    default, and the demo's), or `ducklake`, a DuckLake of Parquet files with a PostgreSQL
+    catalog that several machines share (docs/scale-out.md)."""
+
+    lake_catalog: str | None = field(default=None, repr=False)
+    """The lake's catalog, a PostgreSQL database, as a libpq connection string
+    (`BLUELIGHT_LAKE_CATALOG`, e.g. `dbname=bluelight host=catalog.example.org user=loader`);
+    needed when the backend is `ducklake`. Its password belongs in the user's `~/.pgpass` (or the
+    file `PGPASSFILE` names), not in the string: DuckDB's errors repeat the string. A string that
+    must hold one is kept in the secrets file, as a secret setting."""
+
+    lake_data_path: Path | None = None
+    """The folder the lake's Parquet files are under (`BLUELIGHT_LAKE_DATA_PATH`): local, or a
+    network share mounted at the same path on every machine that writes. Needed to make the
+    lake; after that the catalog records it."""
+
+    def __post_init__(self) -> None:
+        _backend(self.backend)
+        if self.backend == "ducklake" and not self.lake_catalog:
+            raise SettingsError(
+                "BLUELIGHT_BACKEND=ducklake needs BLUELIGHT_LAKE_CATALOG, the lake catalog's "
+                "PostgreSQL connection string (docs/scale-out.md)"
+            )
+
     @property
     def file_limits(self) -> FileLimits:
         """The limits each inbox file's load keeps (flows/sources/limits.py)."""
@@ -261,6 +286,7 @@ SECRET_VARIABLES = (
     "BLUELIGHT_OIDC_CLIENT_SECRET",
     "BLUELIGHT_COOKIE_SECRET",
     "BLUELIGHT_SMTP_PASSWORD",
+    "BLUELIGHT_LAKE_CATALOG",
 )
 
 
@@ -295,6 +321,17 @@ def _size(text: str) -> str:
     """A size as DuckDB writes one ("2GB"), refused here rather than mid-run if it is not."""
     byte_count(text)
     return text
+
+
+# The warehouse's backends (flows/warehouse/lake.py is the second).
+BACKENDS = ("file", "ducklake")
+
+
+def _backend(text: str) -> None:
+    if text not in BACKENDS:
+        raise SettingsError(
+            f"BLUELIGHT_BACKEND={text}: it must be {' or '.join(BACKENDS)} (default file)"
+        )
 
 
 # Each environment variable: the setting it gives, and how its text becomes the value.
@@ -337,4 +374,7 @@ ENVIRONMENT = {
     "BLUELIGHT_SESSION_HOURS": ("session_hours", float),
     "BLUELIGHT_ACCESS_LOG": ("access_log_path", lambda v: Path(v).expanduser().resolve()),
     "BLUELIGHT_ACCESS_FILE": ("access_file_path", lambda v: Path(v).expanduser().resolve()),
+    "BLUELIGHT_BACKEND": ("backend", str),
+    "BLUELIGHT_LAKE_CATALOG": ("lake_catalog", str),
+    "BLUELIGHT_LAKE_DATA_PATH": ("lake_data_path", lambda v: Path(v).expanduser().resolve()),
 }

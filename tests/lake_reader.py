@@ -16,12 +16,13 @@ import json
 import sys
 from pathlib import Path
 
+from flows.settings import Settings
 from flows.warehouse import lake
 
 
 def _attached():
     con = lake.connect()
-    lake.attach(con, lake.LakeSettings.from_env(), read_only=True)
+    lake.attach(con, Settings.from_env(), read_only=True)
     return con
 
 

@@ -26,7 +26,7 @@ import pytest
 import yaml
 from postgres import PostgresMissing, postgres_server
 
-from flows.settings import PROJECT_ROOT
+from flows.settings import PROJECT_ROOT, Settings, SettingsError
 from flows.warehouse import lake
 
 _databases = itertools.count(1)
@@ -52,12 +52,14 @@ def server(extensions):
 
 
 @pytest.fixture
-def lake_settings(server, tmp_path) -> lake.LakeSettings:
+def lake_settings(server, tmp_path) -> Settings:
     """A new lake: an empty catalog database and an empty data folder."""
     catalog = server.create_database(f"lake_{next(_databases)}")
     data = tmp_path / "lake_data"
     data.mkdir()
-    return lake.LakeSettings("ducklake", catalog, str(data))
+    return Settings(
+        tmp_path / "home", backend="ducklake", lake_catalog=catalog, lake_data_path=data
+    )
 
 
 @pytest.fixture
@@ -68,12 +70,12 @@ def writer(lake_settings):
     con.close()
 
 
-def _reader_env(settings: lake.LakeSettings) -> dict[str, str]:
+def _reader_env(settings: Settings) -> dict[str, str]:
     """What a reader on another machine is given: the catalog's address and the data path."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("BLUELIGHT_")}
     env["PYTHONPATH"] = os.pathsep.join([str(PROJECT_ROOT), env.get("PYTHONPATH", "")])
     env["BLUELIGHT_LAKE_CATALOG"] = settings.lake_catalog
-    env["BLUELIGHT_LAKE_DATA_PATH"] = settings.lake_data_path
+    env["BLUELIGHT_LAKE_DATA_PATH"] = str(settings.lake_data_path)
     return env
 
 
@@ -82,7 +84,7 @@ def reader():
     """Start tests/lake_reader.py in a process of its own; returns it once it has attached the
     lake."""
 
-    def start(settings: lake.LakeSettings, *argv: str) -> subprocess.Popen:
+    def start(settings: Settings, *argv: str) -> subprocess.Popen:
         process = subprocess.Popen(
             [sys.executable, str(Path(__file__).with_name("lake_reader.py")), *argv],
             env=_reader_env(settings),
@@ -111,12 +113,33 @@ def _ask(reader: subprocess.Popen, sql: str):
     return answer["rows"]
 
 
-def test_settings_name_the_backend_and_refuse_a_lake_without_catalog():
-    assert lake.LakeSettings.from_env({}).backend == "file"
-    with pytest.raises(lake.LakeError, match="BLUELIGHT_LAKE_CATALOG"):
-        lake.LakeSettings.from_env({"BLUELIGHT_BACKEND": "ducklake"})
-    with pytest.raises(lake.LakeError, match="one of"):
-        lake.LakeSettings.from_env({"BLUELIGHT_BACKEND": "lake"})
+def test_settings_name_the_backend_and_refuse_a_lake_without_catalog(monkeypatch, tmp_path):
+    for variable in ("BLUELIGHT_SECRETS_FILE", "BLUELIGHT_BACKEND", "BLUELIGHT_LAKE_CATALOG"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("BLUELIGHT_LAKE_DATA_PATH", str(tmp_path / "lake" / ".." / "data"))
+    settings = Settings.from_env()
+    assert (settings.backend, settings.lake_catalog) == ("file", None)
+    assert settings.lake_data_path == tmp_path / "data"
+    monkeypatch.setenv("BLUELIGHT_BACKEND", "ducklake")
+    with pytest.raises(SettingsError, match="needs BLUELIGHT_LAKE_CATALOG"):
+        Settings.from_env()
+    catalog = "dbname=bluelight user=loader password=s3cret"
+    monkeypatch.setenv("BLUELIGHT_LAKE_CATALOG", catalog)
+    settings = Settings.from_env()
+    assert (settings.backend, settings.lake_catalog) == ("ducklake", catalog)
+    assert "s3cret" not in repr(settings)
+    monkeypatch.setenv("BLUELIGHT_BACKEND", "lake")
+    with pytest.raises(SettingsError, match="BLUELIGHT_BACKEND=lake: it must be file or ducklake"):
+        Settings.from_env()
+
+
+def test_the_lake_catalog_may_be_kept_in_the_secrets_file(monkeypatch, tmp_path):
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text('BLUELIGHT_LAKE_CATALOG = "dbname=bluelight password=s3cret"\n')
+    monkeypatch.delenv("BLUELIGHT_LAKE_CATALOG", raising=False)
+    monkeypatch.setenv("BLUELIGHT_SECRETS_FILE", str(secrets))
+    monkeypatch.setenv("BLUELIGHT_BACKEND", "ducklake")
+    assert Settings.from_env().lake_catalog == "dbname=bluelight password=s3cret"
 
 
 def test_the_extensions_load_from_the_wheels_with_downloads_off(extensions):
@@ -455,8 +478,8 @@ def test_a_read_only_postgres_role_reads_the_lake_and_cannot_write_it(
     monkeypatch.setenv("PGPASSFILE", str(passwords))
     address = f"dbname=audited_lake host=127.0.0.1 port={server.port} user="
     data = tmp_path / "lake_data"
-    loader_lake = lake.LakeSettings("ducklake", address + "loader", str(data))
-    auditor_lake = lake.LakeSettings("ducklake", address + "auditor", str(data))
+    loader_lake = Settings(tmp_path, lake_catalog=address + "loader", lake_data_path=data)
+    auditor_lake = Settings(tmp_path, lake_catalog=address + "auditor", lake_data_path=data)
 
     with lake.connect() as loader:
         lake.attach(loader, loader_lake)

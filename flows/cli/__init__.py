@@ -1,5 +1,6 @@
 """The `bluelight` command: one verb per job a user has, each in the module for its users
-(running.py, sources.py, warehouse.py, security.py, reports.py, server.py, backups.py)."""
+(running.py, sources.py, warehouse.py, security.py, reports.py, server.py, backups.py,
+lake.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from flows.cli import backups, reports, running, security, server, sources, warehouse
+from flows.cli import backups, lake, reports, running, security, server, sources, warehouse
 from flows.settings import Settings, SettingsError
 
 
@@ -27,6 +28,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_report_verbs(verbs)
     _add_server_verbs(verbs)
     backups.add_verbs(verbs)
+    lake.add_verbs(verbs)
     return parser
 
 
@@ -292,5 +294,6 @@ def main(argv: list[str] | None = None) -> int:
         "deploy": server.deploy,
         "backup": backups.backup,
         "restore": backups.restore,
+        "migrate": lake.migrate,
     }
     return handler[args.verb](args, settings)

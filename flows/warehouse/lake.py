@@ -1,4 +1,4 @@
-"""The warehouse on a DuckLake (the second backend, docs/scale-out.md): its settings, the two
+"""The warehouse on a DuckLake (the second backend, docs/scale-out.md): the two
 DuckDB extensions loaded from their wheels, attaching the lake (a writer, or a reader at the
 latest or a given snapshot), its snapshots, their expiry and the cleanup of the files they
 held, and copying a DuckDB file's tables into it.
@@ -23,14 +23,15 @@ from __future__ import annotations
 
 import importlib.util
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 import duckdb
 
-BACKENDS = ("file", "ducklake")
+from flows.settings import Settings
+
 ALIAS = "lake"
 # The PostgreSQL schema that holds the lake's catalog tables: one schema, so an auditor's
 # read-only role is granted it whole (docs/scale-out.md).
@@ -47,46 +48,6 @@ NO_DOWNLOADS = {"autoinstall_known_extensions": False, "autoload_known_extension
 
 class LakeError(RuntimeError):
     """The lake cannot be used as configured: the message says what to set or install."""
-
-
-@dataclass(frozen=True)
-class LakeSettings:
-    """Which backend holds the warehouse and, for a lake, where it is. To join
-    flows/settings.py's `Settings` as the fields `backend`, `lake_catalog`, `lake_data_path`."""
-
-    backend: str = "file"
-    """`file` (one DuckDB file, the default) or `ducklake` (`BLUELIGHT_BACKEND`)."""
-
-    lake_catalog: str | None = None
-    """The catalog's PostgreSQL database as a libpq connection string
-    (`BLUELIGHT_LAKE_CATALOG`, e.g. `dbname=bluelight host=catalog.example.org user=loader`).
-    Its password belongs in `~/.pgpass` or `PGPASSFILE`, not here: DuckDB's errors repeat the
-    connection string."""
-
-    lake_data_path: str | None = None
-    """The folder (or object-store prefix) the lake's Parquet files are under
-    (`BLUELIGHT_LAKE_DATA_PATH`). Needed to create the lake; after that the catalog records it,
-    and a reader that has the files at the same path may leave it out."""
-
-    @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> LakeSettings:
-        given = os.environ if environ is None else environ
-        settings = cls(
-            backend=given.get("BLUELIGHT_BACKEND") or "file",
-            lake_catalog=given.get("BLUELIGHT_LAKE_CATALOG") or None,
-            lake_data_path=given.get("BLUELIGHT_LAKE_DATA_PATH") or None,
-        )
-        settings.check()
-        return settings
-
-    def check(self) -> None:
-        if self.backend not in BACKENDS:
-            raise LakeError(f"BLUELIGHT_BACKEND={self.backend}: it must be one of {BACKENDS}")
-        if self.backend == "ducklake" and not self.lake_catalog:
-            raise LakeError(
-                "BLUELIGHT_BACKEND=ducklake needs BLUELIGHT_LAKE_CATALOG, the catalog's "
-                "PostgreSQL connection string"
-            )
 
 
 def extension_file(name: str) -> Path:
@@ -151,7 +112,7 @@ def _literal(text: str) -> str:
 
 
 def attach_sql(
-    lake: LakeSettings,
+    lake: Settings,
     alias: str = ALIAS,
     *,
     read_only: bool = False,
@@ -178,7 +139,7 @@ def attach_sql(
 
 def attach(
     con: duckdb.DuckDBPyConnection,
-    lake: LakeSettings,
+    lake: Settings,
     alias: str = ALIAS,
     *,
     read_only: bool = False,
@@ -290,14 +251,14 @@ def cleanup_old_files(
 def tables_at(
     con: duckdb.DuckDBPyConnection, snapshot: int | None = None, alias: str = ALIAS
 ) -> dict[tuple[str, str], int]:
-    """The lake's tables at `snapshot` (default the latest), by (schema, name): their DuckLake
-    table ids, from the catalog. A table replaced since (dbt's table models are, each night)
-    has a new id under the same name."""
+    """The lake's tables at `snapshot` (default the one being read), by (schema, name): their
+    DuckLake table ids, from the catalog. A table replaced since (dbt's table models are, each
+    night) has a new id under the same name."""
     metadata = _name(f"__ducklake_metadata_{alias}", METADATA_SCHEMA)
     if snapshot is None:
-        snapshot = con.execute(
-            "select id from ducklake_last_committed_snapshot(?)", [alias]
-        ).fetchone()[0]
+        # The snapshot this transaction reads: `ducklake_last_committed_snapshot` is the last
+        # this connection committed, none on a connection that has written nothing.
+        snapshot = current_snapshot(con, alias)
     live = "{0}.begin_snapshot <= $n and ({0}.end_snapshot is null or {0}.end_snapshot > $n)"
     rows = con.execute(
         f"select s.schema_name, t.table_name, t.table_id "
@@ -366,17 +327,27 @@ def _name(*parts: str) -> str:
     return ".".join('"' + part.replace('"', '""') + '"' for part in parts)
 
 
+# Told of each table copied: its `schema.name`, how many are copied so far and of how many.
+Progress = Callable[[str, int, int], None]
+
+
 def copy_warehouse(
-    con: duckdb.DuckDBPyConnection, source: str, *, message: str, alias: str = ALIAS
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    *,
+    message: str,
+    extra_info: str | None = None,
+    progress: Progress | None = None,
+    alias: str = ALIAS,
 ) -> int:
     """Copy every schema, table (with its and its columns' comments), view and macro of the
     attached DuckDB database `source` into the lake in one transaction: one snapshot, labelled
-    `message`; its id. Not `COPY FROM DATABASE`, which copies constraints too: DuckLake has no
-    PRIMARY KEY or UNIQUE, and the file warehouse's audit tables have keys."""
+    `message` and `extra_info`; its id. Not `COPY FROM DATABASE`, which copies constraints too:
+    DuckLake has no PRIMARY KEY or UNIQUE, and the file warehouse's audit tables have keys."""
     con.execute("begin")
     try:
-        label_commit(con, message, alias=alias)
-        _copy_tables(con, source, alias)
+        label_commit(con, message, extra_info=extra_info, alias=alias)
+        _copy_tables(con, source, alias, progress)
         _copy_views_and_macros(con, source, alias)
         con.execute("commit")
     except Exception:
@@ -385,7 +356,9 @@ def copy_warehouse(
     return con.execute("select id from ducklake_last_committed_snapshot(?)", [alias]).fetchone()[0]
 
 
-def _copy_tables(con: duckdb.DuckDBPyConnection, source: str, alias: str) -> None:
+def _copy_tables(
+    con: duckdb.DuckDBPyConnection, source: str, alias: str, progress: Progress | None
+) -> None:
     schemas = con.execute(
         "select schema_name from duckdb_schemas() where database_name = ? and not internal",
         [source],
@@ -397,11 +370,13 @@ def _copy_tables(con: duckdb.DuckDBPyConnection, source: str, alias: str) -> Non
         "where database_name = ? and not temporary order by all",
         [source],
     ).fetchall()
-    for schema, table, comment in tables:
+    for done, (schema, table, comment) in enumerate(tables, start=1):
         target = _name(alias, schema, table)
         con.execute(f"create table {target} as from {_name(source, schema, table)}")
         if comment:
             con.execute(f"comment on table {target} is {_literal(comment)}")
+        if progress:
+            progress(f"{schema}.{table}", done, len(tables))
     columns = con.execute(
         "select c.schema_name, c.table_name, c.column_name, c.comment "
         "from duckdb_columns() c join duckdb_tables() t using (database_name, table_oid) "
@@ -475,7 +450,7 @@ def reader_grants(role: str, owner: str, database: str) -> list[str]:
     ]
 
 
-def dbt_output(lake: LakeSettings, *, threads: int = 1, alias: str = ALIAS) -> dict:
+def dbt_output(lake: Settings, *, threads: int = 1, alias: str = ALIAS) -> dict:
     """A dbt-duckdb profile output that builds into the lake: an in-memory DuckDB with the lake
     attached as `alias` and made the target and default database, the extensions loaded by
     name from
