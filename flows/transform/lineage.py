@@ -28,6 +28,7 @@ class Readiness:
     sources: tuple[str, ...]
     waiting_for: tuple[str, ...]
     rows: int
+    warns: bool = True  # False for a mart of bookkeeping (dbt meta `warn_when_waiting: false`)
 
     @property
     def status(self) -> str:
@@ -82,18 +83,35 @@ def loaded_sources(con: duckdb.DuckDBPyConnection) -> set[str]:
 def judge(con: duckdb.DuckDBPyConnection, manifest: dict) -> list[Readiness]:
     """Every mart's sources, those never loaded and its rows, in the warehouse `con` opens."""
     loaded = loaded_sources(con)
+    quiet = _quiet_marts(manifest)
     verdicts = []
     for mart, sources in mart_sources(manifest).items():
         rows = con.execute(f'select count(*) from {MART_SCHEMA}."{mart}"').fetchone()[0]
         waiting = tuple(s for s in sources if s not in loaded)
-        verdicts.append(Readiness(mart, sources, waiting, rows))
+        verdicts.append(Readiness(mart, sources, waiting, rows, mart not in quiet))
     return verdicts
 
 
+def _quiet_marts(manifest: dict) -> set[str]:
+    """Marts of bookkeeping, built from every agency source (marts.fct_file_counties): waiting
+    for one says nothing the marts of figures built from it do not say already."""
+    return {
+        node["name"]
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model"
+        and node.get("config", {}).get("meta", {}).get("warn_when_waiting") is False
+    }
+
+
 def warnings(verdicts: list[Readiness]) -> list[str]:
-    """A warning for each mart waiting for an agency extract. Published statistics are optional
-    (as for freshness): a mart waiting only for them is recorded, not warned about nightly."""
-    return [v.describe() for v in verdicts if any(not SOURCES[s].optional for s in v.waiting_for)]
+    """A warning for each mart of figures waiting for an agency extract. Published statistics
+    are optional (as for freshness): a mart waiting only for them is recorded, not warned about
+    nightly."""
+    return [
+        v.describe()
+        for v in verdicts
+        if v.warns and any(not SOURCES[s].optional for s in v.waiting_for)
+    ]
 
 
 def record(con: duckdb.DuckDBPyConnection, run_id: str, verdicts: list[Readiness]) -> None:

@@ -2,7 +2,10 @@
 -- concern the county of their district, of their organisation (every county it serves) or of
 -- their bid. A reader granted some counties sees these files in the lineage of their figures
 -- (the dashboard's scope) and never another area's rows. Published statistics concern every
--- county and every reader sees them, so they are not listed here.
+-- county and every reader sees them, so they are not listed here. Built from every agency
+-- source, it waits for each source never sent as the marts of figures do, which warn of it.
+{{ config(meta={'warn_when_waiting': false}) }}
+
 with
 
 areas as (
