@@ -406,3 +406,34 @@ def _archived(home: Path, name: str) -> str:
             [f"%{name}"],
         ).fetchone()
     return path
+
+
+@pytest.mark.parametrize("crafted", ["../outside.txt", "/tmp/outside.txt"])
+def test_restore_refuses_a_manifest_naming_a_path_outside_the_data_directory(
+    tmp_path, capsys, crafted
+):
+    """A crafted MANIFEST.json must not make restore write, link or chmod anywhere else."""
+    home = tmp_path / "home"
+    _handmade_home(home)
+    backup = tmp_path / "backup"
+    assert bluelight(home, "backup", str(backup)) == 0
+    manifest = _manifest(backup)
+    manifest["folders"][crafted.replace(".txt", "")] = "0777"
+    (backup / MANIFEST).write_text(json.dumps(manifest))
+    target = tmp_path / "target"
+
+    assert bluelight(home, "restore", str(backup), "--home", str(target)) == 1
+
+    assert "outside the data directory" in capsys.readouterr().err
+    assert not target.exists() and not (tmp_path / "outside").exists()
+
+
+def test_the_run_lock_is_never_taken_through_a_link(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    precious = tmp_path / "precious.txt"
+    precious.write_text("not a lock\n")
+    (home / ".run.lock").symlink_to(precious)
+    with pytest.raises(OSError), runlog.run_lock(home):
+        pass
+    assert precious.read_text() == "not a lock\n"

@@ -30,6 +30,8 @@ def section(bid_id: str) -> None:
     """A download button for each format of the pack of `bid_id`, from the version shown."""
     source, version = shown_version()
     within = warehouse.scope()
+    if within != roles.EVERYTHING:  # what `bluelight pack --within ORGS` rebuilds, byte for byte
+        within = roles.Scope(within.organisations, False)
     for file_format, (label, mime) in FORMATS.items():
         name = f"pack-{bid_id}-{version}.{file_format}"
         made = functools.partial(make, bid_id, source, version, file_format, within)

@@ -133,13 +133,28 @@ class Manifest:
         if document.get("format") != FORMAT:
             raise ValueError(f"not a {FORMAT} manifest (format {document.get('format')!r})")
         document.pop("file_count", None), document.pop("byte_count", None)
-        files = [{**e, "mode": int(e["mode"], 8)} for e in document.pop("files")]
-        folders = {path: int(mode, 8) for path, mode in document.pop("folders").items()}
+        files = [{**e, "mode": _mode(e["mode"])} for e in document.pop("files")]
+        folders = {path: _mode(mode) for path, mode in document.pop("folders").items()}
+        for path in [*(e["path"] for e in files), *(e.get("same_as") for e in files), *folders]:
+            if path is not None and path != "." and not inside(path):
+                raise ValueError(f"the manifest names {path!r}, outside the data directory")
         return cls(**document, files=[Entry(**e) for e in files], folders=folders)
 
     def sums_text(self) -> str:
         """`SHA256SUMS`, in the form `sha256sum -c` reads."""
         return "".join(sums_line(e.sha256, e.path) for e in self.files)
+
+
+def inside(path: str) -> bool:
+    """Whether a manifest's path stays in the folder it is read against: relative, and never
+    through `..` (a crafted manifest must not make restore write or chmod anywhere else)."""
+    parts = Path(path).parts
+    return bool(parts) and not Path(path).is_absolute() and ".." not in parts
+
+
+def _mode(text: str) -> int:
+    """A file's or folder's mode from the manifest, permission bits only (no setuid or sticky)."""
+    return int(text, 8) & 0o777
 
 
 def sums_line(sha256: str, path: str) -> str:

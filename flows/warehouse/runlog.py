@@ -12,6 +12,7 @@ import fcntl
 import json
 import logging
 import os
+import stat
 import time
 import uuid
 from collections.abc import Callable
@@ -127,7 +128,13 @@ def run_lock(home: Path, wait_seconds: float = 0):
     A lock held by another is waited for up to `wait_seconds`, then RunInProgress. The file
     holds the holder's process id, which one waiting never overwrites."""
     home.mkdir(parents=True, exist_ok=True)
-    handle = (home / ".run.lock").open("a+")
+    # Never through a link: root running a backup must not truncate or give away another file.
+    fd = os.open(home / ".run.lock", os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o644)
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1:
+        os.close(fd)
+        raise RunInProgress(f"{home / '.run.lock'} is not a plain file: remove it")
+    handle = os.fdopen(fd, "a+")
     owner = home.stat()
     if os.geteuid() == 0 and owner.st_uid != 0:  # root's backup leaves the services their lock
         os.fchown(handle.fileno(), owner.st_uid, owner.st_gid)
