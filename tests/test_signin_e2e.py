@@ -71,12 +71,14 @@ def incidents_with_a_bad_row(folder: Path) -> Path:
     return path
 
 
-def upload(page, url: str, path: Path) -> str:
-    """Send `path` from the Upload page; the text of what the page says became of it."""
+def upload(page, url: str, path: Path, problem: str) -> str:
+    """Send `path` from the Upload page; the text of what the page says became of it, once it
+    shows where the file went and the `problem` it found (a busy machine draws them in turn)."""
     page.goto(f"{url}/upload")
     page.locator("input[type=file]").set_input_files(str(path))
     page.get_by_role("button", name="Send", exact=True).click()
     page.get_by_text("Placed in the inbox as").wait_for(timeout=60_000)
+    page.get_by_test_id("stTable").get_by_text(problem).first.wait_for(timeout=60_000)
     return page.get_by_test_id("stMain").inner_text()
 
 
@@ -139,7 +141,8 @@ def seen(home, tmp_path_factory) -> dict:
             stranger = signed_in("stranger")
             stranger.get_by_text("Ask for access").first.wait_for(timeout=30_000)
             seen["stranger"] = stranger.inner_text("body")
-            seen["analyst"] = upload(signed_in("analyst"), url, seen["sent"])
+            analyst = signed_in("analyst")
+            seen["analyst"] = upload(analyst, url, seen["sent"], "first arrival before the call")
             browser.close()
     seen["reached beyond"] = reached_beyond(logs)
     return seen
