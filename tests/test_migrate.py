@@ -11,26 +11,15 @@ import json
 
 import duckdb
 import pytest
+import test_lake
 from conftest import bluelight
-from postgres import PostgresMissing, postgres_server
 
 from flows.settings import Settings
 from flows.warehouse import lake, lake_migrate
 
+# The PostgreSQL server and extensions of tests/test_lake.py, one of each for this module too.
+extensions, server = test_lake.extensions, test_lake.server
 LAKE_VARIABLES = ("BLUELIGHT_LAKE_CATALOG", "BLUELIGHT_LAKE_DATA_PATH", "BLUELIGHT_BACKEND")
-
-
-@pytest.fixture(scope="module")
-def server():
-    try:
-        lake.extension_directory()
-    except lake.LakeError as missing:
-        pytest.skip(str(missing))
-    try:
-        with postgres_server() as running:
-            yield running
-    except PostgresMissing as missing:
-        pytest.skip(str(missing))
 
 
 @pytest.fixture

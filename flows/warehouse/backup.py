@@ -33,6 +33,7 @@ backup is read back and checked against the manifest.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
@@ -425,25 +426,28 @@ def chain_of(root: Path, name: str) -> dict:
 
 @contextmanager
 def night_lock(home: Path, wait_seconds: float, say: Say | None) -> Iterator[None]:
-    """Hold the run lock of `home`, waiting up to `wait_seconds` for a night that holds it;
-    NightRunning after that."""
-    deadline, told = time.monotonic() + wait_seconds, False
-    while True:
+    """Hold the run lock of `home`, waiting up to `wait_seconds` for a night that holds it
+    (runlog.run_lock waits); NightRunning after that."""
+    with contextlib.ExitStack() as held:
         try:
-            with runlog.run_lock(home):
-                yield
-            return
+            held.enter_context(runlog.run_lock(home))
         except runlog.RunInProgress as busy:
-            if time.monotonic() >= deadline:
-                waited = f" after waiting {wait_seconds:g} s" if wait_seconds else ""
-                raise NightRunning(
-                    f"a night is running in {home}{waited}; nothing was copied. Try again when "
-                    "it ends, or give --wait SECONDS to wait for it"
-                ) from busy
-            if say and not told:
+            if not wait_seconds:
+                raise _night_running(home, "") from busy
+            if say:
                 say(f"A night is running in {home}; waiting up to {wait_seconds:g} s for it.")
-                told = True
-            time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
+            try:
+                held.enter_context(runlog.run_lock(home, wait_seconds))
+            except runlog.RunInProgress as still:
+                raise _night_running(home, f" after waiting {wait_seconds:g} s") from still
+        yield
+
+
+def _night_running(home: Path, waited: str) -> NightRunning:
+    return NightRunning(
+        f"a night is running in {home}{waited}; nothing was copied. Try again when it ends, or "
+        "give --wait SECONDS to wait for it"
+    )
 
 
 def _empty_destination(dest: Path, home: Path) -> None:
