@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from flows.settings import PROJECT_ROOT, Settings
-from flows.warehouse import runlog
+from flows.warehouse import backend, runlog
 
 DASHBOARD_APP = PROJECT_ROOT / "dashboard" / "app.py"
 
@@ -60,7 +60,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
     elif worst == runlog.SUCCEEDED:
-        print(f"Published: {settings.published_db}")
+        print(f"Published: {backend.where(settings)}")
     return runlog.OUTCOMES[worst]
 
 
@@ -100,13 +100,13 @@ def _night(settings: Settings, batch, full_refresh: bool) -> str:
         return runlog.FAILED
     result = state.result()
     if result["record"]["published"] is False:
-        print(f"Nothing new: the published warehouse stays as it was: {settings.published_db}")
+        print(f"Nothing new: the published warehouse stays as it was: {backend.where(settings)}")
     return result["status"]
 
 
 def _stopped(args: argparse.Namespace, settings: Settings, batches: list, n: int) -> None:
     print(
-        f"The run failed; the published warehouse is unchanged: {settings.published_db}. Its "
+        f"The run failed; the published warehouse is unchanged: {backend.where(settings)}. Its "
         "files stay in the inbox: put the cause right, then `bluelight run --rerun RUN_ID` (the "
         "run id is in the summary above).",
         file=sys.stderr,

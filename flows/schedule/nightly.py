@@ -41,7 +41,7 @@ from flows.schedule import freshness, notify
 from flows.settings import Settings
 from flows.sources.fetch import download
 from flows.transform import dbt, lineage
-from flows.warehouse import migrations, publish, room, runlog
+from flows.warehouse import backend, migrations, publish, room, runlog
 from flows.warehouse.schema import ensure_schema
 
 
@@ -62,7 +62,7 @@ class Night:
 def check_version(settings: Settings) -> None:
     """Refuse the night, before it writes anything, when a newer release built the published
     warehouse (its schema version is past this code's last migration)."""
-    migrations.check_file(settings.published_db)
+    backend.check_version(settings)
 
 
 @task(cache_policy=NO_CACHE)
@@ -74,8 +74,8 @@ def check_room(settings: Settings) -> None:
 @task(cache_policy=NO_CACHE)
 def prepare_build(settings: Settings, run_id: str) -> list[int]:
     """The build copy, at this code's schema; the numbers of the migrations it took."""
-    publish.prepare_build(settings.published_db, settings.build_db)
-    with duckdb.connect(str(settings.build_db)) as con:
+    backend.prepare(settings)
+    with backend.build(settings) as con:
         # Under the run's limit: the first night of a release that adds accepted tables parses
         # the whole history into them here.
         con.execute("set memory_limit = ?", [settings.duckdb_memory_limit])
@@ -120,7 +120,7 @@ def read_failed(task, task_run, state) -> bool:
 def ingest_file(
     settings: Settings, item: InboxFile, run_id: str, n: int, as_of: datetime
 ) -> FileOutcome:
-    with duckdb.connect(str(settings.build_db)) as con:
+    with backend.build(settings) as con:
         return raw.load_file(con, settings, item, f"{run_id}-{n:04d}", run_id, as_of)
 
 
@@ -130,22 +130,32 @@ def ingest(settings: Settings, night: Night) -> list[FileOutcome]:
     found = discover(settings)
     logger.info("%d file(s) in the inbox", len(found))
     outcomes = []
-    # Held open for the stage, so each file's task reuses this process's open database instead
-    # of opening the file and checkpointing it on close: one checkpoint for the night (60 county
-    # files: 17-27 s -> 12 s).
+    with _held_open(settings):
+        for n, item in enumerate(found, start=1):
+            outcome = ingest_file(settings, item, night.run_id, n, night.as_of)
+            outcomes.append(outcome)
+            rows = f" ({outcome.rows:,} rows)" if outcome.rows else ""
+            logger.info("[%d/%d] %s: %s%s", n, len(found), outcome.path, outcome.status, rows)
+    return outcomes
+
+
+@contextmanager
+def _held_open(settings: Settings) -> Iterator[None]:
+    """On the file backend, the build copy held open for the ingest stage, so each file's task
+    reuses this process's open database instead of opening the file and checkpointing it on
+    close: one checkpoint for the night (60 county files: 17-27 s -> 12 s). A lake has no
+    file to hold: each file's load commits its own snapshot."""
+    if backend.on_lake(settings):
+        yield
+        return
     with duckdb.connect(str(settings.build_db)) as keeper:
         # No checkpoint until the stage's end: a file under a row group's size goes to the WAL,
         # and past 16 MB each commit checkpointed the whole file (region: 21 s of commits ->
         # 4 s, plus 8 s for the one checkpoint).
         keeper.execute("set checkpoint_threshold = '16GB'")
         keeper.execute("set memory_limit = ?", [settings.duckdb_memory_limit])
-        for n, item in enumerate(found, start=1):
-            outcome = ingest_file(settings, item, night.run_id, n, night.as_of)
-            outcomes.append(outcome)
-            rows = f" ({outcome.rows:,} rows)" if outcome.rows else ""
-            logger.info("[%d/%d] %s: %s%s", n, len(found), outcome.path, outcome.status, rows)
+        yield
         keeper.execute("checkpoint")
-    return outcomes
 
 
 @task(cache_policy=NO_CACHE)
@@ -154,7 +164,7 @@ def check_freshness(
 ) -> tuple[list[str], list[str]]:
     """Judge every source against its cadence as of the run's as-of time: the warnings, and the
     sources that have gone late since the last run."""
-    with duckdb.connect(str(settings.build_db)) as con:
+    with backend.build(settings) as con:
         before = freshness.previous(con, run_id)
         verdicts = freshness.check(con, run_id, as_of)
     return freshness.warnings(verdicts), freshness.gone_late(verdicts, before)
@@ -169,7 +179,7 @@ def check_loaded(settings: Settings, run_id: str, outcomes: list[FileOutcome]):
         if outcome.status == "loaded":
             load_ids.setdefault(outcome.source, []).append(outcome.load_id)
     run_gate = gate.Gate(settings.quality_dir, run_id)
-    with duckdb.connect(str(settings.build_db)) as con:
+    with backend.build(settings) as con:
         con.execute("set memory_limit = ?", [settings.duckdb_memory_limit])
         results = checks.check_loaded_rows(con, load_ids, run_gate)
         gate.record(con, run_id, results, settings.quality_dir)
@@ -215,7 +225,7 @@ def nothing_new(settings: Settings, night: Night, built: dict) -> bool:
     changed = record.files_loaded or record.files_rejected or record.rows_quarantined
     changed = changed or night.migrated
     return not (changed or built.get("models_built") or night.late) and (
-        settings.published_db.exists()
+        backend.has_published(settings)
     )
 
 
@@ -223,6 +233,10 @@ def keep_published(settings: Settings, record: runlog.RunRecord) -> None:
     """Nothing new: drop the build copy; the published version stays (kept as a version, which
     a run killed between its rename and its link left undone)."""
     record.published = False
+    if backend.on_lake(settings):
+        backend.discard(settings)
+        get_run_logger().info("nothing new: the published version stays")
+        return
     room.remove_build(settings)
     kept = publish.keep_version(settings.published_db)
     get_run_logger().info(
@@ -235,7 +249,7 @@ def judge_marts(settings: Settings, run_id: str) -> list[str]:
     """Record each mart's sources and those never loaded (flows/transform/lineage.py), from the
     manifest of the build just made; a warning for each mart still waiting for an agency
     extract."""
-    with duckdb.connect(str(settings.build_db)) as con:
+    with backend.build(settings) as con:
         verdicts = lineage.judge(con, lineage.saved_manifest(con))
         lineage.record(con, run_id, verdicts)
     return lineage.warnings(verdicts)
@@ -246,7 +260,7 @@ def check_marts(settings: Settings, run_id: str):
     from flows.quality import checks, gate
 
     run_gate = gate.Gate(settings.quality_dir, run_id)
-    with duckdb.connect(str(settings.build_db)) as con:
+    with backend.build(settings) as con:
         results = checks.check_marts(con, run_gate)
         gate.record(con, run_id, results, settings.quality_dir)
     run_gate.build_docs(keep_days=settings.keep_versions_days)
@@ -258,14 +272,14 @@ def write_run_history(settings: Settings, record: runlog.RunRecord) -> None:
     """Replay runs.jsonl, plus this run as it stands, into audit of the build."""
     from flows.quality import gate
 
-    with duckdb.connect(str(settings.build_db)) as con:
+    with backend.build(settings) as con:
         gate.replay(con, settings.quality_dir)
         runlog.write_history(con, settings.run_log, record)
 
 
 @task(cache_policy=NO_CACHE)
-def publish_build(settings: Settings) -> None:
-    publish.publish(settings.build_db, settings.published_db, keep_days=settings.keep_versions_days)
+def publish_build(settings: Settings, run_id: str) -> None:
+    backend.publish(settings, run_id)
 
 
 def clear_inbox(settings: Settings, outcomes: list[FileOutcome]) -> None:
@@ -404,7 +418,7 @@ def nightly(
                 record.alerts = _alerts(settings, night, record)
                 record.published = True
                 write_run_history(settings, record)
-                publish_build(settings)
+                publish_build(settings, night.run_id)
         clear_inbox(settings, night.outcomes)
     result = {
         "run_id": night.run_id,

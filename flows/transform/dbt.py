@@ -15,12 +15,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 
-import duckdb
-
 from flows.quality.results import GateFailed
 from flows.settings import Settings
 from flows.sources.contracts import SOURCES
-from flows.warehouse import runlog
+from flows.warehouse import backend, runlog
 from flows.warehouse.schema import PARSE_MACROS
 
 FULL = ["--full-refresh"]
@@ -48,14 +46,40 @@ def invoke_dbt(
     (macros/get_where_subquery.sql). `manifest`, from an earlier `parse`, spares dbt parsing the
     project again."""
     _set_env(settings, build_db, tests_from_load)
-    return _run_dbt(command, work_dir or settings.build_dir, settings.dbt_project_dir, manifest)
+    return _run_dbt(command, work_dir or settings.build_dir, settings, manifest)
 
 
-def _run_dbt(command: list[str], work_dir: Path, project: Path, manifest=None):
+def profiles_dir(settings: Settings, work_dir: Path) -> Path:
+    """Where dbt finds its profile: the project's (the build copy, from the environment), or on
+    the lake one written for this install into `work_dir` (lake.dbt_output: the lake attached
+    as the target database, the extensions from their wheels), owner-only."""
+    if settings.backend != "ducklake":
+        return settings.dbt_project_dir
+    import yaml
+
+    from flows.warehouse import lake
+
+    output = lake.dbt_output(settings, threads=settings.dbt_threads)
+    output["settings"] = {
+        **output["settings"],
+        "memory_limit": settings.duckdb_memory_limit,
+        "disabled_optimizers": "common_subplan",  # as dbt_project/profiles.yml says why
+    }
+    folder = work_dir / "dbt_profile"
+    folder.mkdir(parents=True, exist_ok=True)
+    profile = folder / "profiles.yml"
+    profile.touch(mode=0o600)
+    profiles = {"bluelight": {"target": "lake", "outputs": {"lake": output}}}
+    profile.write_text(yaml.safe_dump(profiles))
+    return folder
+
+
+def _run_dbt(command: list[str], work_dir: Path, settings: Settings, manifest=None):
     """dbt in-process, with the environment `_set_env` set."""
     from dbt.adapters.duckdb.connections import DuckDBConnectionManager
     from dbt.cli.main import dbtRunner
 
+    project = settings.dbt_project_dir
     try:
         return dbtRunner(manifest=manifest).invoke(
             [
@@ -63,7 +87,7 @@ def _run_dbt(command: list[str], work_dir: Path, project: Path, manifest=None):
                 "--project-dir",
                 str(project),
                 "--profiles-dir",
-                str(project),
+                str(profiles_dir(settings, work_dir)),
                 "--target-path",
                 str(work_dir / "dbt_target"),
                 "--log-path",
@@ -87,7 +111,7 @@ def start_parse(pool: ThreadPoolExecutor, settings: Settings) -> Future:
     _set_env(settings)  # here, not in the thread
 
     def parse():
-        result = _run_dbt(["parse"], settings.build_dir, settings.dbt_project_dir)
+        result = _run_dbt(["parse"], settings.build_dir, settings)
         return result.result if result.success else None
 
     return pool.submit(parse)
@@ -108,7 +132,7 @@ def plan(settings: Settings, loaded: list[str], manifest) -> tuple[list[str], st
     rest stays as that build left it. Everything, in full, when a change reaches an incremental
     model (its history would keep the old logic) or the fingerprint differs; everything when the
     warehouse records no build."""
-    with duckdb.connect(str(settings.build_db), read_only=True) as con:
+    with backend.build(settings, read_only=True) as con:
         saved = con.execute(
             "select manifest, project_fingerprint from audit.dbt_manifest"
         ).fetchone()
@@ -123,7 +147,7 @@ def plan(settings: Settings, loaded: list[str], manifest) -> tuple[list[str], st
         ["ls", "--resource-type", "model", "--output", "name", "--state", str(state)]
         + ["--select", "state:modified+,config.materialized:incremental"],
         settings.build_dir,
-        settings.dbt_project_dir,
+        settings,
         manifest,
     )
     if changed.exception is not None:
@@ -153,7 +177,7 @@ def build(
     else:
         arguments, why = plan(settings, loaded, manifest)
     runlog.logger().info("dbt build: %s", why)
-    result = _run_dbt(["build", *arguments], settings.build_dir, settings.dbt_project_dir, manifest)
+    result = _run_dbt(["build", *arguments], settings.build_dir, settings, manifest)
     if result.exception is not None:
         raise GateFailed(f"dbt build could not run: {result.exception}")
     counts: dict[str, int] = {"models_built": 0}
@@ -174,7 +198,7 @@ def build(
 def record_manifest(settings: Settings, run_id: str) -> None:
     """Keep the manifest of the build just made in audit.dbt_manifest, for the next `plan`."""
     manifest = (settings.build_dir / "dbt_target" / "manifest.json").read_text()
-    with duckdb.connect(str(settings.build_db)) as con:
+    with backend.build(settings) as con:
         con.execute("begin")
         con.execute("delete from audit.dbt_manifest")
         con.execute(

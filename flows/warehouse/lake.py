@@ -25,7 +25,7 @@ import importlib.util
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -478,3 +478,96 @@ def dbt_output(lake: Settings, *, threads: int = 1, alias: str = ALIAS) -> dict:
             }
         ],
     }
+
+
+# ---------------------------------------------------------------- publishing (docs/decisions/0011)
+
+# The commit message of a publish: the snapshot it makes is a version readers may see.
+PUBLISH = "publish"
+PUBLISHED_DDL = """
+create schema if not exists audit;
+create table if not exists audit.published_versions (
+    run_id varchar, published_at timestamp, gated_snapshot bigint
+);
+"""
+
+
+@dataclass(frozen=True)
+class Published:
+    """A published version of the lake: the snapshot readers attach at, its run and time."""
+
+    snapshot_id: int
+    run_id: str
+    published_at: datetime
+
+
+def published(con: duckdb.DuckDBPyConnection, alias: str = ALIAS) -> list[Published]:
+    """The published versions still kept, oldest first: the snapshots whose commit is a publish
+    (`publish`), each naming its run. Read from the catalog as it is now, whatever snapshot the
+    connection is pinned to."""
+    rows = con.execute(
+        "select snapshot_id, commit_extra_info, snapshot_time from ducklake_snapshots(?) "
+        "where commit_message = ? order by snapshot_id",
+        [alias, PUBLISH],
+    ).fetchall()
+    return [
+        Published(snapshot, run_id, at.astimezone().replace(tzinfo=None))
+        for snapshot, run_id, at in rows
+    ]
+
+
+def publish(con: duckdb.DuckDBPyConnection, run_id: str, alias: str = ALIAS) -> Published:
+    """Make the lake as it is now a published version: one small commit, labelled `publish`
+    with the run id, adding the run's row to audit.published_versions. Readers pinned to the
+    newest published snapshot move to it at their next look."""
+    con.execute(PUBLISHED_DDL.replace("audit.", f"{_name(alias)}.audit."))
+    gated = current_snapshot(con, alias)
+    con.execute("begin")
+    try:
+        label_commit(con, PUBLISH, extra_info=run_id, alias=alias)
+        con.execute(
+            f"insert into {_name(alias)}.audit.published_versions values (?, ?, ?)",
+            [run_id, datetime.now(), gated],
+        )
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    return published(con, alias)[-1]
+
+
+def restore_published(con: duckdb.DuckDBPyConnection, alias: str = ALIAS) -> int | None:
+    """Put the lake back to its newest published version when anything was committed after it
+    (a failed night, a killed loader, a night with nothing new): its snapshot, or None when
+    nothing needed putting back. With nothing published yet, back to the empty lake."""
+    versions = published(con, alias)
+    target = versions[-1].snapshot_id if versions else 0
+    latest = snapshots(con, alias)[-1].snapshot_id
+    if latest == target:
+        return None
+    if not versions and not tables_at(con, None, alias):
+        return None  # nothing published and nothing written: a new lake
+    return put_back(con, target, message=f"put back to snapshot {target}", alias=alias)
+
+
+def prune(
+    con: duckdb.DuckDBPyConnection, keep_days: int, now: datetime | None = None, alias=ALIAS
+) -> tuple[list[int], list[str]]:
+    """Expire what the retention does not keep and delete the files only those read: kept are
+    the published versions of the last `keep_days`, the newest published before them (in force
+    when the window opens) and every snapshot after the newest published one. The snapshot ids
+    expired and the files deleted."""
+    versions = published(con, alias)
+    if not versions:
+        return [], []
+    cutoff = (now or datetime.now()) - timedelta(days=keep_days)
+    older = [v.snapshot_id for v in versions if v.published_at < cutoff]
+    keep = {v.snapshot_id for v in versions if v.published_at >= cutoff} | set(older[-1:])
+    newest = versions[-1].snapshot_id
+    doomed = [
+        s.snapshot_id
+        for s in snapshots(con, alias)
+        if s.snapshot_id < newest and s.snapshot_id not in keep
+    ]
+    expired = expire_snapshots(con, versions=doomed, alias=alias) if doomed else []
+    return expired, cleanup_old_files(con, alias=alias)

@@ -20,6 +20,7 @@ from raw when their parsing changes (flows/warehouse/schema.py).
 from __future__ import annotations
 
 import functools
+import re
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -42,8 +43,25 @@ class Migration:
     full_refresh: bool = False
 
 
+def on_lake(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the connection's own database is a DuckLake (flows/warehouse/lake.py)."""
+    (kind,) = con.execute(
+        "select type from duckdb_databases() where database_name = current_database()"
+    ).fetchone()
+    return kind == "ducklake"
+
+
+def execute(con: duckdb.DuckDBPyConnection, text: str) -> None:
+    """Run DDL on either backend. A DuckLake has no PRIMARY KEY: there the keys are left out,
+    and the code that writes keyed tables replaces a row by deleting it first
+    (flows/warehouse/runlog.py)."""
+    if on_lake(con):
+        text = re.sub(r"\s+primary key", "", text, flags=re.IGNORECASE)
+    con.execute(text)
+
+
 def _sql(text: str) -> Callable[[duckdb.DuckDBPyConnection], None]:
-    return lambda con: con.execute(text)
+    return lambda con: execute(con, text)
 
 
 BASELINE = """
@@ -263,7 +281,7 @@ def migrate(
         "select path from duckdb_databases() where database_name = current_database()"
     ).fetchone()
     found = refuse_newer(con, path or "in memory", latest=migrations[-1].number)
-    con.execute(VERSIONS_DDL)
+    execute(con, VERSIONS_DDL)
     applied = []
     for migration in pending(found.version, migrations):
         con.execute("begin")

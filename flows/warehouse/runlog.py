@@ -219,11 +219,25 @@ def write_history(con: duckdb.DuckDBPyConnection, run_log: Path, record: RunReco
     # line from an older log takes the defaults for the fields it lacks.
     columns = [f.name for f in fields(RunRecord)]
     defaults = asdict(RunRecord(run_id="", started_at=""))
+    values = [[_column_value({**defaults, **r}[c]) for c in columns] for r in rows]
+    verb = "insert or replace"
+    if _keyless(con):  # a DuckLake has no primary key to replace by: the rows go first
+        ids = [value[0] for value in values]
+        con.execute("delete from audit.load_runs where list_contains(?, run_id)", [ids])
+        verb = "insert"
     con.executemany(
-        f"insert or replace into audit.load_runs ({', '.join(columns)}) "
+        f"{verb} into audit.load_runs ({', '.join(columns)}) "
         f"values ({', '.join('?' for _ in columns)})",
-        [[_column_value({**defaults, **r}[c]) for c in columns] for r in rows],
+        values,
     )
+
+
+def _keyless(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether audit.load_runs has no primary key (on a DuckLake)."""
+    return not con.execute(
+        "select count(*) from duckdb_constraints() where database_name = current_database() "
+        "and schema_name = 'audit' and table_name = 'load_runs' and constraint_type = 'PRIMARY KEY'"
+    ).fetchone()[0]
 
 
 def _column_value(value):

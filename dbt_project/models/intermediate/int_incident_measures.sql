@@ -6,7 +6,7 @@
 -- (a correction that changes an incident's category must take it out of a measure). Its
 -- readers read int_incident_measures_daily, which is incremental by day. A night tests only its
 -- own loads, as for the view it reads (macros/get_where_subquery.sql).
-{{ config(materialized='view', meta={'tested_by_load': true}) }}
+{{ config(materialized='view', persist_docs=view_persist_docs(), meta={'tested_by_load': true}) }}
 
 with
 

@@ -2,7 +2,7 @@
 -- (docs/performance.md). Its readers filter by load or period, and DuckDB pushes those filters
 -- through the join to the incremental staging table. Its older rows change only in a full build
 -- (a boundaries file rebuilds in full), so a night tests only its own loads.
-{{ config(materialized='view', meta={'tested_by_load': true}) }}
+{{ config(materialized='view', persist_docs=view_persist_docs(), meta={'tested_by_load': true}) }}
 
 with
 

@@ -14,7 +14,7 @@
 -- as the year to date, with its incidents so far. The bid's status is the worst of its
 -- benefits' in this order: red, amber, too_little_data, green, not_due. Too little data ranks
 -- above green: a bid with a benefit that cannot be judged is not on track on the others alone.
-{{ config(materialized='view') }}
+{{ config(materialized='view', persist_docs=view_persist_docs()) }}
 {%- set money = "promised.unit = 'gbp' and promised.category in ('cashable', 'non_cashable')" %}
 {%- set recurring = "promised.recurrence = 'recurring'" %}
 
