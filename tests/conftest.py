@@ -91,11 +91,81 @@ def prefect_server(request):
         yield
 
 
+# ---------------------------------------------------------------- the two backends
+
+# The backends the pipeline, quality and publishing tests run on (flows/warehouse/backend.py).
+BACKENDS = ("file", "ducklake")
+# Homes whose warehouse is a lake, with the settings that say where it is; any other home's
+# warehouse is the file in it.
+_lakes: dict[Path, Settings] = {}
+_lake_databases = iter(range(1, 10_000))
+LAKE_VARIABLES = ("BLUELIGHT_BACKEND", "BLUELIGHT_LAKE_CATALOG", "BLUELIGHT_LAKE_DATA_PATH")
+
+
+@pytest.fixture(scope="session")
+def catalog_server():
+    """One PostgreSQL server for the session (tests/postgres.py), started when a test first
+    needs a lake; the test skips, saying what to install, where it or the extensions are
+    missing."""
+    from postgres import PostgresMissing, postgres_server
+
+    from flows.warehouse import lake
+
+    try:
+        lake.extension_directory()
+        with postgres_server() as server:
+            yield server
+    except (PostgresMissing, lake.LakeError) as missing:
+        pytest.skip(str(missing))
+
+
+def on_lake(home: Path, server) -> Path:
+    """Make `home`'s warehouse a new lake: an empty catalog database on `server` and an empty
+    data folder beside the home. Returns `home`."""
+    catalog = server.create_database(f"lake_{home.name.lower()}_{next(_lake_databases)}")
+    data = home.parent / f"{home.name}-lake"
+    data.mkdir(parents=True, exist_ok=True)
+    _lakes[home] = Settings(home, backend="ducklake", lake_catalog=catalog, lake_data_path=data)
+    return home
+
+
+def home_on(backend: str, home: Path, request) -> Path:
+    """`home`, on `backend`: a lake asks for the session's catalog server."""
+    if backend == "ducklake":
+        return on_lake(home, request.getfixturevalue("catalog_server"))
+    return home
+
+
+@contextmanager
+def backend_env(home: Path) -> Iterator[None]:
+    """The environment a process working on `home` would have: the lake's settings when its
+    warehouse is a lake, none of them otherwise."""
+    lake = _lakes.get(Path(home))
+    wanted = {}
+    if lake is not None:
+        wanted = {
+            "BLUELIGHT_BACKEND": "ducklake",
+            "BLUELIGHT_LAKE_CATALOG": lake.lake_catalog,
+            "BLUELIGHT_LAKE_DATA_PATH": str(lake.lake_data_path),
+        }
+    before = {name: os.environ.pop(name, None) for name in LAKE_VARIABLES}
+    os.environ.update(wanted)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            os.environ.pop(name, None)
+            if value is not None:
+                os.environ[name] = value
+
+
 def run_flow(home: Path) -> dict:
-    """A real nightly flow run on `home`; returns the flow's result, or raises its error."""
+    """A real nightly flow run on `home` (on its backend); returns the flow's result, or raises
+    its error."""
     from flows.schedule.nightly import nightly
 
-    state = nightly(home=str(home), return_state=True)
+    with backend_env(home):
+        state = nightly(home=str(home), return_state=True)
     if state.is_failed():
         return {"status": "failed", "error": str(state.message)}
     return state.result()
@@ -115,11 +185,12 @@ def published_night(
 
 
 @contextmanager
-def open_published(home: Path) -> Iterator:
-    """The published warehouse of `home`, connected read-only for the length of the block."""
-    import duckdb
+def open_published(home: Path, snapshot: int | None = None) -> Iterator:
+    """The published warehouse of `home` (on the lake, the newest published version or the
+    one at `snapshot`), connected read-only for the length of the block."""
+    from flows.warehouse import backend
 
-    with duckdb.connect(str(settings_for(home).published_db), read_only=True) as con:
+    with backend.read(settings_for(home), snapshot) as con:
         yield con
 
 
@@ -199,7 +270,8 @@ def bluelight(home: Path, *argv: str) -> int:
     before = os.environ.get("BLUELIGHT_HOME")
     os.environ["BLUELIGHT_HOME"] = str(home)
     try:
-        return cli.main(list(argv))
+        with backend_env(home):
+            return cli.main(list(argv))
     finally:
         if before is None:
             del os.environ["BLUELIGHT_HOME"]
@@ -208,7 +280,8 @@ def bluelight(home: Path, *argv: str) -> int:
 
 
 def settings_for(home: Path) -> Settings:
-    return Settings(home=home)
+    """`home`'s settings, with its lake's when its warehouse is one."""
+    return _lakes.get(Path(home)) or Settings(home=home)
 
 
 @pytest.fixture(scope="session")
@@ -221,6 +294,26 @@ def demo_home(tmp_path_factory) -> Path:
 
     home, _result = published_night(tmp_path_factory, "demo_home", write_inbox)
     return home
+
+
+@pytest.fixture(scope="session")
+def demo_lake_home(tmp_path_factory, request) -> Path:
+    """demo_home's inbox loaded and published once onto a lake."""
+    from flows.demo.data import write_demo_inbox
+
+    home = on_lake(
+        tmp_path_factory.mktemp("demo_lake_home"), request.getfixturevalue("catalog_server")
+    )
+    write_demo_inbox(home / "inbox", seed=2014, scale=0.1, progress=lambda *_: None)
+    result = run_flow(home)
+    assert result["status"] in PUBLISHED_OUTCOMES, result
+    return home
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def demo_on_each(request) -> Path:
+    """The demo warehouse on each backend in turn: demo_home, then demo_lake_home."""
+    return request.getfixturevalue("demo_home" if request.param == "file" else "demo_lake_home")
 
 
 @pytest.fixture(scope="session")
