@@ -139,15 +139,16 @@ def home_on(backend: str, home: Path, request) -> Path:
 @contextmanager
 def backend_env(home: Path) -> Iterator[None]:
     """The environment a process working on `home` would have: the lake's settings when its
-    warehouse is a lake, none of them otherwise."""
+    warehouse is a lake; the environment as it is otherwise."""
     lake = _lakes.get(Path(home))
-    wanted = {}
-    if lake is not None:
-        wanted = {
-            "BLUELIGHT_BACKEND": "ducklake",
-            "BLUELIGHT_LAKE_CATALOG": lake.lake_catalog,
-            "BLUELIGHT_LAKE_DATA_PATH": str(lake.lake_data_path),
-        }
+    if lake is None:
+        yield
+        return
+    wanted = {
+        "BLUELIGHT_BACKEND": "ducklake",
+        "BLUELIGHT_LAKE_CATALOG": lake.lake_catalog,
+        "BLUELIGHT_LAKE_DATA_PATH": str(lake.lake_data_path),
+    }
     before = {name: os.environ.pop(name, None) for name in LAKE_VARIABLES}
     os.environ.update(wanted)
     try:

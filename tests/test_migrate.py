@@ -70,7 +70,12 @@ def test_migrate_moves_the_demo_warehouse_and_every_table_reads_back_identical(
         lake.attach(con, Settings(lake_catalog=catalog, lake_data_path=data), read_only=True)
         tables = _names(con, "file_warehouse", "table")
         views = _names(con, "file_warehouse", "view")
-        assert (_names(con, "lake", "table"), _names(con, "lake", "view")) == (tables, views)
+        # The lake's own table beside the file's: the list of its published versions.
+        in_lake = _names(con, "lake", "table")
+        assert (in_lake, _names(con, "lake", "view")) == (
+            sorted([*tables, "audit.published_versions"]),
+            views,
+        )
         for schema in ("marts", "raw", "audit"):
             assert any(t.startswith(f"{schema}.") for t in tables), schema
         assert "marts.fct_bid_overview" in views  # a mart that is a view, over the lake's tables
@@ -84,7 +89,16 @@ def test_migrate_moves_the_demo_warehouse_and_every_table_reads_back_identical(
         (run_id,) = con.execute(
             "select run_id from file_warehouse.audit.load_runs order by run_id desc limit 1"
         ).fetchone()
-        snapshot = lake.snapshots(con)[-1]
+        snapshot, publish = lake.snapshots(con)[-2:]
+        # The copy is the lake's published version, under the run that published the file:
+        # a night on the lake starts from it and puts nothing back.
+        assert [(v.snapshot_id, v.run_id) for v in lake.published(con)] == [
+            (publish.snapshot_id, run_id)
+        ]
+    with lake.connect() as con:
+        lake.attach(con, Settings(lake_catalog=catalog, lake_data_path=data))
+        assert lake.restore_published(con) is None
+    assert f"Published as snapshot {publish.snapshot_id}" in told.out
     # The one snapshot records the file and the run it came from.
     assert snapshot.commit_message == f"migrate {published} (run {run_id})"
     origin = json.loads(snapshot.commit_extra_info)
@@ -98,10 +112,10 @@ def test_migrate_moves_the_demo_warehouse_and_every_table_reads_back_identical(
     monkeypatch.setenv("BLUELIGHT_LAKE_DATA_PATH", str(data))
     assert bluelight(demo_home, "migrate", "--to", "ducklake") == 1
     refused = capsys.readouterr().err
-    assert f"the lake already holds {len(tables)} table(s): {', '.join(tables[:3])}" in refused
+    assert f"the lake already holds {len(in_lake)} table(s): {', '.join(in_lake[:3])}" in refused
     with lake.connect() as con:
         lake.attach(con, Settings(lake_catalog=catalog, lake_data_path=data), read_only=True)
-        assert lake.snapshots(con)[-1].snapshot_id == snapshot.snapshot_id  # nothing written
+        assert lake.snapshots(con)[-1].snapshot_id == publish.snapshot_id  # nothing written
 
 
 def test_migrate_without_the_lakes_settings_is_refused_naming_them(

@@ -59,7 +59,9 @@ def _report(moved, lake_settings: Settings) -> None:
         return
     print(
         f"Read back in {moved.check_seconds:.1f} s: every table identical to the file (columns, "
-        "row counts, rows both ways). The file warehouse is unchanged."
+        "row counts, rows both ways). Published as snapshot "
+        f"{moved.published}: set BLUELIGHT_BACKEND=ducklake to run nights and the dashboard on "
+        "the lake. The file warehouse is unchanged."
     )
 
 

@@ -485,8 +485,8 @@ def dbt_output(lake: Settings, *, threads: int = 1, alias: str = ALIAS) -> dict:
 # The commit message of a publish: the snapshot it makes is a version readers may see.
 PUBLISH = "publish"
 PUBLISHED_DDL = """
-create schema if not exists audit;
-create table if not exists audit.published_versions (
+create schema if not exists {alias}.audit;
+create table if not exists {alias}.audit.published_versions (
     run_id varchar, published_at timestamp, gated_snapshot bigint
 );
 """
@@ -520,11 +520,11 @@ def publish(con: duckdb.DuckDBPyConnection, run_id: str, alias: str = ALIAS) -> 
     """Make the lake as it is now a published version: one small commit, labelled `publish`
     with the run id, adding the run's row to audit.published_versions. Readers pinned to the
     newest published snapshot move to it at their next look."""
-    con.execute(PUBLISHED_DDL.replace("audit.", f"{_name(alias)}.audit."))
     gated = current_snapshot(con, alias)
     con.execute("begin")
     try:
         label_commit(con, PUBLISH, extra_info=run_id, alias=alias)
+        con.execute(PUBLISHED_DDL.format(alias=_name(alias)))
         con.execute(
             f"insert into {_name(alias)}.audit.published_versions values (?, ?, ?)",
             [run_id, datetime.now(), gated],

@@ -52,6 +52,9 @@ class Migrated:
     parquet_files: int
     parquet_bytes: int
     differing: list[str]
+    # The snapshot that made the copy the lake's published version (None: it differed, so
+    # nothing was published and readers see no warehouse there).
+    published: int | None = None
 
 
 def lake_settings(settings: Settings, catalog: str | None, data_path: Path | None) -> Settings:
@@ -118,16 +121,26 @@ def _copy_and_check(settings: Settings, published: Path, say) -> Migrated:
         copy_seconds = time.perf_counter() - started
     started = time.perf_counter()
     differing, counts = check(settings, published, snapshot)
+    check_seconds = time.perf_counter() - started
     return Migrated(
+        published=None if differing else _publish(settings, origin["run_id"]),
         snapshot=snapshot,
         run_id=origin["run_id"],
         tables=len(rows),
         rows=sum(rows.values()),
         copy_seconds=copy_seconds,
-        check_seconds=time.perf_counter() - started,
+        check_seconds=check_seconds,
         differing=differing,
         **counts,
     )
+
+
+def _publish(settings: Settings, run_id: str | None) -> int:
+    """Publish the copy under the run that published the file (docs/decisions/0011): readers
+    and the next night start from it."""
+    with lake.connect() as con:
+        lake.attach(con, settings)
+        return lake.publish(con, run_id or "migrated").snapshot_id
 
 
 def _refuse_a_lake_with_tables(con: duckdb.DuckDBPyConnection) -> None:
