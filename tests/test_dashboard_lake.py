@@ -36,6 +36,7 @@ from flows.warehouse import backend, lake
 
 # The PostgreSQL server and extensions of tests/test_lake.py, one of each for this module too.
 extensions, server = test_lake.extensions, test_lake.server
+APP = Path(__file__).parent.parent / "dashboard" / "app.py"
 LATER = "29990101T000000-next"  # the run of a second publish, after every real run's id
 
 
@@ -177,9 +178,9 @@ def test_a_publish_on_the_lake_is_seen_by_the_next_query(on_lake, shown_on):
 
     with backend.build(on_lake) as con:  # what a second night publishes: a figure moved
         con.execute("update marts.fct_bid_value set npv_gbp = -1 where bid_id = 'B1'")
-        con.execute(
-            "insert into audit.load_runs (run_id, finished_at, status) "
-            "values (?, now(), 'succeeded')",
+        con.execute(  # its run, recorded as the last run was
+            "insert into audit.load_runs select * replace (?::varchar as run_id) "
+            "from audit.load_runs where run_id = (select max(run_id) from audit.load_runs)",
             [LATER],
         )
         new = lake.publish(con, LATER).snapshot_id
@@ -239,6 +240,29 @@ def test_the_cost_of_opening_the_lake_and_of_looking_up_its_newest_version(on_la
         f"file {file_open:.0f} ms; newest-version look-up {lookup:.1f} ms (medians)"
     )
     assert lookup < 200
+
+
+def test_the_pages_on_the_lake_name_its_snapshots(on_lake, shown_on):
+    """Run after the second publish: Data health names the snapshot shown and the versions the
+    lake keeps, the Overview compares with the snapshot before."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    shown_on(on_lake)
+    st.cache_data.clear()
+    kept = lake_source.versions(Lake(on_lake))
+    assert len(kept) == 2  # the copied warehouse's publish and the second one
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    at.run()
+    assert not at.exception, at.exception[0].value
+    overview_text = " ".join(c.value for c in at.caption)
+    assert f"(snapshot {kept[0].snapshot_id} of the lake, read by time travel)" in overview_text
+    at.switch_page("views/data_health.py").run()
+    assert not at.exception, at.exception[0].value
+    shown = " ".join(i.value for i in at.info)
+    assert f"published by run {kept[-1].run_id}" in shown
+    assert f"snapshot {kept[-1].snapshot_id} of the lake, one of 2 published versions" in shown
+    assert "MB" not in shown  # no file size on the lake
 
 
 @pytest.mark.browser
