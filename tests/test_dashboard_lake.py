@@ -23,7 +23,7 @@ import duckdb
 import pandas as pd
 import pytest
 import test_lake
-from conftest import chromium_or_skip, served_page, settings_for
+from conftest import bluelight, chromium_or_skip, served_page, settings_for
 from test_roles import BENEFITS, BIDS, F2, FILES, SITES, STAFF
 
 import dashboard.queries
@@ -203,7 +203,7 @@ def test_a_publish_on_the_lake_is_seen_by_the_next_query(on_lake, shown_on):
     assert warehouse.kept_version() == (Lake(on_lake, new), LATER)
 
 
-def test_no_published_version_on_an_empty_lake(server, tmp_path, shown_on):
+def test_no_published_version_on_an_empty_lake(server, tmp_path, shown_on, capsys):
     settings = Settings(
         tmp_path,
         backend="ducklake",
@@ -214,6 +214,8 @@ def test_no_published_version_on_an_empty_lake(server, tmp_path, shown_on):
     assert not warehouse.has_published()
     assert not backend.has_published(settings)
     assert warehouse.where().startswith("the lake at")
+    assert bluelight(tmp_path, "dashboard") == 1  # refused before Streamlit starts
+    assert "No published warehouse at the lake at" in capsys.readouterr().err
 
 
 def test_the_cost_of_opening_the_lake_and_of_looking_up_its_newest_version(on_lake, two_areas_home):
