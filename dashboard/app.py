@@ -62,12 +62,12 @@ if granted.who != LOCAL:
     st.sidebar.caption(f"Signed in as {granted.who} ({', '.join(sorted(granted.roles))})")
     st.sidebar.button("Sign out", on_click=st.logout)
 
-if not warehouse.file().exists():
+if not warehouse.has_published():
     st.title("Blue-light collaboration: are the benefits real?")
-    st.error(f"No published warehouse at {warehouse.file()}. Run `bluelight demo` first.")
+    st.error(f"No published warehouse at {warehouse.where()}. Run `bluelight demo` first.")
     st.stop()
 try:
-    warehouse.version()  # opens the file, refusing one a newer release built
+    warehouse.version()  # opens the warehouse, refusing one a newer release built
 except WarehouseTooNew as refusal:
     st.title("Blue-light collaboration: are the benefits real?")
     st.error(str(refusal))

@@ -439,7 +439,7 @@ def test_data_health_shows_load_quality_quarantine_and_refusals(app):
     refused = next(t for t in tables if "reason" in t.columns)
     assert refused.original_name.tolist() == ["staffing/no_headcount.csv"]
     assert "headcount" in refused.reason[0]
-    run_id = publish.publishing_run(warehouse.file())[0]
+    run_id = publish.publishing_run(warehouse.target())[0]
     shown = " ".join(i.value for i in app.info)
     assert f"published by run {run_id}" in shown and "one of 2 kept versions" in shown
 

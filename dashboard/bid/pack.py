@@ -11,13 +11,11 @@ within it (warehouse.within)."""
 from __future__ import annotations
 
 import functools
-from pathlib import Path
 
 import streamlit as st
 
 from dashboard import access, warehouse
 from flows.security import roles
-from flows.warehouse import publish
 
 # Each format the pack is downloaded in: its button's label and MIME type, in the order shown.
 FORMATS = {
@@ -45,17 +43,16 @@ def section(bid_id: str) -> None:
         )
 
 
-def shown_version() -> tuple[Path, str]:
-    """The file of the version the page shows and the run that published it: its kept copy
-    where there is one, which a later publish leaves as it is."""
-    shown = warehouse.file()
-    version = warehouse.version(shown)
-    kept = publish.version_path(warehouse.publish_root(), version)
-    return (kept if kept.exists() else shown), version
+def shown_version() -> tuple[warehouse.Target, str]:
+    """The version the page shows and the run that published it: as kept (its kept copy where
+    there is one, on the lake its snapshot), which a later publish leaves as it is."""
+    return warehouse.kept_version()
 
 
-def make(bid_id: str, source: Path, version: str, file_format: str, within: roles.Scope) -> bytes:
-    """The pack of `bid_id` from the file `source`, which must still be `version`, in
+def make(
+    bid_id: str, source: warehouse.Target, version: str, file_format: str, within: roles.Scope
+) -> bytes:
+    """The pack of `bid_id` from the warehouse `source`, which must still be `version`, in
     `file_format`, read within the scope `within`: the bytes `bluelight pack` writes."""
     from dashboard.pack import gather, render
 

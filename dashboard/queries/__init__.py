@@ -175,9 +175,11 @@ def row_counts(marts: tuple[str, ...]):
 
 
 def published_version() -> pd.DataFrame:
-    """Which version the dashboard shows: the run that published it, when, and the kept file an
-    auditor can open to see the same figures (`bluelight versions`), from one read-only opening."""
+    """Which version the dashboard shows: the run that published it, when, and the kept file (on
+    the lake, the snapshot) an auditor can open to see the same figures (`bluelight versions`),
+    from one read-only opening."""
     frame = warehouse.publishing_run().rename(columns={"finished_at": "published_at"})
     if frame.empty:
-        return frame.assign(version_file=pd.Series(dtype=object), kept_versions=0)
+        none = pd.Series(dtype=object)
+        return frame.assign(version_file=none, snapshot_id=none, kept_versions=0)
     return frame.assign(**warehouse.kept(frame.run_id[0]))

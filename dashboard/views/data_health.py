@@ -66,11 +66,20 @@ def version_shown(shown: pd.DataFrame) -> None:
     if shown.empty:
         return
     v = shown.iloc[0]
+    published = (
+        f"**Warehouse shown:** published by run {v.run_id} at {v.published_at:%d %b %Y %H:%M}"
+    )
+    listed = "(`bluelight versions` lists them)."
+    if pd.notna(v.snapshot_id):  # on the lake: a published snapshot, read by time travel
+        st.info(
+            f"{published}; snapshot {int(v.snapshot_id)} of the lake, one of {v.kept_versions} "
+            f"published versions kept {listed}"
+        )
+        return
     kept = v.version_file or "not kept in warehouse/versions/"
     st.info(
-        f"**Warehouse shown:** published by run {v.run_id} at {v.published_at:%d %b %Y %H:%M} "
-        f"({v.file_size_bytes / 1e6:,.1f} MB); kept as `{kept}`, one of {v.kept_versions} kept "
-        "versions (`bluelight versions` lists them)."
+        f"{published} ({v.file_size_bytes / 1e6:,.1f} MB); kept as `{kept}`, one of "
+        f"{v.kept_versions} kept versions {listed}"
     )
 
 

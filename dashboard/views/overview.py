@@ -349,10 +349,7 @@ def changes_since(bids: pd.DataFrame) -> None:
         for bid, title, npv in zip(bids.bid_id, bids.title, bids.npv_gbp, strict=True)
         if bid not in value_before.index or abs(value_before.npv_gbp.get(bid) - npv) > 0.5
     ]
-    st.caption(
-        f"Compared with the version published before it ({previous.name}, kept in "
-        "warehouse/versions/)."
-    )
+    st.caption(f"Compared with the version published before it ({warehouse.kept_as(previous)}).")
     if changed.empty and not npv_moves:
         st.success("No benefit's status, figure or year and no bid's value changed.")
     for row in changed.itertuples():
