@@ -179,9 +179,11 @@ def dashboard(args: argparse.Namespace, settings: Settings) -> int:
     if refusal:
         print(refusal, file=sys.stderr)
         return 2
-    if not settings.published_db.exists():
+    from flows.warehouse import backend
+
+    if not backend.has_published(settings):
         print(
-            f"No published warehouse at {settings.published_db}: run `bluelight demo` or "
+            f"No published warehouse at {backend.where(settings)}: run `bluelight demo` or "
             "`bluelight run` first.",
             file=sys.stderr,
         )
