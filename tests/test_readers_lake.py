@@ -76,7 +76,8 @@ def lake_home(server, tmp_path_factory):  # noqa: F811
             result = run_flow(home)
             assert result["status"] in PUBLISHED_OUTCOMES, result
             runs.append(result["run_id"])
-        settings = Settings.from_env(home=home)
+        env.setenv("BLUELIGHT_HOME", str(home))
+        settings = Settings.from_env()
         assert settings.backend == "ducklake" and not settings.published_db.exists()
         yield LakeHome(home, settings, tuple(runs))
 
@@ -180,6 +181,25 @@ def test_validate_says_when_the_bytes_are_already_on_the_lake(lake_home, tmp_pat
     assert (verdict.verdict, verdict.loaded_as) == (validate.LOAD, load_id)
 
 
+def test_an_upload_outside_the_senders_areas_is_refused_by_the_lakes_areas(lake_home):
+    """Fire authority F1 serves Testshire (D1, D2) in the lake's dim_organisations: an incident
+    in Othershire's D3 is outside its areas, named by row, column and value."""
+    from flows.load import upload
+
+    header = ",".join(SOURCES["incidents"].column_names)
+    rows = [
+        "U1,fire,rtc,D1,2016-05-02 10:00:00,2016-05-02 10:01:00,,2016-05-02 10:09:00",
+        "U2,fire,rtc,D3,2016-05-02 11:00:00,2016-05-02 11:01:00,,2016-05-02 11:09:00",
+    ]
+    data = ("\n".join([header, *rows]) + "\n").encode()
+    receipt = upload.receive(
+        lake_home.settings, "incidents.csv", data, "analyst@f1", organisations=frozenset({"F1"})
+    )
+    assert receipt.verdict.verdict == validate.REJECT and receipt.placed_as is None
+    [problem] = receipt.verdict.problems
+    assert (problem.row, problem.column, problem.value) == (3, "district_code", "D3")
+
+
 def test_pack_names_the_runs_kept_on_the_lake_when_asked_for_another(lake_home, capsys):
     assert bluelight(lake_home.home, "pack", "B1", "--version", "no-such-run") == 2
     err = capsys.readouterr().err
@@ -202,3 +222,25 @@ def test_a_pack_of_the_older_version_on_the_lake_shows_that_versions_figure(lake
         shown[name] = Pack(out.read_text()).figures["realised-BEN2"]
         assert f"--version {lake_home.runs[0 if argv else 1]}" in out.read_text()
     assert shown["now"] != shown["then"]
+
+
+@pytest.mark.parametrize(
+    "conninfo, shown",
+    [
+        (
+            "host=db port=5432 dbname=lake user=auditor",
+            "host=db port=5432 dbname=lake user=auditor",
+        ),
+        ("host=db password=s3cret dbname=lake", "host=db dbname=lake"),
+        ("host=db password = 'a b\\'c' dbname=lake", "host=db dbname=lake"),
+        ("postgresql://auditor:s3cret@db:5432/lake", "postgresql://auditor@db:5432/lake"),
+        ("postgres://db/lake?user=auditor&password=s3cret", "postgres://db/lake?user=auditor"),
+    ],
+)
+def test_the_attach_statement_an_auditor_is_shown_has_no_password(conninfo, shown, tmp_path):
+    settings = Settings(
+        tmp_path, backend="ducklake", lake_catalog=conninfo, lake_data_path=tmp_path
+    )
+    statement = lake_versions.attach_statement(settings, 7)
+    assert f"'ducklake:postgres:{shown}'" in statement and "s3cret" not in statement
+    assert statement.endswith("SNAPSHOT_VERSION 7, READ_ONLY)")

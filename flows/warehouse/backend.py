@@ -142,6 +142,9 @@ class LakeVersion:
     run_id: str
     published_at: datetime
 
+    def __str__(self) -> str:  # as messages name it, beside a file's path
+        return f"snapshot {self.snapshot_id} of the lake (run {self.run_id})"
+
 
 def versions(settings: Settings) -> list[LakeVersion]:
     """The lake's published versions still kept, oldest first (read-only, unpinned: only the
