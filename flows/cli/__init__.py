@@ -103,7 +103,9 @@ def _add_warehouse_verbs(verbs) -> None:
     versions.add_argument(
         "--as-of",
         metavar="YYYY-MM-DD",
-        help="print only the path of the version that was published at the end of that day",
+        help="print only how to open the version in force at the end of that day (or at a time, "
+        "YYYY-MM-DD HH:MM:SS): the kept file's path, or on the lake the ATTACH statement "
+        "pinned to its snapshot",
     )
     bench_verb = verbs.add_parser(
         "bench",

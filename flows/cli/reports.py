@@ -15,9 +15,17 @@ import re
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flows.security import access_log, roles
 from flows.settings import Settings
+
+if TYPE_CHECKING:  # the command line imports DuckDB only for the verb that runs
+    from flows.warehouse.backend import LakeVersion
+
+    # What a pack is read from: a warehouse file (the published one or a kept version), or a
+    # published version of the lake, read pinned to its snapshot (dashboard/warehouse.py).
+    Version = Path | LakeVersion
 
 # Streamlit's warnings about running without `streamlit run`: the dashboard's queries are used
 # here without a session, as the benchmark uses them.
@@ -30,7 +38,7 @@ BAR = 20  # characters in the progress bar of `--all`
 
 
 def pack(args: argparse.Namespace, settings: Settings) -> int:
-    from flows.warehouse import migrations, publish
+    from flows.warehouse import backend
 
     chosen = [bool(args.bid), args.all, args.portfolio]
     if sum(chosen) != 1:
@@ -39,30 +47,22 @@ def pack(args: argparse.Namespace, settings: Settings) -> int:
     if args.scope and not args.portfolio:
         print("--scope is for --portfolio.", file=sys.stderr)
         return 2
-    if not settings.published_db.exists():
+    if not backend.has_published(settings):
         print(
-            f"No warehouse at {settings.published_db}: run `bluelight run` first.", file=sys.stderr
+            f"No warehouse at {backend.where(settings)}: run `bluelight run` first.",
+            file=sys.stderr,
         )
         return 1
-    path = settings.published_db
-    if args.version is not None:
-        path = publish.version_path(settings.published_db, args.version)
-        if not path.exists():
-            kept = publish.version_files(settings.published_db)
-            print(
-                f"No kept version {args.version}. Kept: "
-                f"{', '.join(publish.run_id_of_version(p) for p in kept) or 'none'} "
-                "(`bluelight versions`).",
-                file=sys.stderr,
-            )
-            return 2
-    refusal = migrations.refusal(path)
+    path = _version(settings, args.version)
+    if path is None:
+        return 2
+    refusal = _refusal(settings, path)
     if refusal:
         print(refusal, file=sys.stderr)
         return 1
     for name in QUIET:  # a filter: Streamlit sets its loggers' levels as it makes them
         logging.getLogger(name).addFilter(lambda record: record.levelno >= logging.ERROR)
-    unknown = _unknown_organisations(args.within, path)
+    unknown = _unknown_organisations(args.within, path, settings)
     if unknown:
         print(unknown, file=sys.stderr)
         return 2
@@ -78,6 +78,45 @@ def pack(args: argparse.Namespace, settings: Settings) -> int:
         return 1
 
 
+def _version(settings: Settings, run_id: str | None) -> Version | None:
+    """The version a pack is read from: the published warehouse, or the version `run_id`
+    published (a kept file, or on the lake its published snapshot); None, having said which
+    are kept, when it is not."""
+    from flows.warehouse import backend, publish
+
+    if backend.on_lake(settings):
+        kept = backend.versions(settings)
+        if run_id is None:
+            return kept[-1]
+        found = [v for v in kept if v.run_id == run_id]
+        if found:
+            return found[-1]
+        listed = ", ".join(v.run_id for v in kept)
+    else:
+        if run_id is None:
+            return settings.published_db
+        path = publish.version_path(settings.published_db, run_id)
+        if path.exists():
+            return path
+        kept_files = publish.version_files(settings.published_db)
+        listed = ", ".join(publish.run_id_of_version(p) for p in kept_files)
+    print(
+        f"No kept version {run_id}. Kept: {listed or 'none'} (`bluelight versions`).",
+        file=sys.stderr,
+    )
+    return None
+
+
+def _refusal(settings: Settings, version: Version) -> str | None:
+    """Why this code must not read `version`, or None."""
+    from flows.warehouse import backend, migrations
+
+    if not backend.on_lake(settings):
+        return migrations.refusal(version)
+    with backend.open_version(settings, version) as con:
+        return migrations.too_new(backend.where(settings), migrations.recorded(con))
+
+
 def _codes(organisations: str) -> frozenset[str]:
     return frozenset(c.strip() for c in organisations.split(",") if c.strip())
 
@@ -91,13 +130,17 @@ def _within(organisations: str | None) -> contextlib.AbstractContextManager:
     return warehouse.within(roles.Scope(_codes(organisations), False))
 
 
-def _unknown_organisations(organisations: str | None, path: Path) -> str | None:
+def _unknown_organisations(
+    organisations: str | None, path: Version, settings: Settings
+) -> str | None:
     """What to say of --within when it names no organisation the warehouse at `path` lists."""
     import duckdb
 
+    from flows.warehouse import backend
+
     if organisations is None:
         return None
-    with duckdb.connect(str(path), read_only=True) as con:
+    with backend.open_version(settings, path) as con:
         try:
             rows = con.execute(
                 "select distinct organisation_code, organisation_name from marts.dim_organisations"
@@ -154,7 +197,7 @@ def _export(settings: Settings, made: bytes, out: Path, bid: str | None, form: s
     out.write_bytes(made)
 
 
-def _write(args: argparse.Namespace, path: Path, settings: Settings) -> int:
+def _write(args: argparse.Namespace, path: Version, settings: Settings) -> int:
     from dashboard.pack import gather, render
 
     try:
@@ -173,13 +216,12 @@ def _write(args: argparse.Namespace, path: Path, settings: Settings) -> int:
     return 0
 
 
-def _write_all(args: argparse.Namespace, path: Path, settings: Settings) -> int:
+def _write_all(args: argparse.Namespace, path: Version, settings: Settings) -> int:
     """Every bid's pack into one folder, a line with a progress bar for each pack written."""
     from dashboard import queries
     from dashboard.pack import gather, render
-    from flows.warehouse import publish
 
-    version, _finished = publish.publishing_run(path)
+    version = _run_of(path)
     folder = args.out or Path(f"packs-{version}")
     folder.mkdir(parents=True, exist_ok=True)
     bids = list(queries.bids(None, path=path).bid_id)
@@ -198,12 +240,12 @@ def _write_all(args: argparse.Namespace, path: Path, settings: Settings) -> int:
     return 0
 
 
-def _write_portfolio(args: argparse.Namespace, path: Path, settings: Settings) -> int:
+def _write_portfolio(args: argparse.Namespace, path: Version, settings: Settings) -> int:
     """The panel report of every bid in --scope (or all), compared with the kept version
     published before this one."""
     from dashboard.pack import gather, render
 
-    version, earlier = _earlier_version(path, settings.published_db)
+    version, earlier = _earlier_version(path, settings)
     try:
         report = gather.gather_portfolio(args.scope, path, earlier)
     except gather.NoSuchBid as missing:
@@ -224,10 +266,27 @@ def _write_portfolio(args: argparse.Namespace, path: Path, settings: Settings) -
     return 0
 
 
-def _earlier_version(path: Path, published: Path) -> tuple[str, Path | None]:
-    """The run that published `path`, and the kept version published just before it, if any."""
+def _run_of(version: Version) -> str:
+    """The run that published `version`."""
     from flows.warehouse import publish
+    from flows.warehouse.backend import LakeVersion
 
-    version, _finished = publish.publishing_run(path)
-    before = [p for p in publish.version_files(published) if publish.run_id_of_version(p) < version]
+    if isinstance(version, LakeVersion):
+        return version.run_id
+    return publish.publishing_run(version)[0]
+
+
+def _earlier_version(path: Version, settings: Settings) -> tuple[str, Version | None]:
+    """The run that published `path`, and the version published just before it, if any: a kept
+    file, or on the lake a published snapshot."""
+    from flows.warehouse import backend, publish
+
+    version = _run_of(path)
+    if backend.on_lake(settings):
+        before = [v for v in backend.versions(settings) if v.run_id < version]
+    else:
+        published = settings.published_db
+        before = [
+            p for p in publish.version_files(published) if publish.run_id_of_version(p) < version
+        ]
     return version, (before[-1] if before else None)

@@ -96,10 +96,12 @@ def status(args: argparse.Namespace, settings: Settings) -> int:
 
 def validate(args: argparse.Namespace, settings: Settings) -> int:
     from flows.load import validate
+    from flows.warehouse import backend
 
     if not args.file.is_file():
         print(f"No file at {args.file}", file=sys.stderr)
         return 2
-    verdict = validate.validate(args.file, args.source, settings.published_db, settings)
+    published = backend.published(settings)
+    verdict = validate.validate(args.file, args.source, published, settings)
     print(verdict.report())
     return 1 if verdict.verdict == validate.REJECT else 0

@@ -14,13 +14,15 @@ from flows.settings import Settings
 def check(args: argparse.Namespace, settings: Settings) -> int:
     from flows.quality import checks, suites
     from flows.quality.results import critical_failures
-    from flows.warehouse import migrations, runlog
+    from flows.warehouse import backend, runlog
 
+    if backend.on_lake(settings):
+        return _check_lake(args, settings)
     db = settings.build_db if args.build else settings.published_db
     if not db.exists():
         print(f"No warehouse at {db}: run `bluelight run` first.", file=sys.stderr)
         return 1
-    refusal = None if args.build else migrations.refusal(db)
+    refusal = None if args.build else backend.refusal(settings)
     if refusal:
         print(refusal, file=sys.stderr)
         return 1
@@ -32,6 +34,10 @@ def check(args: argparse.Namespace, settings: Settings) -> int:
     except runlog.RunInProgress as exc:
         print(f"Not checked: {exc}", file=sys.stderr)
         return 1
+    return _checked(results, docs, critical_failures)
+
+
+def _checked(results, docs, critical_failures) -> int:
     failed = [r for r in results if not r.success]
     for r in failed:
         print(f"  {r.level.upper():<8} {r.describe()}")
@@ -44,15 +50,49 @@ def check(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if critical else 0
 
 
+def _check_lake(args: argparse.Namespace, settings: Settings) -> int:
+    """`check` on the lake: its newest published snapshot, read pinned to it; `--build`, the
+    lake as the night left it (its latest snapshot), with no run under way."""
+    from flows.quality import checks, suites
+    from flows.quality.results import critical_failures
+    from flows.warehouse import backend, migrations, runlog
+
+    where = backend.where(settings)
+    newest = backend.newest(settings)
+    if newest is None and not args.build:
+        print(f"No published warehouse on {where}: run `bluelight run` first.", file=sys.stderr)
+        return 1
+    shown = "its latest snapshot" if args.build else f"published snapshot {newest.snapshot_id}"
+    print(f"Checking {where}, {shown}, against every suite in {suites.SUITES_DIR} ...")
+    try:
+        with runlog.run_lock(settings.home) if args.build else contextlib.nullcontext():
+            opened = (
+                backend.build(settings)
+                if args.build
+                else backend.read(settings, newest.snapshot_id)
+            )
+            with opened as con:
+                if not args.build:
+                    migrations.refuse_newer(con, where)
+                results, docs = checks.check_opened(con, settings.quality_dir)
+    except runlog.RunInProgress as exc:
+        print(f"Not checked: {exc}", file=sys.stderr)
+        return 1
+    except migrations.WarehouseTooNew as refused:
+        print(refused, file=sys.stderr)
+        return 1
+    return _checked(results, docs, critical_failures)
+
+
 def upgrade(args: argparse.Namespace, settings: Settings) -> int:
     """Show the published warehouse's schema version and the migrations pending; unless
     `--check`, run the night that applies them (exit status by its outcome, as `run`)."""
     from flows.cli.running import run
-    from flows.warehouse import migrations
+    from flows.warehouse import backend, migrations
 
-    db = settings.published_db
+    db = backend.where(settings)
     try:
-        found = migrations.check_file(db)
+        found = backend.check_version(settings)
     except migrations.WarehouseTooNew as refusal:
         print(refusal, file=sys.stderr)
         return 1
@@ -108,11 +148,26 @@ def bench(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def versions(args: argparse.Namespace, settings: Settings) -> int:
+def _as_of(text: str):
+    """The moment `--as-of` names: the end of a day (YYYY-MM-DD), or a time (YYYY-MM-DD HH:MM,
+    seconds optional)."""
     from datetime import datetime, time
 
-    from flows.warehouse import publish
+    try:
+        return datetime.combine(datetime.strptime(text, "%Y-%m-%d"), time.max)
+    except ValueError:
+        pass
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
 
+
+def versions(args: argparse.Namespace, settings: Settings) -> int:
+    from flows.warehouse import backend, publish
+
+    if backend.on_lake(settings):
+        return _lake_versions(args, settings)
     versions = publish.list_versions(settings.published_db)
     if not versions:
         print(
@@ -121,15 +176,9 @@ def versions(args: argparse.Namespace, settings: Settings) -> int:
         )
         return 1
     if args.as_of:
-        try:
-            day = datetime.strptime(args.as_of, "%Y-%m-%d")
-        except ValueError:
-            print(f"--as-of takes a date as YYYY-MM-DD, not {args.as_of!r}", file=sys.stderr)
-            return 2
-        chosen = publish.version_as_of(versions, datetime.combine(day, time.max))
+        chosen, status = _chosen(versions, args.as_of)
         if chosen is None:
-            print(f"No kept version was published by the end of {args.as_of}.", file=sys.stderr)
-            return 1
+            return status
         print(chosen.path)
         return 0
     print(
@@ -137,24 +186,91 @@ def versions(args: argparse.Namespace, settings: Settings) -> int:
         f"Kept versions in {settings.versions_dir} (kept {settings.keep_versions_days} days; "
         "* is the one published now). Open one with duckdb.connect(path, read_only=True).\n"
     )
-    tables = publish.KEY_TABLES
-    header = ["", "run id", "published at", "size MB", *tables.values()]
     rows = []
     for v in versions:
-        counts = ["" if v.row_counts.get(t) is None else f"{v.row_counts[t]:,}" for t in tables]
         published = f"{v.published_at:%Y-%m-%d %H:%M:%S}" if v.published_at else ""
-        rows.append(
-            ["*" if v.current else "", v.run_id, published, f"{v.size_bytes / 1e6:.1f}", *counts]
+        rows.append(["*" if v.current else "", v.run_id, published, f"{v.size_bytes / 1e6:.1f}"])
+    _table(["", "run id", "published at", "size MB"], rows, versions, left=3)
+    return 0
+
+
+def _chosen(versions: list, as_of: str) -> tuple[object | None, int]:
+    """The version in force at `--as-of`, or None and the exit status (having said why): 2 for
+    a value that is no date, 1 when no version was in force."""
+    from flows.warehouse import publish
+
+    moment = _as_of(as_of)
+    if moment is None:
+        print(
+            f"--as-of takes a date as YYYY-MM-DD (or a time, YYYY-MM-DD HH:MM:SS), not {as_of!r}",
+            file=sys.stderr,
         )
+        return None, 2
+    chosen = publish.version_as_of(versions, moment)
+    if chosen is None:
+        print(f"No kept version was published by the end of {as_of}.", file=sys.stderr)
+    return chosen, 1
+
+
+def _table(header: list[str], rows: list[list[str]], versions: list, left: int) -> None:
+    """The versions as a table, each row followed by its key tables' row counts; the first
+    `left` columns aligned left; then any version that could not be read, on stderr."""
+    from flows.warehouse import publish
+
+    tables = publish.KEY_TABLES
+    header = [*header, *tables.values()]
+    rows = [
+        [*row, *("" if v.row_counts.get(t) is None else f"{v.row_counts[t]:,}" for t in tables)]
+        for row, v in zip(rows, versions, strict=True)
+    ]
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     for r in [header, *rows]:
         print(
             "  ".join(
-                str(c).rjust(w) if i > 2 else str(c).ljust(w)
+                str(c).rjust(w) if i >= left else str(c).ljust(w)
                 for i, (c, w) in enumerate(zip(r, widths, strict=True))
             ).rstrip()
         )
     for v in versions:
         if v.error:
             print(f"  {v.run_id}: could not be read: {v.error}", file=sys.stderr)
+
+
+def _lake_versions(args: argparse.Namespace, settings: Settings) -> int:
+    """`versions` on the lake: its published snapshots, each read at its snapshot."""
+    from flows.warehouse import backend, lake_versions
+
+    versions = lake_versions.list_versions(settings)
+    if not versions:
+        print(
+            f"No published snapshots on {backend.where(settings)}: each successful run "
+            "publishes one.",
+            file=sys.stderr,
+        )
+        return 1
+    if args.as_of:
+        chosen, status = _chosen(versions, args.as_of)
+        if chosen is None:
+            return status
+        print(lake_versions.attach_statement(settings, chosen.snapshot_id))
+        return 0
+    newest = versions[-1].snapshot_id
+    print(
+        f"Published warehouse: {backend.where(settings)}\n"
+        f"Published snapshots kept (kept {settings.keep_versions_days} days; * is the one "
+        "published now). Open one read-only in DuckDB, with the ducklake and postgres "
+        "extensions loaded, by attaching it pinned to its snapshot, e.g. the newest:\n"
+        f"  {lake_versions.attach_statement(settings, newest)};\n"
+        "(`bluelight versions --as-of DATE` prints the statement for the version in force then.)\n"
+    )
+    rows = [
+        [
+            "*" if v.current else "",
+            str(v.snapshot_id),
+            v.run_id,
+            f"{v.published_at:%Y-%m-%d %H:%M:%S}",
+        ]
+        for v in versions
+    ]
+    _table(["", "snapshot", "run id", "published at"], rows, versions, left=4)
     return 0

@@ -8,19 +8,22 @@ analyst's to send.
 
 The areas come from the published warehouse, as the dashboard's scope does: the counties the
 organisations serve (marts.dim_organisations), their districts (marts.dim_areas), every
-organisation serving them, and the bids of those counties (marts.dim_bids)."""
+organisation serving them, and the bids of those counties (marts.dim_bids); on the lake, read
+pinned to its newest published snapshot."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 
 from flows.load.stage import read_source_file
-from flows.load.validate import Problem
+from flows.load.validate import Problem, Warehouse
+from flows.settings import Settings
 from flows.sources.contracts import SOURCES
+from flows.warehouse import backend
+from flows.warehouse.backend import LakeVersion
 
 OUTSIDE = "outside the areas your organisations serve"
 AREAS_SQL = {
@@ -52,12 +55,15 @@ class Areas:
         }.get(column)
 
 
-def areas(published: Path, organisations: frozenset[str]) -> Areas:
-    """The areas `organisations` serve, in the published warehouse (none without one)."""
-    if not published.exists():
+def areas(
+    published: Warehouse, organisations: frozenset[str], settings: Settings | None = None
+) -> Areas:
+    """The areas `organisations` serve, in the published warehouse (none without one): a
+    warehouse file, or a published version of the lake (`settings` say where the lake is)."""
+    if published is None or not isinstance(published, LakeVersion) and not published.exists():
         return Areas(set(), set(), set(), set(), set())
     counties = AREAS_SQL["counties"]
-    with duckdb.connect(str(published), read_only=True) as con:
+    with backend.open_version(settings or Settings.from_env(), published) as con:
         found = {}
         for name, sql in AREAS_SQL.items():
             params = [] if name == "every_bid" else [sorted(organisations)]

@@ -30,6 +30,7 @@ from flows.load.validate import QUARANTINE, REJECT, Problem, Verdict, validate
 from flows.settings import Settings
 from flows.sources.contracts import SOURCES
 from flows.sources.limits import UPLOAD_LIMIT_BYTES, UPLOAD_LIMIT_MB
+from flows.warehouse import backend
 
 # Every type some source takes, for the page's file chooser; each source's own are checked here.
 FILE_TYPES = tuple(sorted({kind for source in SOURCES.values() for kind in source.formats}))
@@ -181,10 +182,11 @@ def _judge(
         path = Path(folder) / source / name
         path.parent.mkdir()
         path.write_bytes(data)
-        verdict = validate(path, source, settings.published_db, settings)
+        published = backend.published(settings)
+        verdict = validate(path, source, published, settings)
         if organisations is None or verdict.verdict == REJECT:
             return verdict
-        within = sender_scope.areas(settings.published_db, organisations)
+        within = sender_scope.areas(published, organisations, settings)
         outside = sender_scope.problems(path, source, f"{source}/{name}", within)
     if not outside:
         return verdict

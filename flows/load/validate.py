@@ -5,8 +5,9 @@ flows/load/quarantine.py `quarantine`, under the same file limits) in a DuckDB d
 memory, so the verdict is the load's: `load`, `load with rows quarantined`, or `reject` (any
 failure to load the file is a `reject`, as at night). A rule that looks a value up in another
 source (an incident's district in the boundaries) reads that source's accepted rows, parsed
-again here from copies of the published warehouse's raw and quarantine rows (opened read-only).
-Nothing is written to the data directory.
+again here from copies of the published warehouse's raw and quarantine rows (opened read-only:
+the file, or the lake pinned to a published snapshot, flows/warehouse/backend.py). Nothing is
+written to the data directory.
 """
 
 from __future__ import annotations
@@ -24,7 +25,13 @@ from flows.load.stage import stage
 from flows.settings import Settings
 from flows.sources.contracts import SOURCES, Source
 from flows.sources.errors import ContractError
+from flows.warehouse import backend
+from flows.warehouse.backend import LakeVersion
 from flows.warehouse.schema import ensure_schema
+
+# The published warehouse a file is judged against: a warehouse file, or a published version of
+# the lake (`backend.published`); None, or a file not there, when nothing is published.
+Warehouse = Path | LakeVersion | None
 
 LOAD, QUARANTINE, REJECT = "load", "load with rows quarantined", "reject"
 
@@ -81,14 +88,20 @@ def source_of(path: Path, name: str | None) -> Source:
     return source
 
 
-def _reference(con: duckdb.DuckDBPyConnection, source: Source, warehouse: Path | None) -> None:
+def _present(warehouse: Warehouse) -> bool:
+    return isinstance(warehouse, LakeVersion) or warehouse is not None and warehouse.exists()
+
+
+def _reference(
+    con: duckdb.DuckDBPyConnection, source: Source, warehouse: Warehouse, settings: Settings
+) -> None:
     """Copy raw and quarantine of the sources the source's lookups name from the published
     warehouse into `con` (nothing when there is none yet): `ensure_schema` then parses their
     accepted rows into the accepted tables the lookups read."""
     con.execute("create schema raw; create schema audit")
-    if warehouse is None or not warehouse.exists() or not source.lookups:
+    if not _present(warehouse) or not source.lookups:
         return
-    con.execute(f"attach {literal(str(warehouse))} as published (read_only)")
+    backend.attach_version(con, settings, warehouse, "published")
     names = sorted({lookup.source for lookup in source.lookups})
     for name in names:
         con.execute(f"create table raw.{name} as select * from published.raw.{name}")
@@ -100,17 +113,17 @@ def _reference(con: duckdb.DuckDBPyConnection, source: Source, warehouse: Path |
     con.execute("detach published")
 
 
-def _already_loaded(warehouse: Path | None, sha256: str) -> str | None:
-    if warehouse is None or not warehouse.exists():
+def _already_loaded(warehouse: Warehouse, sha256: str, settings: Settings) -> str | None:
+    if not _present(warehouse):
         return None
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with backend.open_version(settings, warehouse) as con:
         return already_loaded(con, sha256)
 
 
 def validate(
     path: Path,
     source_name: str | None = None,
-    warehouse: Path | None = None,
+    warehouse: Warehouse = None,
     settings: Settings | None = None,
 ) -> Verdict:
     """The verdict a night's load would give `path`, against the `warehouse` published now,
@@ -121,7 +134,7 @@ def validate(
         source = source_of(path, source_name)
     except ContractError as error:
         return Verdict(name, None, REJECT, problems=[Problem(None, None, error.reason)])
-    loaded_as = _already_loaded(warehouse, sha256_of(path))
+    loaded_as = _already_loaded(warehouse, sha256_of(path), settings)
     try:
         rows, held, problems = _judge(path, source, name, warehouse, settings)
     except OSError:
@@ -139,14 +152,14 @@ def validate(
 
 
 def _judge(
-    path: Path, source: Source, name: str, warehouse: Path | None, settings: Settings
+    path: Path, source: Source, name: str, warehouse: Warehouse, settings: Settings
 ) -> tuple[int, int, list[Problem]]:
     """Stage and quarantine the file as the load does, in a database held in memory under the
     file memory limit: its rows, the rows set aside and their problems."""
     with tempfile.TemporaryDirectory() as spill:
         config = {"temp_directory": spill, "memory_limit": settings.file_memory_limit}
-        with duckdb.connect(config=config) as con:
-            _reference(con, source, warehouse)
+        with backend.connect_with(warehouse, config) as con:
+            _reference(con, source, warehouse, settings)
             ensure_schema(con)
             rows = stage(con, path, source, name, settings.file_limits)
             held = quarantine(con, source, load_id="validate", run_id="validate", source_file=name)

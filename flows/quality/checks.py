@@ -127,20 +127,28 @@ def check_mart(
 def check_warehouse(
     db: Path, quality_dir: Path, *, progress=print
 ) -> tuple[list[CheckResult], Path]:
-    """Every suite on a whole warehouse, opened read-only (`bluelight check`): the source suites
-    on every accepted row ever loaded, and the mart suites. Returns the results and
-    the Data Docs page; records nothing in the warehouse (a published file is never written)."""
+    """Every suite on the warehouse file at `db`, opened read-only (`check_opened`)."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        return check_opened(con, quality_dir, progress=progress)
+
+
+def check_opened(
+    con: duckdb.DuckDBPyConnection, quality_dir: Path, *, progress=print
+) -> tuple[list[CheckResult], Path]:
+    """Every suite on a whole warehouse, the default database of `con`, a read-only connection
+    (`bluelight check`: a file, or the lake pinned to a snapshot): the source suites on every
+    accepted row ever loaded, and the mart suites. Returns the results and the Data Docs page;
+    records nothing in the warehouse (a published version is never written)."""
     name = "check-" + datetime.now().strftime("%Y%m%dT%H%M%S")
     gate = Gate(quality_dir, name)
     results: list[CheckResult] = []
-    with duckdb.connect(str(db), read_only=True) as con:
-        loads = con.execute(
-            "select source, list(load_id order by load_id) from audit.loaded_files "
-            "where status = 'loaded' group by source order by source"
-        ).fetchall()
-        for source, ids in loads:
-            progress(f"  source.{source}: {len(ids)} load(s)")
-            results += check_loaded_rows(con, {source: ids}, gate)
-        progress("  marts")
-        results += check_marts(con, gate)
+    loads = con.execute(
+        "select source, list(load_id order by load_id) from audit.loaded_files "
+        "where status = 'loaded' group by source order by source"
+    ).fetchall()
+    for source, ids in loads:
+        progress(f"  source.{source}: {len(ids)} load(s)")
+        results += check_loaded_rows(con, {source: ids}, gate)
+    progress("  marts")
+    results += check_marts(con, gate)
     return results, gate.build_docs()

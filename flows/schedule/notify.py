@@ -91,7 +91,7 @@ def message(
         f"refused files, each with a .reason.txt: {settings.rejected / record.run_id}",
         f"quarantined rows: audit.quarantine where {run}",
         f"failed checks: audit.quality_results where {run} and not success",
-        f"the warehouse: {settings.published_db} (open it read-only)",
+        f"the warehouse: {_warehouse(settings)}",
     ]
     if ui_url:
         look.append(f"the run in the Prefect UI: {ui_url}")
@@ -160,3 +160,12 @@ def deliver(settings: Settings, subject: str, text: str, tasks: bool = True) -> 
             logger().error("could not send the %s notice: %s: %s", name, type(exc).__name__, exc)
             outcomes.append(f"{name} failed: {type(exc).__name__}: {exc}")
     return "; ".join(outcomes)
+
+
+def _warehouse(settings: Settings) -> str:
+    """Where to read the published warehouse, as the message says it."""
+    from flows.warehouse import backend
+
+    if backend.on_lake(settings):
+        return f"{backend.where(settings)} (`bluelight versions` says how to attach it read-only)"
+    return f"{settings.published_db} (open it read-only)"

@@ -8,6 +8,8 @@ the warehouse, so `raw.incidents` or `marts.dim_bids` name the same table on bot
 - `discard`: the build copy removed; the lake put back to its newest publish.
 - `publish`: the build renamed over the published file; one commit labelled `publish <run>`.
 - `read`: the published file, read-only; the lake pinned to its newest publish.
+- `published` / `open_version`: the published warehouse as a value a reader passes on (the
+  file's path, or the lake's published version), and a read-only connection to it.
 
 A reader of the lake always attaches pinned to a published snapshot (docs/decisions/0011): an
 unpinned reader would see a night's build as it goes.
@@ -15,10 +17,12 @@ unpinned reader would see a night's build as it goes.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 import duckdb
 
@@ -61,15 +65,25 @@ def build(settings: Settings, *, read_only: bool = False) -> Iterator[duckdb.Duc
         con.close()
 
 
-def check_version(settings: Settings) -> None:
-    """Raise WarehouseTooNew, having read nothing but its version, when a newer release built
-    the published warehouse."""
+def check_version(settings: Settings) -> migrations.Recorded | None:
+    """The published warehouse's recorded schema version (None when nothing is published);
+    raises WarehouseTooNew, having read nothing but its version, when a newer release built
+    it."""
     if not on_lake(settings):
-        migrations.check_file(settings.published_db)
-        return
-    if has_published(settings):
-        with read(settings) as con:
-            migrations.refuse_newer(con, where(settings))
+        return migrations.check_file(settings.published_db)
+    if not has_published(settings):
+        return None
+    with read(settings) as con:
+        return migrations.refuse_newer(con, where(settings))
+
+
+def refusal(settings: Settings) -> str | None:
+    """Why this code must not read the published warehouse, or None (for the commands)."""
+    try:
+        check_version(settings)
+    except migrations.WarehouseTooNew as refused:
+        return str(refused)
+    return None
 
 
 def prepare(settings: Settings) -> None:
@@ -128,6 +142,9 @@ class LakeVersion:
     run_id: str
     published_at: datetime
 
+    def __str__(self) -> str:  # as messages name it, beside a file's path
+        return f"snapshot {self.snapshot_id} of the lake (run {self.run_id})"
+
 
 def versions(settings: Settings) -> list[LakeVersion]:
     """The lake's published versions still kept, oldest first (read-only, unpinned: only the
@@ -183,3 +200,46 @@ def read(settings: Settings, snapshot: int | None = None) -> Iterator[duckdb.Duc
         yield con
     finally:
         con.close()
+
+
+def published(settings: Settings) -> Path | LakeVersion | None:
+    """The published warehouse in force, as a reader passes it on: the file's path, or the
+    lake's newest published version; None when nothing is published."""
+    if on_lake(settings):
+        return newest(settings)
+    return settings.published_db if settings.published_db.exists() else None
+
+
+def open_version(
+    settings: Settings, version: Path | LakeVersion
+) -> contextlib.AbstractContextManager[duckdb.DuckDBPyConnection]:
+    """A read-only connection to `version` (a warehouse file, or a published version of the
+    lake, read pinned to its snapshot), its default database the warehouse."""
+    if isinstance(version, LakeVersion):
+        return read(settings, version.snapshot_id)
+    return duckdb.connect(str(version), read_only=True)
+
+
+def connect_with(version: Path | LakeVersion | None, config: dict) -> duckdb.DuckDBPyConnection:
+    """A new in-memory connection under `config` that can attach `version` (`attach_version`):
+    on the lake, with the lake's extensions loaded."""
+    if isinstance(version, LakeVersion):
+        from flows.warehouse import lake
+
+        return lake.connect(config=config)
+    return duckdb.connect(config=config)
+
+
+def attach_version(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    version: Path | LakeVersion,
+    alias: str,
+) -> None:
+    """Attach `version` to `con` (from `connect_with`) as `alias`, read-only: the file, or the
+    lake pinned to the version's snapshot."""
+    if isinstance(version, LakeVersion):
+        attach_published(con, settings, alias, version.snapshot_id)
+        return
+    quoted = str(version).replace("'", "''")  # ATTACH takes no parameters
+    con.execute(f"attach '{quoted}' as {alias} (read_only)")

@@ -2,7 +2,8 @@
 last refusal, what each mart is waiting for, the published version in force and its schema
 version (a warehouse a newer release built is refused: flows/warehouse/migrations.py).
 
-Loads and marts come from the published warehouse, opened read-only. Refusals come from
+Loads and marts come from the published warehouse, opened read-only (on the lake, pinned to
+its newest published snapshot: flows/warehouse/backend.py). Refusals come from
 `rejected/<run>/<source>/`, which a failed run writes too (its warehouse is never published), so
 the last refusal shown is the last one made, whatever became of its night. `waiting` gives the
 marts waiting for a source, as the last run recorded them, for the marts gate.
@@ -18,7 +19,7 @@ import duckdb
 from flows.load.inbox import read_reason
 from flows.settings import Settings
 from flows.sources.contracts import SOURCES
-from flows.warehouse import migrations, publish
+from flows.warehouse import backend, migrations, publish
 
 LOADS_SQL = """
     select source, count(*) filter (where status = 'loaded') as files,
@@ -73,21 +74,28 @@ def _when(moment: datetime | None) -> str:
 def report(settings: Settings) -> str:
     """The status of the data directory, as text for a terminal. Raises WarehouseTooNew for a
     warehouse a newer release built, having read nothing but its version."""
-    db = settings.published_db
-    if not db.exists():
-        lines = [f"No published warehouse at {db}: nothing has been published yet."]
+    where = backend.where(settings)
+    snapshot, published = None, settings.published_db.exists()
+    if backend.on_lake(settings):  # the newest published snapshot, read pinned to it
+        newest = backend.newest(settings)
+        snapshot, published = (newest.snapshot_id, True) if newest else (None, False)
+    if not published:
+        lines = [f"No published warehouse at {where}: nothing has been published yet."]
         return "\n".join(lines + _source_lines(sources(None, settings)))
-    with duckdb.connect(str(db), read_only=True) as con:
-        schema = migrations.refuse_newer(con, str(db))
+    with backend.read(settings, snapshot) as con:
+        schema = migrations.refuse_newer(con, where)
         run = con.execute(publish.PUBLISHING_RUN_SQL).fetchone()
         found = sources(con, settings)
         try:
             marts = con.execute(MARTS_SQL).fetchall()
         except duckdb.CatalogException:  # published before audit.mart_readiness existed
             marts = []
-    kept = publish.current_version(db)
+    if snapshot is not None:
+        kept = f"snapshot {snapshot} (`bluelight versions` says how to open it)"
+    else:
+        kept = publish.current_version(settings.published_db)
     lines = [
-        f"Published warehouse: {db}",
+        f"Published warehouse: {where}",
         f"  in force: run {run[0]}, published {_when(run[1])}"
         + (f"; kept as {kept}" if kept else "")
         if run
