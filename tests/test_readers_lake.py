@@ -206,11 +206,6 @@ def test_pack_names_the_runs_kept_on_the_lake_when_asked_for_another(lake_home, 
     assert f"No kept version no-such-run. Kept: {', '.join(lake_home.runs)}" in err
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="dashboard/warehouse.py reads warehouse files only: the pack's queries take a "
-    "published version of the lake once the dashboard reads the lake",
-)
 def test_a_pack_of_the_older_version_on_the_lake_shows_that_versions_figure(lake_home, tmp_path):
     """The second night's estate return moves B1's estate benefit (BEN2) to a later year."""
     from test_pack import Pack

@@ -201,7 +201,7 @@ def _write(args: argparse.Namespace, path: Version, settings: Settings) -> int:
     from dashboard.pack import gather, render
 
     try:
-        figures = gather.gather(args.bid, path)
+        figures = gather.gather(args.bid, _shown(settings, path))
     except gather.NoSuchBid as missing:
         within = f" within the access of {args.within}" if args.within is not None else ""
         print(
@@ -224,11 +224,12 @@ def _write_all(args: argparse.Namespace, path: Version, settings: Settings) -> i
     version = _run_of(path)
     folder = args.out or Path(f"packs-{version}")
     folder.mkdir(parents=True, exist_ok=True)
-    bids = list(queries.bids(None, path=path).bid_id)
+    shown = _shown(settings, path)
+    bids = list(queries.bids(None, path=shown).bid_id)
     for done, bid_id in enumerate(bids, start=1):
         start = time.perf_counter()
         out = folder / f"pack-{bid_id}-{version}.{args.format}"
-        made = _document(render.html(gather.gather(bid_id, path)), args.format)
+        made = _document(render.html(gather.gather(bid_id, shown)), args.format)
         _export(settings, made, out, bid_id, args.format)
         filled = BAR * done // len(bids)
         print(
@@ -247,7 +248,9 @@ def _write_portfolio(args: argparse.Namespace, path: Version, settings: Settings
 
     version, earlier = _earlier_version(path, settings)
     try:
-        report = gather.gather_portfolio(args.scope, path, earlier)
+        report = gather.gather_portfolio(
+            args.scope, _shown(settings, path), earlier and _shown(settings, earlier)
+        )
     except gather.NoSuchBid as missing:
         print(
             f"No bids in {missing.bid_id!r} in the warehouse {path}. Counties: "
@@ -264,6 +267,18 @@ def _write_portfolio(args: argparse.Namespace, path: Version, settings: Settings
         f"written to {out}"
     )
     return 0
+
+
+def _shown(settings: Settings, version: Version):
+    """`version` as the dashboard's queries read it (dashboard/warehouse.py's target): the
+    file, or the lake pinned to the version's snapshot."""
+    from flows.warehouse.backend import LakeVersion
+
+    if isinstance(version, LakeVersion):
+        from dashboard.lake_source import Lake
+
+        return Lake(settings, version.snapshot_id)
+    return version
 
 
 def _run_of(version: Version) -> str:
