@@ -124,7 +124,7 @@ def function_sql(name: str) -> str:
 def _cycle(settings) -> dict:
     from flows.warehouse import backend, lake
 
-    start = time.perf_counter()
+    started, start = time.time(), time.perf_counter()
     version = backend.newest(settings)
     looked_up = time.perf_counter()
     with backend.read(settings, version.snapshot_id) as con:
@@ -140,6 +140,8 @@ def _cycle(settings) -> dict:
         "attach_seconds": attached - looked_up,
         "query_seconds": time.perf_counter() - attached,
         "queries_run": len(seen["queries"]) + 2,
+        "started": started,
+        "ended": time.time(),
     }
 
 
