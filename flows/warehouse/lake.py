@@ -550,19 +550,31 @@ def restore_published(con: duckdb.DuckDBPyConnection, alias: str = ALIAS) -> int
     return put_back(con, target, message=f"put back to snapshot {target}", alias=alias)
 
 
+# How long a published version stays after the next one replaced it, whatever the retention:
+# a reader that looked up the newest version just before a publish is pinned to the one it
+# replaced, and expiring that snapshot fails its next query ("No snapshot found at version").
+READER_GRACE = timedelta(hours=1)
+
+
 def prune(
     con: duckdb.DuckDBPyConnection, keep_days: int, now: datetime | None = None, alias=ALIAS
 ) -> tuple[list[int], list[str]]:
     """Expire what the retention does not keep and delete the files only those read: kept are
     the published versions of the last `keep_days`, the newest published before them (in force
-    when the window opens) and every snapshot after the newest published one. The snapshot ids
-    expired and the files deleted."""
+    when the window opens), those replaced less than `READER_GRACE` ago and every snapshot
+    after the newest published one. The snapshot ids expired and the files deleted."""
     versions = published(con, alias)
     if not versions:
         return [], []
-    cutoff = (now or datetime.now()) - timedelta(days=keep_days)
+    now = now or datetime.now()
+    cutoff = now - timedelta(days=keep_days)
     older = [v.snapshot_id for v in versions if v.published_at < cutoff]
     keep = {v.snapshot_id for v in versions if v.published_at >= cutoff} | set(older[-1:])
+    keep |= {
+        version.snapshot_id
+        for version, successor in zip(versions, versions[1:], strict=False)
+        if successor.published_at >= now - READER_GRACE
+    }
     newest = versions[-1].snapshot_id
     doomed = [
         s.snapshot_id
