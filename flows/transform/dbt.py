@@ -179,7 +179,9 @@ def build(
     runlog.logger().info("dbt build: %s", why)
     result = _run_dbt(["build", *arguments], settings.build_dir, settings, manifest)
     if result.exception is not None:
-        raise GateFailed(f"dbt build could not run: {result.exception}")
+        raise GateFailed(
+            f"dbt build could not run: {type(result.exception).__name__}: {result.exception!r}"
+        )
     counts: dict[str, int] = {"models_built": 0}
     failed = []
     for node_result in result.result.results:
