@@ -156,6 +156,8 @@ def run_lake_bench(
             progress,
             lambda: Settings(home=file_home).published_db.stat().st_size / 1e6,
         )
+        if file_result is None:
+            report.load["file"] = f"{os.getloadavg()[0]:.1f}"
         sizes = {}
 
         def lake_size() -> float:
@@ -164,4 +166,5 @@ def run_lake_bench(
 
         report.lake = _backend_runs(lake_home, scale, seed, env, progress, lake_size)
         report.lake_disk_mb = sizes["disk"]
+        report.load["ducklake"] = f"{os.getloadavg()[0]:.1f}"
     return report
