@@ -285,9 +285,15 @@ def catalog(directory: Path, port: int | None = None) -> Postgres:
     made = (directory / "data" / "PG_VERSION").exists()
     if not made and directory.exists() and any(directory.iterdir()):
         raise RuntimeError(f"{directory} is not empty and holds no catalog: give a new directory")
+    new_directory = not directory.exists()
     directory.mkdir(parents=True, exist_ok=True)
     chosen = port or (_read_port(directory / "data") if made else free_port())
-    server = _new(directory, chosen)
+    try:
+        server = _new(directory, chosen)
+    except RuntimeError:
+        if new_directory:
+            shutil.rmtree(directory)  # made here for nothing
+        raise
     if not made:
         try:
             _initdb(server)
