@@ -70,13 +70,13 @@ def _catalog(home: Path):
     # reach the data directory.
     directory = Path(tempfile.mkdtemp(prefix="bluelight-bench-catalog-")) / "catalog"
     directory.parent.chmod(0o755)
-    with catalog_server.catalog_for_run(directory) as server:
-        version = server.psql("show server_version").strip()
-        yield (
-            _lake_env(server.catalog, home / "lake_data"),
-            (f"PostgreSQL {version} on this machine, started by the bench"),
-        )
-    shutil.rmtree(directory.parent, ignore_errors=True)
+    try:
+        with catalog_server.catalog_for_run(directory) as server:
+            version = server.psql("show server_version").strip()
+            catalog = f"PostgreSQL {version} on this machine, started by the bench"
+            yield _lake_env(server.catalog, home / "lake_data"), catalog
+    finally:
+        shutil.rmtree(directory.parent, ignore_errors=True)
 
 
 def _lake_env(catalog: str, data_path: Path) -> dict[str, str]:
