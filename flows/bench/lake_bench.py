@@ -37,8 +37,10 @@ def _link_tree(source: Path, target: Path) -> None:
     shutil.copytree(source, target, copy_function=os.link)
 
 
-def _backend_runs(home: Path, scale: float, seed: int, env: dict, progress, size) -> Report:
-    """The full run, its warehouse's size (`size()`, in MB), then two nights on top, on the
+def _backend_runs(
+    home: Path, scale: float, seed: int, env: dict, progress, size, nights: int = 2
+) -> Report:
+    """The full run, its warehouse's size (`size()`, in MB), then `nights` nights on top, on the
     inbox already in `home`."""
     report = Report("", scale)
     label = env.get("BLUELIGHT_BACKEND", "file")
@@ -46,7 +48,7 @@ def _backend_runs(home: Path, scale: float, seed: int, env: dict, progress, size
     report.pipeline, record = _run(home, env)
     report.stages = record["stage_seconds"]
     report.warehouse_mb = size()
-    for day in (1, 2):
+    for day in range(1, nights + 1):
         progress(f"[{label}] night {day} on top: a day's incidents")
         rows = _one_more_day(Settings(home=home).inbox, scale, seed, day)
         measured, record = _run(home, env)
@@ -127,8 +129,10 @@ def run_lake_bench(
     file_result: Report | None = None,
     scale: float | None = None,
     years: int | None = None,
+    nights: int = 2,
 ) -> LakeReport:
-    """The tier (or `scale` and `years` given) on both backends, in `home`."""
+    """The tier (or `scale` and `years` given) on both backends, in `home`: the full run, then
+    `nights` nights on top (two, as the file bench runs)."""
     from flows.demo.data import write_demo_inbox
 
     tier_scale, tier_years = TIERS[tier]
@@ -155,6 +159,7 @@ def run_lake_bench(
             {},
             progress,
             lambda: Settings(home=file_home).published_db.stat().st_size / 1e6,
+            nights,
         )
         if file_result is None:
             report.load["file"] = f"{os.getloadavg()[0]:.1f}"
@@ -164,7 +169,7 @@ def run_lake_bench(
             sizes["live"], sizes["disk"] = _parquet_mb(env)
             return sizes["live"]
 
-        report.lake = _backend_runs(lake_home, scale, seed, env, progress, lake_size)
+        report.lake = _backend_runs(lake_home, scale, seed, env, progress, lake_size, nights)
         report.lake_disk_mb = sizes["disk"]
         report.load["ducklake"] = f"{os.getloadavg()[0]:.1f}"
     return report
