@@ -102,23 +102,29 @@ def _refuse_used(catalog: str, data_path: Path) -> None:
         )
 
 
-def _parquet_mb(env: dict) -> tuple[float, float]:
-    """The lake's Parquet: the files its published snapshot reads, and every file under the data
-    path (older snapshots' kept too), in MB."""
-    from flows.warehouse import backend
-
-    settings = Settings(
+def _lake(env: dict) -> Settings:
+    return Settings(
         Path("."),
         backend="ducklake",
         lake_catalog=env["BLUELIGHT_LAKE_CATALOG"],
         lake_data_path=Path(env["BLUELIGHT_LAKE_DATA_PATH"]),
     )
-    with backend.read(settings) as con:
+
+
+def _live_parquet_mb(env: dict) -> float:
+    """The Parquet the lake's published snapshot reads, in MB."""
+    from flows.warehouse import backend
+
+    with backend.read(_lake(env)) as con:
         live = con.execute(
             "select coalesce(sum(file_size_bytes), 0) from ducklake_table_info('lake')"
         ).fetchone()[0]
-    on_disk = sum(f.stat().st_size for f in settings.lake_data_path.rglob("*") if f.is_file())
-    return live / 1e6, on_disk / 1e6
+    return live / 1e6
+
+
+def _disk_mb(folder: Path) -> float:
+    """Every file under `folder` (older snapshots' kept too), in MB."""
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / 1e6
 
 
 def run_lake_bench(
@@ -163,13 +169,9 @@ def run_lake_bench(
         )
         if file_result is None:
             report.load["file"] = f"{os.getloadavg()[0]:.1f}"
-        sizes = {}
-
-        def lake_size() -> float:
-            sizes["live"], sizes["disk"] = _parquet_mb(env)
-            return sizes["live"]
-
-        report.lake = _backend_runs(lake_home, scale, seed, env, progress, lake_size, nights)
-        report.lake_disk_mb = sizes["disk"]
+        report.lake = _backend_runs(
+            lake_home, scale, seed, env, progress, lambda: _live_parquet_mb(env), nights
+        )
+        report.lake_disk_mb = _disk_mb(Path(env["BLUELIGHT_LAKE_DATA_PATH"]))
         report.load["ducklake"] = f"{os.getloadavg()[0]:.1f}"
     return report

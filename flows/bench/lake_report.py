@@ -27,7 +27,7 @@ class LakeReport:
     catalog: str = ""  # what the catalog was, for the heading
     file: Report = field(default_factory=lambda: Report("", 0.0))
     lake: Report = field(default_factory=lambda: Report("", 0.0))
-    lake_disk_mb: float = 0.0  # every file under the data path after the nights
+    lake_disk_mb: float = 0.0  # every file under the data path after the nights on top
     # The machine's 1-minute load average after each backend's runs: on a shared machine the
     # ratios are only as good as the two sides' load was alike.
     load: dict = field(default_factory=dict)
@@ -82,7 +82,7 @@ def _measures(report: LakeReport) -> list[str]:
         f"| the warehouse after the full run: the DuckDB file / the Parquet its published "
         f"snapshot reads | {file.warehouse_mb:,.1f} MB | {lake.warehouse_mb:,.1f} MB "
         f"| {ratio(lake.warehouse_mb, file.warehouse_mb)} |",
-        "| Parquet under the data path after the two nights (the files older snapshots read "
+        "| Parquet under the data path after the nights on top (the files older snapshots read "
         f"too) | | {report.lake_disk_mb:,.1f} MB | |",
         "| the machine's load average (1 minute) after the runs | "
         f"{report.load.get('file', '')} | {report.load.get('ducklake', '')} | |",
