@@ -5,12 +5,17 @@ docs/performance.md. No timings are asserted: the reports here are built by hand
 
 from __future__ import annotations
 
+import re
+import tempfile
+from pathlib import Path
+
 import duckdb
 import pytest
 
-from flows.bench import baseline
+from flows.bench import baseline, lake_bench, lake_report
 from flows.bench import report as results
 from flows.sources.contracts import SOURCES
+from flows.warehouse import catalog_server, lake
 from flows.warehouse.schema import PARSE_MACROS
 
 
@@ -159,3 +164,117 @@ def test_the_commit_says_when_the_tree_differs_from_it(monkeypatch):
     assert results.commit() == "abc1234"
     answers[("status", "--porcelain")] = " M flows/bench/report.py"
     assert results.commit() == "abc1234 + uncommitted changes"
+
+
+def _lake_report() -> lake_report.LakeReport:
+    """A comparison as `bluelight bench --backend ducklake` gives, built by hand: the lake's
+    ingest twice the file's, its dbt build 1.5 times, publishing a commit instead of a rename."""
+    file = _county_report(warehouse_mb=100.0)
+    lake = _county_report(
+        pipeline=results.Measured(54.0, 1650.0),  # 44.5 s of stages, 9.5 s outside them
+        stages=file.stages | {"ingest": 24.0, "dbt_build": 15.0, "publish": 1.0},
+        nights=[
+            (results.Measured(30.0, 900.0), {"ingest": 0.8, "dbt_build": 12.0}, 157),
+            (results.Measured(24.0, 900.0), {"ingest": 0.6, "dbt_build": 9.0}, 156),
+        ],
+        warehouse_mb=60.0,
+    )
+    return lake_report.LakeReport(
+        "county",
+        1.0,
+        rows=800_000,
+        file=file,
+        lake=lake,
+        lake_disk_mb=75.0,
+        catalog="PostgreSQL 15",
+    )
+
+
+def test_the_lake_report_gives_each_stage_and_the_whole_run_as_lake_over_file():
+    text = lake_report.render(_lake_report())
+    assert "### Tier `county` on DuckLake" in text
+    assert _row(text, "ingest") == [
+        "ingest",
+        "12.0",
+        "24.0",
+        "2.00x",
+        "0.4",
+        "0.8",
+        "2.00x",
+        "0.3",
+        "0.6",
+        "2.00x",
+    ]
+    assert _row(text, "dbt_build")[1:4] == ["10.0", "15.0", "1.50x"]
+    assert _row(text, "publish")[1:4] == ["0.5", "1.0", "2.00x"]
+    assert _row(text, "fetch")[1:4] == ["0.0", "0.0", ""]  # no ratio of nothing
+    assert _row(text, results.STARTUP)[1:4] == ["9.0", "9.5", "1.06x"]  # outside the stages
+    assert _row(text, "whole run")[1:] == [
+        "36.0",
+        "54.0",
+        "1.50x",
+        "20.0",
+        "30.0",
+        "1.50x",
+        "16.0",
+        "24.0",
+        "1.50x",
+    ]
+    assert "| 100.0 MB | 60.0 MB | 0.60x |" in text  # the file against the live Parquet
+    assert "| 1,100 MB | 1,650 MB | 1.50x |" in text  # peak memory
+    assert "| | 75.0 MB | |" in text
+
+
+def test_a_file_result_reads_back_as_it_was_written():
+    report = _county_report(
+        empty_night={"temporary server": (9.0, 3.0, 2.0)}, startup={"imports": 1.5}
+    )
+    assert results.from_json(results.to_json(report)) == report
+
+
+def test_the_lake_section_goes_between_its_own_markers(tmp_path, monkeypatch):
+    doc = tmp_path / "performance.md"
+    doc.write_text(
+        f"{results.BEGIN}\n### Tier `county` file\n{results.END}\n\n"
+        f"{lake_report.BEGIN}\n{lake_report.END}\n"
+    )
+    monkeypatch.setattr(results, "PERFORMANCE_DOC", doc)
+    results.write_doc(
+        _lake_report(), "### Tier `county` on DuckLake\n", lake_report.BEGIN, lake_report.END
+    )
+    assert doc.read_text() == (
+        f"{results.BEGIN}\n### Tier `county` file\n{results.END}\n\n"
+        f"{lake_report.BEGIN}\n### Tier `county` on DuckLake\n{lake_report.END}\n"
+    )
+
+
+def test_the_lake_bench_runs_both_backends_on_one_inbox_and_reports_the_ratios(tmp_path):
+    """The real thing at a twentieth of the demo's yearly volume, one year, one night on top: the
+    same nights on the file and on a lake with a PostgreSQL the bench starts and removes."""
+    try:
+        lake.extension_directory()
+        catalog_server.bin_dir()
+    except (lake.LakeError, catalog_server.PostgresMissing) as missing:
+        pytest.skip(str(missing))
+    catalogs = set(Path(tempfile.gettempdir()).glob("bluelight-bench-catalog-*"))  # others'
+    said = []
+    report = lake_bench.run_lake_bench(
+        "county", tmp_path / "bench", progress=said.append, scale=0.05, years=1, nights=1
+    )
+    assert said[1:] == [
+        f"[{backend}] {step}"
+        for backend in ("file", "ducklake")
+        for step in ("the nightly flow (bluelight run)", "night 1 on top: a day's incidents")
+    ]
+    for runs in (report.file, report.lake):
+        assert runs.stages["ingest"] > 0 and runs.stages["dbt_build"] > 0
+        assert [incidents for _, _, incidents in runs.nights] == [
+            incidents for _, _, incidents in report.file.nights
+        ]
+    assert 0 < report.lake.warehouse_mb <= report.lake_disk_mb
+    text = lake_report.render(report)
+    for stage in ("ingest", "dbt_build", "publish", "whole run"):
+        ratios = _row(text, stage)[3::3]  # the full run's, then the night's
+        assert len(ratios) == 2 and all(re.fullmatch(r"\d+\.\d\dx", r) for r in ratios), ratios
+    assert "started by the bench" in text
+    assert set(Path(tempfile.gettempdir()).glob("bluelight-bench-catalog-*")) <= catalogs

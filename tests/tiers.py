@@ -25,6 +25,7 @@ SLOW_CALLS = (
     "AppTest.",
     "chromium_or_skip(",
     "run_bench(",
+    "run_lake_bench(",
     'bluelight(home, "run"',  # the `bluelight run` verb in this process: a night
     'bluelight(home, "upgrade"',  # `bluelight upgrade`, which runs a night
 )

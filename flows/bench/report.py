@@ -5,10 +5,11 @@ it was measured on, and its tier's section of docs/performance.md (between the m
 around them is kept, and a tier's section is replaced, not added to: current results, no
 history)."""
 
+import json
 import os
 import platform
 import subprocess
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -297,12 +298,13 @@ def disk(home: Path) -> str:
 BEGIN, END = "<!-- bench results: begin -->", "<!-- bench results: end -->"
 
 
-def write_doc(report: Report, text: str) -> Path:
-    """Replace this tier's section between the markers of docs/performance.md; the prose
-    around them is kept."""
+def write_doc(report, text: str, begin: str = BEGIN, end: str = END) -> Path:
+    """Replace the report's tier's section between the markers (`begin`, `end`: the file
+    backend's, or flows/bench/lake_report.py's) of docs/performance.md; the prose around them is
+    kept."""
     doc = PERFORMANCE_DOC.read_text()
-    before, rest = doc.split(BEGIN + "\n")
-    inside, after = rest.split(END)
+    before, rest = doc.split(begin + "\n")
+    inside, after = rest.split(end)
     sections = {
         part.split("`")[1]: "### " + part
         for part in inside.split("### ")
@@ -310,5 +312,21 @@ def write_doc(report: Report, text: str) -> Path:
     }
     sections[report.tier] = text
     ordered = [sections[t].rstrip() + "\n" for t in TIERS if t in sections]
-    PERFORMANCE_DOC.write_text(before + BEGIN + "\n" + "\n".join(ordered) + END + after)
+    PERFORMANCE_DOC.write_text(before + begin + "\n" + "\n".join(ordered) + end + after)
     return PERFORMANCE_DOC
+
+
+def to_json(report: Report) -> str:
+    """The report as JSON, for `bluelight bench --backend ducklake --file-result` to set the
+    lake's runs against without running the file's again."""
+    return json.dumps(asdict(report), indent=1)
+
+
+def from_json(text: str) -> Report:
+    fields = json.loads(text)
+    for name in ("baseline", "pipeline"):
+        if fields[name] is not None:
+            fields[name] = Measured(**fields[name])
+    fields["nights"] = [(Measured(**m), stages, rows) for m, stages, rows in fields["nights"]]
+    fields["empty_night"] = {k: tuple(v) for k, v in fields["empty_night"].items()}
+    return Report(**fields)

@@ -116,6 +116,21 @@ def _add_warehouse_verbs(verbs) -> None:
     bench_verb.add_argument(
         "--tier", default="county", choices=["county", "region", "national-year", "national"]
     )
+    bench_verb.add_argument(
+        "--backend",
+        default="file",
+        choices=["file", "ducklake"],
+        help="ducklake: run the tier on the file and on a DuckLake and report each stage's ratio "
+        "(lake / file); the catalog of BLUELIGHT_LAKE_CATALOG and BLUELIGHT_LAKE_DATA_PATH "
+        "when set (an empty lake), else a PostgreSQL of its own",
+    )
+    bench_verb.add_argument(
+        "--file-result",
+        type=Path,
+        metavar="JSON",
+        help="with --backend ducklake: set the lake against this file bench's result (written "
+        "beside the tier's data directory, bench/<tier>-file.json) instead of running the file",
+    )
     bench_verb.add_argument("--keep", action="store_true", help="keep the tier's data directory")
     bench_verb.add_argument(
         "--no-doc", action="store_true", help="print only; do not write docs/performance.md"
@@ -297,5 +312,6 @@ def main(argv: list[str] | None = None) -> int:
         "backup": backups.backup,
         "restore": backups.restore,
         "migrate": lake.migrate,
+        "catalog": lake.catalog,
     }
     return handler[args.verb](args, settings)

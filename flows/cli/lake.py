@@ -1,7 +1,9 @@
-"""The operator's verb for the second backend: `migrate --to ducklake` (the published file
-warehouse moved onto an empty DuckLake, then checked table by table) and `migrate --grants-for
-ROLE` (the SQL that makes a PostgreSQL role a reader of the lake). The work is in
-flows/warehouse/lake_migrate.py; this module says what happened."""
+"""The operator's verbs for the second backend: `migrate --to ducklake` (the published file
+warehouse moved onto an empty DuckLake, then checked table by table), `migrate --grants-for
+ROLE` (the SQL that makes a PostgreSQL role a reader of the lake) and `catalog start|stop` (a
+PostgreSQL for the lake's catalog in a directory of the user's). The work is in
+flows/warehouse/lake_migrate.py and flows/warehouse/catalog_server.py; this module says what
+happened."""
 
 from __future__ import annotations
 
@@ -65,8 +67,35 @@ def _report(moved, lake_settings: Settings) -> None:
     )
 
 
+def catalog(args: argparse.Namespace, settings: Settings) -> int:
+    from flows.warehouse import catalog_server
+
+    try:
+        if args.action == "stop":
+            was_running = catalog_server.stop(args.dir, remove=args.remove)
+            done = "stopped" if was_running else "was not running"
+            print(f"The catalog in {args.dir} {done}{'; removed' if args.remove else ''}.")
+            return 0
+        server = catalog_server.catalog(args.dir, args.port)
+    except catalog_server.PostgresMissing as missing:
+        print(f"{missing} Then run this again.", file=sys.stderr)
+        return 1
+    except (RuntimeError, OSError) as refused:
+        print(refused, file=sys.stderr)
+        return 1
+    print(
+        f"The lake's catalog runs in {server.directory} (PostgreSQL, port {server.port}, its "
+        "socket only, open to this account alone; log in server.log there). Set:\n"
+        f"export BLUELIGHT_LAKE_CATALOG='{server.catalog}'\n"
+        "export BLUELIGHT_LAKE_DATA_PATH=/path/to/the/parquet/folder\n"
+        f"Stop it with: bluelight catalog stop --dir {server.directory}"
+    )
+    return 0
+
+
 def add_verbs(verbs) -> None:
-    """migrate."""
+    """migrate, catalog."""
+    _add_catalog_verb(verbs)
     migrate_verb = verbs.add_parser(
         "migrate",
         help="move the published file warehouse onto an empty DuckLake in one snapshot, then "
@@ -90,4 +119,25 @@ def add_verbs(verbs) -> None:
         metavar="ROLE",
         help="only print the SQL, for the catalog's database, that lets the PostgreSQL role ROLE "
         "read the lake and write nothing",
+    )
+
+
+def _add_catalog_verb(verbs) -> None:
+    catalog_verb = verbs.add_parser(
+        "catalog",
+        help="start (made first if new) or stop a PostgreSQL for the lake's catalog in a "
+        "directory of its own, reached through its socket; prints BLUELIGHT_LAKE_CATALOG "
+        "(needs Debian's postgresql package; docs/scale-out.md)",
+    )
+    catalog_verb.add_argument("action", choices=["start", "stop"])
+    catalog_verb.add_argument(
+        "--dir", type=Path, required=True, metavar="DIR", help="the catalog's directory"
+    )
+    catalog_verb.add_argument(
+        "--port", type=int, metavar="N", help="its port (default: the one it had, or a free one)"
+    )
+    catalog_verb.add_argument(
+        "--remove",
+        action="store_true",
+        help="with stop: delete the directory too, and the lake's catalog in it",
     )

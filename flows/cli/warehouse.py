@@ -137,14 +137,51 @@ def _version_words(found) -> str:
 def bench(args: argparse.Namespace, settings: Settings) -> int:
     from flows.bench import bench, report
 
+    if args.backend == "ducklake":
+        return _lake_bench(args, settings)
     home = settings.home / "bench" / args.tier
     measured = bench.run_bench(args.tier, home, seed=settings.demo_seed)
     text = report.render(measured)
     print(text)
+    saved = settings.home / "bench" / f"{args.tier}-file.json"
+    saved.write_text(report.to_json(measured))
+    print(f"The result for `--backend ducklake --file-result`: {saved}")
     if not args.no_doc:
         print(f"Written to {report.write_doc(measured, text)}")
     if not args.keep:
         shutil.rmtree(home, ignore_errors=True)
+    return 0
+
+
+def _lake_bench(args: argparse.Namespace, settings: Settings) -> int:
+    from flows.bench import lake_bench, lake_report, report
+    from flows.warehouse import catalog_server, lake
+
+    file_result = None
+    if args.file_result:
+        file_result = report.from_json(args.file_result.read_text())
+        if file_result.tier != args.tier:
+            print(
+                f"{args.file_result} is tier {file_result.tier}, not {args.tier}.", file=sys.stderr
+            )
+            return 2
+    home = settings.home / "bench" / f"{args.tier}-ducklake"
+    try:
+        lake.extension_directory()
+        measured = lake_bench.run_lake_bench(
+            args.tier, home, seed=settings.demo_seed, file_result=file_result
+        )
+    except (lake.LakeError, catalog_server.PostgresMissing, lake_bench.LakeBenchRefused) as no:
+        print(no, file=sys.stderr)
+        return 1
+    finally:
+        if not args.keep:
+            shutil.rmtree(home, ignore_errors=True)
+    text = lake_report.render(measured)
+    print(text)
+    if not args.no_doc:
+        written = report.write_doc(measured, text, lake_report.BEGIN, lake_report.END)
+        print(f"Written to {written}")
     return 0
 
 
