@@ -173,11 +173,16 @@ def run_flow(home: Path) -> dict:
 
 
 def published_night(
-    tmp_path_factory, name: str, *writers: Callable[[Path], None]
+    tmp_path_factory,
+    name: str,
+    *writers: Callable[[Path], None],
+    backend: str = "file",
+    request=None,
 ) -> tuple[Path, dict]:
-    """A new home (a temporary folder named for `name`) whose inbox each of `writers` fills in
-    turn, after one real nightly flow run that must publish: the home and the flow's result."""
-    home = tmp_path_factory.mktemp(name)
+    """A new home (a temporary folder named for `name`, on `backend`: a lake asks `request` for
+    the catalog server) whose inbox each of `writers` fills in turn, after one real nightly
+    flow run that must publish: the home and the flow's result."""
+    home = home_on(backend, tmp_path_factory.mktemp(name), request)
     for write in writers:
         write(home / "inbox")
     result = run_flow(home)
@@ -193,6 +198,35 @@ def open_published(home: Path, snapshot: int | None = None) -> Iterator:
 
     with backend.read(settings_for(home), snapshot) as con:
         yield con
+
+
+def published_state(home: Path) -> object | None:
+    """What readers of `home` see, to compare before and after a night that must publish
+    nothing: None when nothing was ever published; the published file's sha256; on the lake,
+    the newest published snapshot with each of its tables' rows counted and hashed (a pinned
+    snapshot whose data files a night deleted would read differently)."""
+    import hashlib
+
+    from flows.warehouse import backend
+
+    settings = settings_for(home)
+    if not backend.has_published(settings):
+        return None
+    if not backend.on_lake(settings):
+        return hashlib.sha256(settings.published_db.read_bytes()).hexdigest()
+    with open_published(home) as con:
+        tables = con.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_catalog = current_database() and table_type = 'BASE TABLE' "
+            "order by all"
+        ).fetchall()
+        contents = {
+            f"{schema}.{name}": con.execute(
+                f'select count(*), sum(hash(t)::hugeint) from "{schema}"."{name}" as t'
+            ).fetchone()
+            for schema, name in tables
+        }
+    return backend.newest(settings), contents
 
 
 @contextmanager

@@ -9,13 +9,14 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from conftest import open_published, published_night, settings_for
+from conftest import BACKENDS, open_published, published_night, settings_for
 from handmade import district, fire_incident, write_handmade_inbox, write_rows
 from workbooks import usual_layout, workforce_rows, write_workbook
 
 from flows.load import validate
 from flows.sources.contracts import SOURCES
 from flows.sources.published import AMBSYS_REQUIRED_MEASURES
+from flows.warehouse import backend
 
 BIDS_HEADER = ",".join(SOURCES["bids"].required_columns)  # the optional columns left out
 GOOD_BID = "B1,Bid B1,PIF 2016/17,Test PCC,Test police,Testshire,50000,0,01/04/2016"
@@ -197,9 +198,13 @@ def write_corpus(inbox: Path) -> None:
     )
 
 
-@pytest.fixture(scope="module")
-def loaded(tmp_path_factory):
-    home, result = published_night(tmp_path_factory, "broken", write_corpus)
+@pytest.fixture(scope="module", params=BACKENDS)
+def loaded(tmp_path_factory, request):
+    """The corpus loaded by one night, on each backend in turn: the home, the flow's result,
+    and the published warehouse open."""
+    home, result = published_night(
+        tmp_path_factory, "broken", write_corpus, backend=request.param, request=request
+    )
     with open_published(home) as con:
         yield home, result, con
 
@@ -338,16 +343,27 @@ def test_a_bad_figure_holds_back_its_own_row_not_the_others_on_its_line(loaded):
     ]
 
 
-def test_validate_gives_the_loads_verdict_on_every_file_of_the_corpus(loaded, tmp_path):
+def test_validate_gives_the_loads_verdict_on_every_file_of_the_corpus(loaded, tmp_path, request):
     """`bluelight validate` on a fresh copy of each file, against the warehouse the night
     published: refused files are rejected for the same reason, and loaded files set aside the
     same rows."""
     home, result, _con = loaded
     write_corpus(tmp_path)
-    published = settings_for(home).published_db
+    settings = settings_for(home)
+    if backend.on_lake(settings):
+        request.applymarker(
+            pytest.mark.xfail(
+                reason="validate reads a published file only: judging against a published "
+                "version of the lake is branch i28-readers's",
+                strict=True,
+            )
+        )
+        published, options = backend.newest(settings), {"settings": settings}
+    else:
+        published, options = settings.published_db, {}
     judged = 0
     for outcome in result["outcomes"]:
-        verdict = validate.validate(tmp_path / outcome["path"], None, published)
+        verdict = validate.validate(tmp_path / outcome["path"], None, published, **options)
         if outcome["status"] == "rejected":
             assert verdict.verdict == validate.REJECT, outcome["path"]
             if outcome["source"] in SOURCES:  # else: no folder names a source, in either

@@ -3,12 +3,14 @@ behaviour; the full suite (plain `pytest`, CI's command) adds the tests that run
 
 A test is slow when it, or any fixture it uses, runs the nightly flow, dbt, a served dashboard or
 a subprocess of the `bluelight` command: found from the source of the test and of every fixture
-in its closure, so a new test is put in its tier without anyone listing it.
+in its closure (and of the fixtures one asks for by name, `request.getfixturevalue("...")`, as
+demo_on_each does), so a new test is put in its tier without anyone listing it.
 """
 
 from __future__ import annotations
 
 import inspect
+import re
 from functools import cache
 
 import pytest
@@ -40,14 +42,35 @@ def _slow_source(function) -> bool:
     return any(call in source for call in SLOW_CALLS)
 
 
+def _asked_by_name(function) -> set[str]:
+    """The names in quotes in a fixture that asks for fixtures by name: those it may ask for."""
+    try:
+        source = inspect.getsource(function)
+    except (OSError, TypeError):
+        return set()
+    return set(re.findall(r'"(\w+)"', source)) if "getfixturevalue(" in source else set()
+
+
+def _slow_fixture(item: pytest.Item, definition, seen: set[str]) -> bool:
+    if _slow_source(definition.func):
+        return True
+    for name in _asked_by_name(definition.func) - seen:
+        seen.add(name)
+        found = item.session._fixturemanager.getfixturedefs(name, item) or ()
+        if any(_slow_fixture(item, asked, seen) for asked in found):
+            return True
+    return False
+
+
 def is_slow(item: pytest.Item) -> bool:
     if _slow_source(getattr(item, "function", None)):
         return True
     info = getattr(item, "_fixtureinfo", None)
     if info is None:
         return False
+    seen = set(info.name2fixturedefs)
     return any(
-        _slow_source(definition.func)
+        _slow_fixture(item, definition, seen)
         for definitions in info.name2fixturedefs.values()
         for definition in definitions
     )
