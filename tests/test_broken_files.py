@@ -343,7 +343,7 @@ def test_a_bad_figure_holds_back_its_own_row_not_the_others_on_its_line(loaded):
     ]
 
 
-def test_validate_gives_the_loads_verdict_on_every_file_of_the_corpus(loaded, tmp_path, request):
+def test_validate_gives_the_loads_verdict_on_every_file_of_the_corpus(loaded, tmp_path):
     """`bluelight validate` on a fresh copy of each file, against the warehouse the night
     published: refused files are rejected for the same reason, and loaded files set aside the
     same rows."""
@@ -351,13 +351,6 @@ def test_validate_gives_the_loads_verdict_on_every_file_of_the_corpus(loaded, tm
     write_corpus(tmp_path)
     settings = settings_for(home)
     if backend.on_lake(settings):
-        request.applymarker(
-            pytest.mark.xfail(
-                reason="validate reads a published file only: judging against a published "
-                "version of the lake is branch i28-readers's",
-                strict=True,
-            )
-        )
         published, options = backend.newest(settings), {"settings": settings}
     else:
         published, options = settings.published_db, {}

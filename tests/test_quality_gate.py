@@ -267,14 +267,6 @@ def test_bluelight_check_runs_every_suite_on_the_published_warehouse(
     demo_on_each, tmp_path, request
 ):
     lake = backend.on_lake(settings_for(demo_on_each))
-    if lake:
-        request.applymarker(
-            pytest.mark.xfail(
-                reason="bluelight check reads the published file only: reading the lake is "
-                "branch i28-readers's",
-                strict=True,
-            )
-        )
     clean = _check(demo_on_each)
     assert clean.returncode == 0, clean.stdout + clean.stderr
     assert "0 critical failure(s)" in clean.stdout
