@@ -1,8 +1,11 @@
 """Safe publishing (issue 6): atomic replace, kept versions, readers never blocked, and a run
 killed at any stage leaves the published warehouse as it was and loses nothing.
 
-The first tests work on small warehouses made here; the last two run the real flow: readers in
+The first tests work on small warehouses made here; the rest run the real flow: readers in
 other processes while three runs publish, and `bluelight run` killed with SIGKILL at each stage.
+The real nights run on both backends (tests/conftest.py BACKENDS): the file, and a lake, where a
+version is a snapshot labelled `publish` (docs/decisions/0011); what only a file has (renames,
+reflinks, version files) is tested on the file alone.
 """
 
 from __future__ import annotations
@@ -17,17 +20,27 @@ import sys
 import threading
 import time
 import types
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import bluelight, mart_rows, published_night, run_flow, settings_for
+from conftest import (
+    BACKENDS,
+    backend_env,
+    bluelight,
+    home_on,
+    mart_rows,
+    open_published,
+    run_flow,
+    settings_for,
+)
 from handmade import fire_incident, site, write_b1_register, write_handmade_inbox, write_rows
 
 from flows.load.recover import recover_interrupted
 from flows.settings import PROJECT_ROOT, Settings
-from flows.warehouse import publish, runlog
+from flows.warehouse import backend, lake, publish, runlog
 from flows.warehouse.copying import copy_file
 from flows.warehouse.schema import ensure_schema
 
@@ -269,31 +282,36 @@ def write_night(inbox: Path, night: int) -> None:
     (inbox / "bids" / "notes.txt").write_text("call Sam about B3\n")
 
 
-def warehouse_state(home: Path) -> dict:
+def warehouse_state(home: Path, snapshot: int | None = None) -> dict:
     """Everything a rerun must reproduce: every mart row, raw rows per source, and what the audit
-    schema says was loaded, quarantined and refused (run ids and times aside)."""
+    schema says was loaded, quarantined and refused (run ids and times aside); of the published
+    warehouse (on the lake, its newest published version or the one at `snapshot`)."""
+    with open_published(home, snapshot) as con:
+        return _state(con)
+
+
+def _state(con) -> dict:
     state: dict = {}
-    with duckdb.connect(str(settings_for(home).published_db), read_only=True) as con:
-        tables = con.execute(
-            "select table_schema, table_name from information_schema.tables "
-            "where table_schema in ('marts', 'raw') order by 1, 2"
-        ).fetchall()
-        for schema, table in tables:
-            if schema == "marts":
-                state[f"{schema}.{table}"] = mart_rows(con, f"{schema}.{table}")
-            else:
-                state[f"{schema}.{table}"] = con.execute(
-                    f"select count(*), count(distinct _source_sha256) from {schema}.{table}"
-                ).fetchone()
-        for name, sql in {
-            "loaded": "select source, original_name, sha256, rows, rows_quarantined, version "
-            "from audit.loaded_files where status = 'loaded'",
-            "quarantine": "select source, source_file, source_row, column_name, value, rule "
-            "from audit.quarantine",
-            "rejected": "select source, original_name, sha256, row_number, column_name, reason "
-            "from audit.rejected_files",
-        }.items():
-            state[name] = sorted(con.execute(sql).fetchall(), key=repr)
+    tables = con.execute(
+        "select table_schema, table_name from information_schema.tables "
+        "where table_schema in ('marts', 'raw') order by 1, 2"
+    ).fetchall()
+    for schema, table in tables:
+        if schema == "marts":
+            state[f"{schema}.{table}"] = mart_rows(con, f"{schema}.{table}")
+        else:
+            state[f"{schema}.{table}"] = con.execute(
+                f"select count(*), count(distinct _source_sha256) from {schema}.{table}"
+            ).fetchone()
+    for name, sql in {
+        "loaded": "select source, original_name, sha256, rows, rows_quarantined, version "
+        "from audit.loaded_files where status = 'loaded'",
+        "quarantine": "select source, source_file, source_row, column_name, value, rule "
+        "from audit.quarantine",
+        "rejected": "select source, original_name, sha256, row_number, column_name, reason "
+        "from audit.rejected_files",
+    }.items():
+        state[name] = sorted(con.execute(sql).fetchall(), key=repr)
     return state
 
 
@@ -302,25 +320,53 @@ def _copy_home(source: Path, target: Path) -> Path:
     return target
 
 
+def _first_night_home(home: Path) -> Path:
+    """`home` (on its backend) after its first night, the hand-made inbox, published."""
+    write_handmade_inbox(home / "inbox")
+    result = run_flow(home)
+    assert result["status"] in runlog.PUBLISHED_OUTCOMES, result
+    return home
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def night_backend(request) -> str:
+    """The backend the real nights of this module run on, each in turn."""
+    return request.param
+
+
+# Tests of what only the file has run on it alone.
+file_only = pytest.mark.parametrize("night_backend", ["file"], indirect=True)
+
+
 @pytest.fixture(scope="module")
-def first_night(tmp_path_factory):
+def first_night(night_backend, tmp_path_factory, request):
     """A home whose first night (the hand-made inbox) is published, and its state."""
-    home, _result = published_night(tmp_path_factory, "first_night", write_handmade_inbox)
+    home = home_on(night_backend, tmp_path_factory.mktemp("first_night"), request)
+    _first_night_home(home)
     return home, warehouse_state(home)
 
 
 @pytest.fixture(scope="module")
-def second_night(first_night, tmp_path_factory):
+def second_night(first_night, night_backend, tmp_path_factory, request):
     """The first night published and the second night's files waiting in the inbox; and the
-    state an uninterrupted second run publishes (run on a copy)."""
-    home = _copy_home(first_night[0], tmp_path_factory.mktemp("second_night") / "home")
-    write_night(home / "inbox", 2)
-    reference = _copy_home(home, tmp_path_factory.mktemp("reference") / "home")
+    state an uninterrupted second run publishes, and the home it ran on. A file home is copied
+    for each; a lake cannot be copied with its home, so on the lake the waiting night is a new
+    home's and the uninterrupted one runs on first_night's."""
+    if night_backend == "file":
+        home = _copy_home(first_night[0], tmp_path_factory.mktemp("second_night") / "home")
+        write_night(home / "inbox", 2)
+        reference = _copy_home(home, tmp_path_factory.mktemp("reference") / "home")
+    else:
+        home = _first_night_home(home_on("ducklake", tmp_path_factory.mktemp("second"), request))
+        write_night(home / "inbox", 2)
+        reference = first_night[0]
+        write_night(reference / "inbox", 2)
     # Each night sets aside an incident that arrives before its call; night 2 refuses a note.
     assert run_flow(reference)["status"] == "succeeded with refusals"
     return home, warehouse_state(reference), reference
 
 
+@file_only  # version files, and `pack --version` naming one
 def test_a_pack_from_the_version_a_night_replaced_shows_that_versions_figures(
     second_night, tmp_path
 ):
@@ -401,6 +447,7 @@ def _reader(path: str, stop, ready, results) -> None:
     )
 
 
+@file_only  # readers of the published file and its version files
 def test_readers_in_eight_processes_never_fail_and_each_sees_whole_versions(
     first_night, tmp_path, monkeypatch
 ):
@@ -470,18 +517,26 @@ KILL_POINTS = {
     # Renamed into place; the version not yet linked or the inbox not yet cleared (most times).
     "after_rename": ("published ", 0),
 }
+# On the lake the publish is a commit, not a rename: the last kill is right after it, before the
+# retention's expiry and cleanup, the inbox cleared and the run's record written.
+LAKE_KILL_POINTS = {
+    **{stage: point for stage, point in KILL_POINTS.items() if stage != "after_rename"},
+    "after_commit": ("published snapshot ", 0),
+}
 
 
 def _kill_run_at(home: Path, trigger: str, delay: float) -> str:
-    """Start `bluelight run` on `home`, SIGKILL it `delay` s after the log line with `trigger`."""
+    """Start `bluelight run` on `home` (with its lake's settings when it has one), SIGKILL it
+    `delay` s after the log line with `trigger`."""
     from prefect.settings import PREFECT_API_URL
 
-    env = {
-        **os.environ,
-        "BLUELIGHT_HOME": str(home),
-        "PREFECT_API_URL": PREFECT_API_URL.value(),  # the session's test server
-        "PREFECT_LOGGING_LEVEL": "INFO",
-    }
+    with backend_env(home):
+        env = {
+            **os.environ,
+            "BLUELIGHT_HOME": str(home),
+            "PREFECT_API_URL": PREFECT_API_URL.value(),  # the session's test server
+            "PREFECT_LOGGING_LEVEL": "INFO",
+        }
     process = subprocess.Popen(
         [sys.executable, "-m", "flows.cli", "run"],
         cwd=PROJECT_ROOT,
@@ -515,18 +570,40 @@ def _kill_run_at(home: Path, trigger: str, delay: float) -> str:
     return text
 
 
-def _after_a_kill(home: Path, before: str | None) -> str | None:
-    """The published file opens read-only and the lock is free; returns the published run, if
-    the killed run's rename happened."""
-    published = settings_for(home).published_db
+def _published(home: Path) -> object:
+    """What readers open: the published file's bytes (their hash), or the lake's newest
+    published version; None when nothing is published."""
+    settings = settings_for(home)
+    if backend.on_lake(settings):
+        return backend.newest(settings)
+    return _sha(settings.published_db)
+
+
+def _publishing_run(home: Path) -> str:
+    settings = settings_for(home)
+    if backend.on_lake(settings):
+        return backend.newest(settings).run_id
+    return publish.publishing_run(settings.published_db)[0]
+
+
+def _after_a_kill(home: Path, before: object, state: dict | None) -> str | None:
+    """The lock is free and what was published before the kill (`before`, from `_published`,
+    holding `state`) still reads the same; returns the published run, if the killed run
+    published."""
+    settings = settings_for(home)
     with runlog.run_lock(home):  # the OS released the dead run's lock
         pass
     if before is None:
-        assert not published.exists()
+        assert _published(home) is None and not settings.published_db.exists()
         return None
-    with duckdb.connect(str(published), read_only=True) as con:
+    with open_published(home) as con:
         con.execute("select count(*) from marts.fct_benefit_realisation").fetchone()
-    return None if _sha(published) == before else publish.publishing_run(published)[0]
+    if backend.on_lake(settings):  # the version read before stays readable, whole
+        assert warehouse_state(home, before.snapshot_id) == state
+    if _published(home) == before:
+        assert warehouse_state(home) == state
+        return None
+    return _publishing_run(home)
 
 
 def _finished_cleanly(home: Path) -> set[str]:
@@ -534,7 +611,7 @@ def _finished_cleanly(home: Path) -> set[str]:
     assert not settings.build_db.exists()
     assert not list(home.rglob("*.partial"))
     assert not [p for p in settings.inbox.rglob("*") if p.is_file()]
-    with duckdb.connect(str(settings.published_db), read_only=True) as con:
+    with open_published(home) as con:
         succeeded = {
             r[0]
             for r in con.execute(
@@ -548,7 +625,11 @@ def _finished_cleanly(home: Path) -> set[str]:
         ).fetchall()
     assert unknown_runs == []
     # Every run that published is kept as a version, and nothing else is.
-    assert {v.run_id for v in publish.list_versions(settings.published_db)} == succeeded
+    if backend.on_lake(settings):
+        kept = {v.run_id for v in backend.versions(settings)}
+    else:
+        kept = {v.run_id for v in publish.list_versions(settings.published_db)}
+    assert kept == succeeded
     return succeeded
 
 
@@ -557,17 +638,22 @@ def test_runs_killed_at_every_stage_in_turn_change_nothing_and_the_next_run_fini
 ):
     # One home, killed at each stage in turn (each run meets the leftovers of the one before),
     # then a run that finishes: cheaper than a home per stage, and a harder night.
-    base, reference, _published = second_night
-    home = _copy_home(base, tmp_path / "home")
-    before = _sha(settings_for(home).published_db)
+    base, reference, _published_home = second_night
+    on_lake = backend.on_lake(settings_for(base))
+    home = base if on_lake else _copy_home(base, tmp_path / "home")
+    before, state = _published(home), warehouse_state(home)
     published_by_a_killed_run = None
-    for stage, (trigger, delay) in KILL_POINTS.items():
+    kill_points = LAKE_KILL_POINTS if on_lake else KILL_POINTS
+    last = list(kill_points)[-1]
+    for stage, (trigger, delay) in kill_points.items():
         _kill_run_at(home, trigger, delay)
-        killed_run = _after_a_kill(home, before)
-        if stage == "after_rename":
+        killed_run = _after_a_kill(home, before, state)
+        if stage == last:
             published_by_a_killed_run = killed_run
         else:
-            assert killed_run is None, f"killed at {stage}: the published file changed"
+            assert killed_run is None, f"killed at {stage}: the published warehouse changed"
+    if on_lake:
+        assert published_by_a_killed_run is not None  # the kill came after the commit
 
     result = run_flow(home)
     assert result["status"] == "succeeded", result
@@ -577,13 +663,80 @@ def test_runs_killed_at_every_stage_in_turn_change_nothing_and_the_next_run_fini
         assert published_by_a_killed_run in succeeded
 
 
+@contextmanager
+def _lake_latest(home: Path):
+    """The lake of `home` read as it is now, unpinned: what its next writer starts from."""
+    con = lake.connect()
+    try:
+        lake.attach(con, settings_for(home), read_only=True)
+        con.execute(f"use {lake.ALIAS}")
+        yield con
+    finally:
+        con.close()
+
+
 def test_a_first_run_killed_mid_dbt_publishes_nothing_and_the_next_run_finishes_it(
-    first_night, tmp_path
+    first_night, night_backend, tmp_path, request
 ):
-    home = tmp_path / "home"
+    home = home_on(night_backend, tmp_path / "home", request)
     write_handmade_inbox(home / "inbox")
     _kill_run_at(home, *KILL_POINTS["dbt_build"])
-    _after_a_kill(home, None)
+    _after_a_kill(home, None, None)
     assert run_flow(home)["status"] == "succeeded"
     assert warehouse_state(home) == first_night[1]
     _finished_cleanly(home)
+
+    # A night with nothing new keeps the published version; on the lake, what the night wrote
+    # (its freshness, gate and lineage records) is put back, so the lake is that version again.
+    published = _published(home)
+    result = run_flow(home)
+    assert (result["status"], result["record"]["published"]) == ("succeeded", False)
+    assert _published(home) == published
+    if backend.on_lake(settings_for(home)):
+        with _lake_latest(home) as con:
+            assert _state(con) == first_night[1]
+            latest = lake.snapshots(con)[-1]
+        assert latest.commit_message == f"put back to snapshot {published.snapshot_id}"
+
+
+@pytest.mark.parametrize("night_backend", ["ducklake"], indirect=True)  # snapshot expiry
+def test_on_the_lake_retention_expires_versions_past_the_window_and_deletes_their_files(
+    second_night, monkeypatch
+):
+    """Kept are the published versions of the last BLUELIGHT_KEEP_VERSIONS_DAYS, the newest
+    published before them (in force when the window opens) and what came after the newest;
+    the rest is expired and the files only they read deleted. A `now` days ahead stands in for
+    waiting."""
+    home = second_night[2]  # two nights published
+    write_night(home / "inbox", 3)
+    assert run_flow(home)["status"] == "succeeded with refusals"
+    with backend_env(home):
+        monkeypatch.setenv("BLUELIGHT_HOME", str(home))
+        monkeypatch.setenv("BLUELIGHT_KEEP_VERSIONS_DAYS", "1")
+        settings = Settings.from_env()
+    assert backend.on_lake(settings) and settings.keep_versions_days == 1
+    first, second, third = (v.snapshot_id for v in backend.versions(settings))
+    with backend.build(settings) as con:
+        # Each publish has already expired the snapshots before it that no version is.
+        assert [s.snapshot_id for s in lake.snapshots(con) if s.snapshot_id < third] == [
+            first,
+            second,
+        ]
+    files = _files_under(settings.lake_data_path)
+    states = {v: warehouse_state(home, v) for v in (second, third)}
+
+    # A day and a second after the second night published: the first is past the window.
+    now = backend.versions(settings)[1].published_at + timedelta(days=1, seconds=1)
+    with backend.build(settings) as con:
+        expired, deleted = lake.prune(con, settings.keep_versions_days, now=now)
+        left = [s.snapshot_id for s in lake.snapshots(con)]
+    assert expired == [first] and left[:2] == [second, third]
+    assert [v.snapshot_id for v in backend.versions(settings)] == [second, third]
+    assert deleted and len(_files_under(settings.lake_data_path)) == len(files) - len(deleted)
+    assert {v: warehouse_state(home, v) for v in (second, third)} == states
+    with pytest.raises(duckdb.Error):
+        warehouse_state(home, first)
+
+
+def _files_under(folder: Path) -> set[Path]:
+    return {p for p in folder.rglob("*") if p.is_file()}

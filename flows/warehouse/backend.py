@@ -123,13 +123,11 @@ def publish(settings: Settings, run_id: str) -> str:
 
     with build(settings) as con:
         done = lake.publish(con, run_id)
+        # Said as soon as it is committed: readers see it from here, whatever happens next.
+        runlog.logger().info("published snapshot %d (run %s)", done.snapshot_id, run_id)
         expired, deleted = lake.prune(con, settings.keep_versions_days)
     runlog.logger().info(
-        "published snapshot %d (run %s); %d snapshot(s) expired, %d file(s) deleted",
-        done.snapshot_id,
-        run_id,
-        len(expired),
-        len(deleted),
+        "retention: %d snapshot(s) expired, %d file(s) deleted", len(expired), len(deleted)
     )
     return f"snapshot {done.snapshot_id}"
 
