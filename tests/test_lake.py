@@ -566,3 +566,23 @@ def test_put_back_makes_every_table_what_it_was_at_the_published_snapshot(writer
         lake.tables_at(writer)[("marts", "untouched")]
         == (lake.tables_at(writer, published)[("marts", "untouched")])
     )
+
+
+def test_files_a_killed_writer_left_are_deleted_once_older_than_the_grace(writer, lake_settings):
+    """A writer killed before its commit leaves Parquet files no snapshot knows: the retention
+    deletes those older than lake.READER_GRACE, and leaves a newer one (a writer may be about
+    to commit it) and every file a snapshot reads."""
+    writer.execute("create table lake.main.kept as select range as n from range(100)")
+    data = Path(lake_settings.lake_data_path)
+    kept = sorted(data.rglob("*.parquet"))
+    old, new = data / "main" / "kept" / "left-old.parquet", data / "main" / "kept" / "left.parquet"
+    for path in (old, new):
+        writer.execute(f"copy (select 1 as n) to '{path}' (format parquet)")
+    hours_ago = time.time() - 2 * 3600
+    os.utime(old, (hours_ago, hours_ago))
+
+    deleted = lake.delete_orphans(writer, datetime.now())
+
+    assert [Path(p).name for p in deleted] == ["left-old.parquet"]
+    assert not old.exists() and new.exists() and all(path.exists() for path in kept)
+    assert writer.execute("select sum(n) from lake.main.kept").fetchone() == (4950,)

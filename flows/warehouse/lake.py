@@ -562,7 +562,8 @@ def prune(
     """Expire what the retention does not keep and delete the files only those read: kept are
     the published versions of the last `keep_days`, the newest published before them (in force
     when the window opens), those replaced less than `READER_GRACE` ago and every snapshot
-    after the newest published one. The snapshot ids expired and the files deleted."""
+    after the newest published one; then the files a killed writer left (`delete_orphans`). The
+    snapshot ids expired and the files deleted."""
     versions = published(con, alias)
     if not versions:
         return [], []
@@ -582,4 +583,16 @@ def prune(
         if s.snapshot_id < newest and s.snapshot_id not in keep
     ]
     expired = expire_snapshots(con, versions=doomed, alias=alias) if doomed else []
-    return expired, cleanup_old_files(con, alias=alias)
+    return expired, cleanup_old_files(con, alias=alias) + delete_orphans(con, now, alias)
+
+
+def delete_orphans(con: duckdb.DuckDBPyConnection, now: datetime, alias: str = ALIAS) -> list[str]:
+    """Delete the files under the data path that no snapshot knows, written more than
+    `READER_GRACE` before `now`: what a writer killed before its commit left
+    (`ducklake_delete_orphaned_files`). One loader writes a lake, under the run lock, so an
+    older file no snapshot knows can only be such a leftover."""
+    rows = con.execute(
+        "select path from ducklake_delete_orphaned_files(?, older_than => ?)",
+        [alias, now - READER_GRACE],
+    ).fetchall()
+    return sorted(row[0] for row in rows)
