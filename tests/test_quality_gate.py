@@ -271,18 +271,13 @@ def test_bluelight_check_runs_every_suite_on_the_published_warehouse(
     assert clean.returncode == 0, clean.stdout + clean.stderr
     assert "0 critical failure(s)" in clean.stdout
 
-    # A copy whose response-time mart has two months with p90 below the median (on the lake,
-    # that copy moved onto a lake of its own, and the file gone).
+    # A copy of the demo file whose response-time mart has two months with p90 below the
+    # median (on the lake, that copy moved onto a lake of its own, and the file gone).
     planted = tmp_path / "planted"
     copy = settings_for(planted).published_db
     copy.parent.mkdir(parents=True)
-    if lake:
-        with open_published(demo_on_each) as con:
-            con.execute(f"attach '{copy}' as copy")
-            con.execute("copy from database lake to copy")
-    else:
-        shutil.copy(settings_for(demo_on_each).published_db, copy)
-        copy.chmod(0o644)
+    shutil.copy(settings_for(request.getfixturevalue("demo_home")).published_db, copy)
+    copy.chmod(0o644)
     with duckdb.connect(str(copy)) as con:
         con.execute("""
             update marts.fct_response_times_monthly set p90_response_minutes = 0.1
