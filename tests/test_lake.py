@@ -532,16 +532,23 @@ def test_the_demo_warehouse_copies_into_the_lake_and_every_table_reads_back_iden
 
 
 def test_put_back_makes_every_table_what_it_was_at_the_published_snapshot(writer):
-    """A failed night wrote the lake (appended and deleted rows, replaced a table, made a
-    schema and a table, dropped one): putting it back to the published snapshot makes each
-    table hold exactly that snapshot's rows, in one new snapshot, and the table made since
-    gone."""
+    """A failed night wrote the lake (appended, updated and deleted rows, replaced a table,
+    added a column to one, made a schema and a table, dropped one): putting it back to the
+    published snapshot makes each table hold exactly that snapshot's rows, in one new snapshot,
+    and the table made since gone."""
     writer.execute("create schema lake.raw; create schema lake.marts")
     writer.execute("create table lake.raw.incidents as select range as id from range(100)")
     writer.execute("create table lake.marts.bids as select range as bid from range(10)")
     writer.execute("create table lake.marts.old as select 1 as x")
     writer.execute("create table lake.marts.untouched as select 2 as y")
+    writer.execute(
+        "create table lake.marts.history as select range as k, null::varchar as ended from range(3)"
+    )
+    writer.execute("create table lake.marts.widened as select 3 as w")
     published = lake.current_snapshot(writer)
+    # dbt's snapshot closes rows by an update, which keeps their row ids
+    writer.execute("update lake.marts.history set ended = 'night' where k = 1")
+    writer.execute("alter table lake.marts.widened add column extra integer")
     writer.execute("insert into lake.raw.incidents select range from range(100, 150)")
     writer.execute("delete from lake.raw.incidents where id < 5")
     writer.execute("create or replace table lake.marts.bids as select 99 as bid")
@@ -553,7 +560,8 @@ def test_put_back_makes_every_table_what_it_was_at_the_published_snapshot(writer
     assert put == lake.current_snapshot(writer) and put > published
     assert lake.snapshots(writer)[-1].commit_message == "put back to the published snapshot"
     assert set(lake.tables_at(writer)) == set(lake.tables_at(writer, published))
-    for table in ("raw.incidents", "marts.bids", "marts.old", "marts.untouched"):
+    tables = ("raw.incidents", "marts.bids", "marts.old", "marts.untouched", "marts.history")
+    for table in (*tables, "marts.widened"):
         now = writer.execute(f"select * from lake.{table} order by all").fetchall()
         then = f"select * from lake.{table} at (version => {published}) order by all"
         assert now == writer.execute(then).fetchall(), table
@@ -561,6 +569,9 @@ def test_put_back_makes_every_table_what_it_was_at_the_published_snapshot(writer
         100,
         4950,
     )
+    assert writer.execute("select count(ended) from lake.marts.history").fetchone() == (0,)
+    columns = "select column_name from duckdb_columns() where table_name = 'widened'"
+    assert writer.execute(columns).fetchall() == [("w",)]
     # The untouched table kept its files: nothing of it was written again.
     assert (
         lake.tables_at(writer)[("marts", "untouched")]

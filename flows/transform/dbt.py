@@ -66,11 +66,14 @@ def profiles_dir(settings: Settings, work_dir: Path) -> Path:
         "disabled_optimizers": "common_subplan",  # as dbt_project/profiles.yml says why
     }
     folder = work_dir / "dbt_profile"
-    folder.mkdir(parents=True, exist_ok=True)
-    profile = folder / "profiles.yml"
-    profile.touch(mode=0o600)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    folder.chmod(0o700)
     profiles = {"bluelight": {"target": "lake", "outputs": {"lake": output}}}
-    profile.write_text(yaml.safe_dump(profiles))
+    # Owner-only from its first byte: the catalog's address may hold a password.
+    fd = os.open(folder / "profiles.yml", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as profile:
+        os.fchmod(fd, 0o600)
+        profile.write(yaml.safe_dump(profiles))
     return folder
 
 

@@ -42,11 +42,11 @@ def where(settings: Settings) -> str:
     return str(settings.published_db)
 
 
-def _lake_writer(settings: Settings) -> duckdb.DuckDBPyConnection:
+def _lake_writer(settings: Settings, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     from flows.warehouse import lake
 
     con = lake.connect(config={"memory_limit": settings.duckdb_memory_limit})
-    lake.attach(con, settings)
+    lake.attach(con, settings, read_only=read_only)
     con.execute(f"use {lake.ALIAS}")
     return con
 
@@ -56,7 +56,7 @@ def build(settings: Settings, *, read_only: bool = False) -> Iterator[duckdb.Duc
     """The night's build, whose default database is the warehouse being built: the file's build
     copy, or the lake itself (what is written reaches readers only when published)."""
     if on_lake(settings):
-        con = _lake_writer(settings)
+        con = _lake_writer(settings, read_only)
     else:
         con = duckdb.connect(str(settings.build_db), read_only=read_only)
     try:
@@ -125,7 +125,12 @@ def publish(settings: Settings, run_id: str) -> str:
         done = lake.publish(con, run_id)
         # Said as soon as it is committed: readers see it from here, whatever happens next.
         runlog.logger().info("published snapshot %d (run %s)", done.snapshot_id, run_id)
-        expired, deleted = lake.prune(con, settings.keep_versions_days)
+        try:
+            expired, deleted = lake.prune(con, settings.keep_versions_days)
+        except duckdb.Error as error:
+            # Published all the same: the next publish tries the retention again.
+            runlog.logger().warning("retention not applied this time: %s", error)
+            return f"snapshot {done.snapshot_id}"
     runlog.logger().info(
         "retention: %d snapshot(s) expired, %d file(s) deleted", len(expired), len(deleted)
     )

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -107,6 +108,19 @@ def connect(
     return con
 
 
+# A password in the catalog's connection string, in each of libpq's forms.
+_KEYWORD_PASSWORD = re.compile(r"\s*\bpassword\s*=\s*('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
+_URI_PASSWORD = re.compile(r"^(postgres(?:ql)?://[^:/@]*):[^@]*@")
+_QUERY_PASSWORD = re.compile(r"([?&])password=[^&]*&?")
+
+
+def without_password(conninfo: str) -> str:
+    """The libpq connection string with any password taken out (it belongs in ~/.pgpass)."""
+    text = _URI_PASSWORD.sub(r"\1@", conninfo)
+    text = _QUERY_PASSWORD.sub(r"\1", text).rstrip("?&")
+    return _KEYWORD_PASSWORD.sub("", text).strip()
+
+
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
@@ -147,7 +161,13 @@ def attach(
 ) -> None:
     """Attach the lake to `con` (a connection from `connect`) as `alias`; a writer makes sure
     the catalog keeps `LAKE_OPTIONS`."""
-    con.execute(attach_sql(lake, alias, read_only=read_only, snapshot=snapshot))
+    try:
+        con.execute(attach_sql(lake, alias, read_only=read_only, snapshot=snapshot))
+    except duckdb.Error as error:
+        # DuckDB's message repeats the connection string, which may hold a password: the
+        # message goes to run records, notices and logs.
+        told = str(error).replace(lake.lake_catalog, without_password(lake.lake_catalog))
+        raise type(error)(told) from None
     if not read_only:
         set_options(con, alias)
 
@@ -269,27 +289,35 @@ def tables_at(
     return {(schema, table): table_id for schema, table, table_id in rows}
 
 
-def _touched_since(con: duckdb.DuckDBPyConnection, snapshot: int, alias: str) -> set[int]:
-    """Ids of the tables a snapshot after `snapshot` inserted into or deleted from."""
-    touched: set[int] = set()
+# The change kinds of a snapshot that write rows into a table, or change its columns.
+ROWS_CHANGED = ("tables_inserted_into", "tables_deleted_from", "inlined_insert", "inlined_delete")
+COLUMNS_CHANGED = ("tables_altered",)
+
+
+def _changed_since(con: duckdb.DuckDBPyConnection, snapshot: int, kinds, alias: str) -> set[int]:
+    """Ids of the tables a snapshot after `snapshot` changed in one of the ways `kinds` names."""
+    changed: set[int] = set()
     for later in snapshots(con, alias):
         if later.snapshot_id > snapshot:
-            for kind in ("tables_inserted_into", "tables_deleted_from"):
-                touched.update(int(table_id) for table_id in later.changes.get(kind, ()))
-    return touched
+            for kind in kinds:
+                changed.update(int(table_id) for table_id in later.changes.get(kind, ()))
+    return changed
 
 
 def put_back(
     con: duckdb.DuckDBPyConnection, snapshot: int, *, message: str, alias: str = ALIAS
 ) -> int:
     """Make the lake's tables what they were at `snapshot`, in one transaction (one snapshot,
-    labelled `message`; its id): a table made since is dropped, one dropped or replaced since
-    is made again from `AT (VERSION => snapshot)`, and in one written since, rows added are
-    deleted and rows deleted are put back, by DuckLake's row ids, which stay the same across
-    snapshots. What a failed night or a killed loader wrote goes; readers of the snapshot
-    see no difference (docs/decisions/0011)."""
+    labelled `message`; its id): a table made since is dropped; one dropped, replaced or
+    altered since is made again from `AT (VERSION => snapshot)`; in one whose rows were written
+    since, rows added or updated are deleted and the rows as they were put back (DuckLake keeps
+    a row's id across snapshots, through an update too, so a row is matched by its id and
+    values). What a failed night or a killed loader wrote goes; readers of the snapshot see no
+    difference (docs/decisions/0011). Views and macros are not put back: the next night makes
+    them again."""
     then, now = tables_at(con, snapshot, alias), tables_at(con, None, alias)
-    touched = _touched_since(con, snapshot, alias)
+    written = _changed_since(con, snapshot, ROWS_CHANGED, alias)
+    altered = _changed_since(con, snapshot, COLUMNS_CHANGED, alias)
     con.execute("begin")
     try:
         label_commit(con, message, alias=alias)
@@ -297,21 +325,32 @@ def put_back(
             con.execute(f"drop table {_name(alias, schema, table)}")
         for (schema, table), table_id in sorted(then.items()):
             target = _name(alias, schema, table)
-            earlier = f"from {target} at (version => {int(snapshot)})"
-            if now.get((schema, table)) != table_id:
+            if now.get((schema, table)) != table_id or table_id in altered:
                 con.execute(f"create schema if not exists {_name(alias, schema)}")
-                con.execute(f"create or replace table {target} as {earlier}")
-            elif table_id in touched:
-                con.execute(f"delete from {target} where rowid not in (select rowid {earlier})")
                 con.execute(
-                    f"insert into {target} select * {earlier} "
-                    f"where rowid not in (select rowid from {target})"
+                    f"create or replace table {target} as "
+                    f"from {target} at (version => {int(snapshot)})"
                 )
+            elif table_id in written:
+                _put_rows_back(con, target, snapshot)
         con.execute("commit")
     except Exception:
         con.execute("rollback")
         raise
     return con.execute("select id from ducklake_last_committed_snapshot(?)", [alias]).fetchone()[0]
+
+
+def _put_rows_back(con: duckdb.DuckDBPyConnection, target: str, snapshot: int) -> None:
+    """In the open transaction: `target`'s rows as they were at `snapshot`, changing only the
+    rows added, updated or deleted since."""
+    earlier = f"from {target} at (version => {int(snapshot)})"
+    con.execute(
+        f"delete from {target} where rowid in (select rowid from "
+        f"(select rowid, * from {target} except all select rowid, * {earlier}))"
+    )
+    con.execute(
+        f"insert into {target} select * {earlier} where rowid not in (select rowid from {target})"
+    )
 
 
 def data_files(con: duckdb.DuckDBPyConnection, table: str, alias: str = ALIAS) -> list[str]:
@@ -542,12 +581,28 @@ def restore_published(con: duckdb.DuckDBPyConnection, alias: str = ALIAS) -> int
     nothing needed putting back. With nothing published yet, back to the empty lake."""
     versions = published(con, alias)
     target = versions[-1].snapshot_id if versions else 0
-    latest = snapshots(con, alias)[-1].snapshot_id
-    if latest == target:
-        return None
+    message = f"put back to snapshot {target}"
+    latest = snapshots(con, alias)[-1]
+    if latest.snapshot_id == target or latest.commit_message == message:
+        return None  # nothing since, or put back already and nothing since that
     if not versions and not tables_at(con, None, alias):
         return None  # nothing published and nothing written: a new lake
-    return put_back(con, target, message=f"put back to snapshot {target}", alias=alias)
+    if not versions:
+        _refuse_unpublished_copy(con, alias)
+    return put_back(con, target, message=message, alias=alias)
+
+
+def _refuse_unpublished_copy(con: duckdb.DuckDBPyConnection, alias: str) -> None:
+    """A lake with tables and nothing published is put back to empty only when nothing but a
+    killed first night wrote it: a warehouse moved in by `bluelight migrate` and never published
+    (its read-back differed) is kept, and the night refused, saying so."""
+    copies = [s for s in snapshots(con, alias) if (s.commit_message or "").startswith("migrate ")]
+    if copies:
+        raise LakeError(
+            f"the lake holds a warehouse moved in by `bluelight migrate` (snapshot "
+            f"{copies[-1].snapshot_id}: {copies[-1].commit_message}) that was never published; "
+            "nothing was changed. Move it again onto an empty lake, or remove this one."
+        )
 
 
 # How long a published version stays after the next one replaced it, whatever the retention:

@@ -10,7 +10,6 @@ Only reads: the lake is attached read-only, and each count names the snapshot it
 from __future__ import annotations
 
 import dataclasses
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -22,9 +21,6 @@ from flows.warehouse.publish import KEY_TABLES
 
 # A password in a libpq connection string, as `password=...` (quoted or not) or in a URI's
 # `user:password@` part.
-_KEYWORD_PASSWORD = re.compile(r"\s*\bpassword\s*=\s*('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
-_URI_PASSWORD = re.compile(r"^(postgres(?:ql)?://[^:/@]*):[^@]*@")
-_QUERY_PASSWORD = re.compile(r"([?&])password=[^&]*&?")
 
 
 @dataclass
@@ -39,17 +35,10 @@ class SnapshotVersion:
     error: str | None = None
 
 
-def without_password(conninfo: str) -> str:
-    """The libpq connection string with any password taken out (it belongs in ~/.pgpass)."""
-    text = _URI_PASSWORD.sub(r"\1@", conninfo)
-    text = _QUERY_PASSWORD.sub(r"\1", text).rstrip("?&")
-    return _KEYWORD_PASSWORD.sub("", text).strip()
-
-
 def attach_statement(settings: Settings, snapshot: int) -> str:
     """The ATTACH an auditor runs in DuckDB (with the ducklake and postgres extensions) to read
     the published version `snapshot`, read-only and pinned to it."""
-    shown = dataclasses.replace(settings, lake_catalog=without_password(settings.lake_catalog))
+    shown = dataclasses.replace(settings, lake_catalog=lake.without_password(settings.lake_catalog))
     return lake.attach_sql(shown, read_only=True, snapshot=snapshot)
 
 
