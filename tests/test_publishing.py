@@ -153,6 +153,28 @@ def test_pruning_keeps_the_window_and_the_version_in_force_when_it_opens(tmp_pat
     assert publish.version_files(published) == paths[-1:]
 
 
+@pytest.mark.parametrize(
+    "text, moment",
+    [
+        ("2026-03-31", datetime(2026, 3, 31, 23, 59, 59, 999999)),
+        ("20260331", datetime(2026, 3, 31, 23, 59, 59, 999999)),
+        ("2026-03-31 10:00", datetime(2026, 3, 31, 10, 0)),
+        ("not a date", None),
+    ],
+)
+def test_as_of_names_the_end_of_a_day_or_a_time(text, moment):
+    from flows.cli.warehouse import _as_of
+
+    assert _as_of(text) == moment
+
+
+def test_as_of_with_a_time_zone_is_this_machines_time():
+    from flows.cli.warehouse import _as_of
+
+    zoned = datetime(2026, 3, 31, 10, 0).astimezone()
+    assert _as_of(zoned.isoformat()) == datetime(2026, 3, 31, 10, 0)
+
+
 def test_version_as_of_a_date_is_the_last_published_by_then():
     versions = [
         publish.Version(R1, Path("a"), published_at=datetime(2025, 1, 1, 2, 5)),

@@ -186,18 +186,20 @@ def _lake_bench(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _as_of(text: str):
-    """The moment `--as-of` names: the end of a day (YYYY-MM-DD), or a time (YYYY-MM-DD HH:MM,
-    seconds optional)."""
+    """The moment `--as-of` names, in this machine's time: the end of a day (YYYY-MM-DD or
+    YYYYMMDD), or a time (YYYY-MM-DD HH:MM, seconds and a time zone optional)."""
     from datetime import datetime, time
 
+    for day in ("%Y-%m-%d", "%Y%m%d"):
+        try:
+            return datetime.combine(datetime.strptime(text, day), time.max)
+        except ValueError:
+            pass
     try:
-        return datetime.combine(datetime.strptime(text, "%Y-%m-%d"), time.max)
-    except ValueError:
-        pass
-    try:
-        return datetime.fromisoformat(text)
+        moment = datetime.fromisoformat(text)
     except ValueError:
         return None
+    return moment.astimezone().replace(tzinfo=None) if moment.tzinfo else moment
 
 
 def versions(args: argparse.Namespace, settings: Settings) -> int:
