@@ -83,6 +83,7 @@ def _run_dbt(command: list[str], work_dir: Path, settings: Settings, manifest=No
     from dbt.cli.main import dbtRunner
 
     project = settings.dbt_project_dir
+    _forget_another_projects_parse(project, work_dir / "dbt_target")
     try:
         return dbtRunner(manifest=manifest).invoke(
             [
@@ -105,6 +106,19 @@ def _run_dbt(command: list[str], work_dir: Path, settings: Settings, manifest=No
         if DuckDBConnectionManager._ENV is not None:
             DuckDBConnectionManager._ENV.close()
         DuckDBConnectionManager.close_all_connections()
+
+
+def _forget_another_projects_parse(project: Path, target: Path) -> None:
+    """dbt keeps its parse in the target folder (partial_parse.msgpack) and takes unchanged
+    nodes from it as they were, paths included: after the project moved (a release installed
+    in another folder, an upgrade), a seed would be read from where the old project was. The
+    parse is kept only for the project that made it (`project_root` beside it)."""
+    marker = target / "project_root"
+    if marker.exists() and marker.read_text() == str(project):
+        return
+    target.mkdir(parents=True, exist_ok=True)
+    (target / "partial_parse.msgpack").unlink(missing_ok=True)
+    marker.write_text(str(project))
 
 
 def start_parse(pool: ThreadPoolExecutor, settings: Settings) -> Future:
