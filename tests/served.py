@@ -55,3 +55,46 @@ def served_dashboard(home: Path, log_dir: Path) -> Iterator[str]:
         finally:
             server.terminate()
             server.wait(timeout=20)
+
+
+METHODS = (b"GET ", b"POST ", b"HEAD ", b"PUT ", b"OPTIONS ")
+
+
+@contextmanager
+def forwarding_proxy(target_port: int, forwarded_for: str = "192.0.2.7") -> Iterator[str]:
+    """A reverse proxy on a port of its own in front of 127.0.0.1:`target_port`, as one in front
+    of a dashboard would be: every request it passes on, the WebSocket upgrade included, says
+    `X-Forwarded-For: forwarded_for`. Yields its address."""
+    import threading
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def pipe(source: socket.socket, sink: socket.socket, inject: bool) -> None:
+        try:
+            while data := source.recv(65536):
+                line, _, rest = data.partition(b"\r\n")
+                if inject and line.startswith(METHODS) and line.endswith(b" HTTP/1.1"):
+                    data = line + f"\r\nX-Forwarded-For: {forwarded_for}\r\n".encode() + rest
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for end in (source, sink):
+                end.close()
+
+    def serve() -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", target_port))
+            threading.Thread(target=pipe, args=(client, upstream, True), daemon=True).start()
+            threading.Thread(target=pipe, args=(upstream, client, False), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        listener.close()

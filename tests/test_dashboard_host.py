@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from conftest import CHROMIUM_FLAGS, bluelight, chromium_or_skip, settings_for
-from served import free_port
+from served import forwarding_proxy, free_port
 
 from flows.cli import running
 from flows.security import signin
@@ -336,10 +336,10 @@ def test_without_signin_a_request_through_a_proxy_is_refused(tmp_path):
         )
         try:
             _answers(url)
-            with sync_playwright() as playwright:
+            with sync_playwright() as playwright, forwarding_proxy(port) as through_proxy:
                 browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
-                proxied = browser.new_page(extra_http_headers={"X-Forwarded-For": "192.0.2.7"})
-                proxied.goto(url)
+                proxied = browser.new_page()
+                proxied.goto(through_proxy)
                 proxied.get_by_text("serves this machine only").wait_for(timeout=30_000)
                 direct = browser.new_page()
                 direct.goto(url)
