@@ -64,7 +64,7 @@ def versions(target: Lake) -> list[backend.LakeVersion]:
             del _readers[key]
             con.close()
             raise
-    return [backend.LakeVersion(v.snapshot_id, v.run_id, v.published_at) for v in found]
+    return found
 
 
 def _reader(settings: Settings) -> duckdb.DuckDBPyConnection | None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from test_lake import extensions  # noqa: F401  (the lake's extensions, or a skip)
 
 from flows.cli import main
 from flows.settings import Settings
@@ -20,7 +21,7 @@ from flows.warehouse import catalog_server, lake
 
 
 @pytest.fixture
-def directory(extensions):
+def directory(extensions):  # noqa: F811
     """A new folder for the catalog in the system's temporary folder (as root the server runs
     as `postgres`, which pytest's own temporary folders keep out)."""
     try:
@@ -33,14 +34,6 @@ def directory(extensions):
     if catalog_server.running(parent / "catalog"):
         catalog_server.stop(parent / "catalog")
     shutil.rmtree(parent, ignore_errors=True)
-
-
-@pytest.fixture(scope="module")
-def extensions():
-    try:
-        return lake.extension_directory()
-    except lake.LakeError as missing:
-        pytest.skip(str(missing))
 
 
 def _printed_catalog(out: str) -> str:

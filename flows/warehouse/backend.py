@@ -20,14 +20,12 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 import duckdb
 
 from flows.settings import Settings
-from flows.warehouse import migrations, runlog
+from flows.warehouse import lake, migrations, runlog
 from flows.warehouse import publish as file_publish
 
 
@@ -43,8 +41,6 @@ def where(settings: Settings) -> str:
 
 
 def _lake_writer(settings: Settings, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    from flows.warehouse import lake
-
     con = lake.connect(config={"memory_limit": settings.duckdb_memory_limit})
     lake.attach(con, settings, read_only=read_only)
     con.execute(f"use {lake.ALIAS}")
@@ -92,8 +88,6 @@ def prepare(settings: Settings) -> None:
     if not on_lake(settings):
         file_publish.prepare_build(settings.published_db, settings.build_db)
         return
-    from flows.warehouse import lake
-
     with build(settings) as con:
         snapshot = lake.restore_published(con)
     if snapshot is not None:
@@ -119,8 +113,6 @@ def publish(settings: Settings, run_id: str) -> str:
     if not on_lake(settings):
         keep = settings.keep_versions_days
         return str(file_publish.publish(settings.build_db, settings.published_db, keep_days=keep))
-    from flows.warehouse import lake
-
     with build(settings) as con:
         done = lake.publish(con, run_id)
         # Said as soon as it is committed: readers see it from here, whatever happens next.
@@ -137,23 +129,13 @@ def publish(settings: Settings, run_id: str) -> str:
     return f"snapshot {done.snapshot_id}"
 
 
-@dataclass(frozen=True)
-class LakeVersion:
-    """A published version of the lake, as readers attach it."""
-
-    snapshot_id: int
-    run_id: str
-    published_at: datetime
-
-    def __str__(self) -> str:  # as messages name it, beside a file's path
-        return f"snapshot {self.snapshot_id} of the lake (run {self.run_id})"
+# A published version of the lake, as readers attach it (snapshot id, run, time published).
+LakeVersion = lake.Published
 
 
 def versions(settings: Settings) -> list[LakeVersion]:
     """The lake's published versions still kept, oldest first (read-only, unpinned: only the
     catalog's list of snapshots is read)."""
-    from flows.warehouse import lake
-
     con = lake.connect()
     try:
         try:
@@ -162,7 +144,7 @@ def versions(settings: Settings) -> list[LakeVersion]:
             if "does not exist" in str(missing):  # no lake made yet: nothing published
                 return []
             raise
-        return [LakeVersion(*vars(v).values()) for v in lake.published(con)]
+        return lake.published(con)
     finally:
         con.close()
 
@@ -177,8 +159,6 @@ def attach_published(
 ) -> None:
     """Attach the lake to `con` (from `lake.connect`) as `alias`, read-only, pinned to
     `snapshot`."""
-    from flows.warehouse import lake
-
     lake.attach(con, settings, alias, read_only=True, snapshot=snapshot)
 
 
@@ -189,8 +169,6 @@ def read(settings: Settings, snapshot: int | None = None) -> Iterator[duckdb.Duc
     if not on_lake(settings):
         con = duckdb.connect(str(settings.published_db), read_only=True)
     else:
-        from flows.warehouse import lake
-
         if snapshot is None:
             version = newest(settings)
             if version is None:
@@ -227,8 +205,6 @@ def connect_with(version: Path | LakeVersion | None, config: dict) -> duckdb.Duc
     """A new in-memory connection under `config` that can attach `version` (`attach_version`):
     on the lake, with the lake's extensions loaded."""
     if isinstance(version, LakeVersion):
-        from flows.warehouse import lake
-
         return lake.connect(config=config)
     return duckdb.connect(config=config)
 

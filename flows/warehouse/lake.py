@@ -539,6 +539,9 @@ class Published:
     run_id: str
     published_at: datetime
 
+    def __str__(self) -> str:  # as messages name it, beside a file's path
+        return f"snapshot {self.snapshot_id} of the lake (run {self.run_id})"
+
 
 def published(con: duckdb.DuckDBPyConnection, alias: str = ALIAS) -> list[Published]:
     """The published versions still kept, oldest first: the snapshots whose commit is a publish
